@@ -1,0 +1,49 @@
+"""The SPy compiler: .spy source -> typed IR -> C."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import ir
+from .cgen import write_program
+from .checker import ModuleChecker
+from .errors import SpyCompileError, SpyError
+from .loader import LoadedModule, ModuleFinder, load_program
+from .source import SourceFile
+from .types import I32, NONE
+
+__all__ = ["SpyCompileError", "SpyError", "check_modules", "compile_program_to_c"]
+
+
+def check_modules(loaded: Sequence[LoadedModule]) -> list[ir.ModuleIR]:
+    """Type-check modules given dependencies first; return their IR in that order."""
+    checkers: dict[str, ModuleChecker] = {}
+    for mod in loaded:
+        checker = ModuleChecker(mod, checkers)
+        checkers[mod.name] = checker
+        checker.declare()
+    for checker in checkers.values():
+        checker.check_bodies()
+    return [c.ir for c in checkers.values()]
+
+
+def find_entry(module: ir.ModuleIR, src: SourceFile) -> ir.FuncDecl:
+    main = module.funcs.get("main")
+    if main is None:
+        raise SpyCompileError(f"{module.filename} has no main() function to run", src.loc(1, 0))
+    if main.params:
+        raise SpyCompileError("main() must take no parameters", main.loc)
+    if main.ret not in (NONE, I32):
+        raise SpyCompileError(f"main() must return None or i32, not {main.ret}", main.loc)
+    return main
+
+
+def compile_program_to_c(path: Path, search_paths: Sequence[Path] = ()) -> str:
+    """C source of an executable running `main()` of the .spy file at `path`."""
+    if not path.is_file():
+        raise SpyError(f"no such file: {path}")
+    finder = ModuleFinder((path.parent, *search_paths))
+    loaded = load_program([path.stem], finder)
+    modules = check_modules(loaded)
+    return write_program(modules, find_entry(modules[-1], loaded[-1].src))

@@ -1,0 +1,961 @@
+"""Type checker: Python `ast` of .spy modules -> typed IR.
+
+Two passes per program: `declare` reads every module's imports, globals and
+function signatures (so calls may appear in any order); `check_bodies`
+then types each function body against them.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from . import ir
+from .constfold import NotConstant, fold
+from .errors import Loc, SpyCompileError
+from .loader import LoadedModule
+from .source import SourceFile
+from .stdlib import BUILTIN_EXCEPTIONS, STD_CONSTS, STD_FUNCS, STD_MODULES
+from .types import (
+    BOOL,
+    F32,
+    F64,
+    I32,
+    I64,
+    NONE,
+    STR,
+    TYPES_BY_NAME,
+    U64,
+    SpyType,
+    implicitly_converts,
+    widens,
+)
+
+
+@dataclass(frozen=True)
+class ModuleAlias:
+    """A name bound by `import mod`: user module or standard module."""
+
+    target: str
+
+
+@dataclass(frozen=True)
+class StdConst:
+    type: SpyType
+    value: ir.ConstValue
+
+
+Symbol = ir.FuncDecl | ir.GlobalVar | ModuleAlias | ir.RuntimeFunc | StdConst
+
+ARITH_OPS: dict[type[ast.operator], str] = {
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "*",
+    ast.Div: "/",
+    ast.FloorDiv: "//",
+    ast.Mod: "%",
+    ast.Pow: "**",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+    ast.BitAnd: "&",
+    ast.BitOr: "|",
+    ast.BitXor: "^",
+}
+COMPARE_OPS: dict[type[ast.cmpop], str] = {
+    ast.Eq: "==",
+    ast.NotEq: "!=",
+    ast.Lt: "<",
+    ast.LtE: "<=",
+    ast.Gt: ">",
+    ast.GtE: ">=",
+}
+CAST_NAMES = {**TYPES_BY_NAME, "bool": BOOL}
+
+
+def describe(node: ast.AST) -> str:
+    """How an unsupported construct is named in an error message."""
+    names = {
+        ast.ClassDef: "class definitions",
+        ast.Try: "try statements",
+        ast.With: "with statements",
+        ast.Lambda: "lambda expressions",
+        ast.List: "list literals",
+        ast.Dict: "dict literals",
+        ast.Set: "set literals",
+        ast.Tuple: "tuples",
+        ast.ListComp: "list comprehensions",
+        ast.GeneratorExp: "generator expressions",
+        ast.Subscript: "subscripts",
+        ast.Yield: "generators",
+        ast.Await: "await",
+        ast.AsyncFunctionDef: "async functions",
+        ast.Delete: "del statements",
+        ast.JoinedStr: "f-strings",
+        ast.Starred: "starred arguments",
+        ast.Match: "match statements",
+        ast.Nonlocal: "nonlocal statements",
+    }
+    for cls, name in names.items():
+        if isinstance(node, cls):
+            return name
+    return f"'{type(node).__name__}' nodes"
+
+
+def int_literal_type(value: int) -> SpyType | None:
+    for t in (I32, I64, U64):
+        if t.fits(value):
+            return t
+    return None
+
+
+class ModuleChecker:
+    """Declarations and bodies of one module."""
+
+    def __init__(self, loaded: LoadedModule, modules: dict[str, ModuleChecker]) -> None:
+        self.loaded = loaded
+        self.src: SourceFile = loaded.src
+        self.tree = loaded.tree
+        self.ir = ir.ModuleIR(loaded.name, loaded.src.display_name)
+        self.names: dict[str, Symbol] = {}
+        self.defined_at: dict[str, Loc] = {}
+        self.modules = modules
+        self._func_nodes: list[tuple[ir.FuncDecl, ast.FunctionDef]] = []
+
+    def error(self, msg: str, node: ast.AST) -> SpyCompileError:
+        return SpyCompileError(msg, self.src.node_loc(node))
+
+    # ---- pass 1: declarations -------------------------------------------
+
+    def declare(self) -> None:
+        for stmt in self.tree.body:
+            if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+                continue  # docstring
+            elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                self.declare_import(stmt)
+            elif isinstance(stmt, ast.FunctionDef):
+                self.declare_function(stmt)
+            elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+                self.declare_global(stmt)
+            elif self.is_main_guard(stmt):
+                continue  # lets a .spy file also run under CPython
+            else:
+                raise self.error(f"{describe(stmt)} are not supported at module level", stmt)
+
+    @staticmethod
+    def is_main_guard(stmt: ast.stmt) -> bool:
+        return (
+            isinstance(stmt, ast.If)
+            and isinstance(stmt.test, ast.Compare)
+            and isinstance(stmt.test.left, ast.Name)
+            and stmt.test.left.id == "__name__"
+        )
+
+    def bind(self, name: str, sym: Symbol, node: ast.AST) -> None:
+        if name in self.names:
+            prev = self.defined_at[name]
+            raise self.error(f"'{name}' is already defined at line {prev.line}", node)
+        self.names[name] = sym
+        self.defined_at[name] = self.src.node_loc(node)
+
+    def declare_import(self, stmt: ast.Import | ast.ImportFrom) -> None:
+        imports = self.loaded.imports
+        if isinstance(stmt, ast.Import):
+            for alias in stmt.names:
+                target = imports[id(alias)]
+                if "." in alias.name and alias.asname is None:
+                    raise self.error(
+                        f"write 'import {alias.name} as NAME' or 'from {alias.name} import ...'",
+                        alias,
+                    )
+                self.bind(alias.asname or alias.name, ModuleAlias(target), alias)
+            return
+        for alias in stmt.names:
+            if id(alias) in self.loaded.submodule_imports:
+                self.bind(alias.asname or alias.name, ModuleAlias(imports[id(alias)]), alias)
+                continue
+            target = imports[id(stmt)]
+            if alias.name == "*":
+                raise self.error("'from ... import *' is not supported", alias)
+            sym = self.module_member(target, alias.name, alias)
+            self.bind(alias.asname or alias.name, sym, alias)
+
+    def module_member(self, module: str, name: str, node: ast.AST) -> Symbol:
+        if module in STD_MODULES:
+            if name in STD_FUNCS[module]:
+                return STD_FUNCS[module][name]
+            if name in STD_CONSTS[module]:
+                return StdConst(*STD_CONSTS[module][name])
+            raise self.error(f"module '{module}' has no attribute '{name}'", node)
+        other = self.modules[module]
+        sym = other.names.get(name)
+        if sym is None:
+            raise self.error(f"module '{module}' has no attribute '{name}'", node)
+        if isinstance(sym, (ModuleAlias, ir.RuntimeFunc, StdConst)) or name.startswith("__"):
+            # only what a module defines itself is importable from it
+            raise self.error(f"module '{module}' has no attribute '{name}'", node)
+        return sym
+
+    def resolve_type(self, node: ast.expr | None, what: str) -> SpyType:
+        if node is None:
+            raise SpyCompileError(f"{what} needs a type annotation", self.src.loc(1, 0))
+        if isinstance(node, ast.Constant) and node.value is None:
+            return NONE
+        if isinstance(node, ast.Name):
+            if node.id == "None":
+                return NONE
+            t = TYPES_BY_NAME.get(node.id)
+            if t is not None:
+                return t
+            if node.id == "bool":
+                return BOOL
+        raise self.error(f"unknown type '{ast.unparse(node)}'", node)
+
+    def declare_function(self, node: ast.FunctionDef) -> None:
+        if node.decorator_list:
+            raise self.error("decorators are not supported", node.decorator_list[0])
+        a = node.args
+        if a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs:
+            bad = a.vararg or a.kwarg or (a.kwonlyargs or a.posonlyargs)[0]
+            raise self.error("only plain positional parameters are supported", bad)
+        if a.defaults:
+            raise self.error("default parameter values are not supported", a.defaults[0])
+        params = []
+        seen: set[str] = set()
+        for arg in a.args:
+            if arg.annotation is None:
+                raise self.error(f"parameter '{arg.arg}' needs a type annotation", arg)
+            t = self.resolve_type(arg.annotation, f"parameter '{arg.arg}'")
+            if t == NONE:
+                raise self.error(f"parameter '{arg.arg}' cannot have type None", arg.annotation)
+            params.append(ir.Param(arg.arg, t))
+            seen.add(arg.arg)
+        ret = NONE if node.returns is None else self.resolve_type(node.returns, "return")
+        func = ir.FuncDecl(self.ir.name, node.name, params, ret, self.src.node_loc(node))
+        self.bind(node.name, func, node)
+        self.ir.funcs[node.name] = func
+        self._func_nodes.append((func, node))
+
+    def declare_global(self, node: ast.Assign | ast.AnnAssign) -> None:
+        value_node: ast.expr | None
+        if isinstance(node, ast.Assign):
+            if len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name):
+                raise self.error("only 'NAME = value' is supported at module level", node)
+            target, value_node, ann = node.targets[0], node.value, None
+        else:
+            if not isinstance(node.target, ast.Name):
+                raise self.error("only 'NAME: type = value' is supported at module level", node)
+            target, value_node, ann = node.target, node.value, node.annotation
+        if value_node is None:
+            raise self.error(f"global '{target.id}' needs an initial value", node)
+        mutable = self.src.decl_keyword(node.lineno) == "var"
+        checker = FunctionChecker(self, None)
+        value = checker.expr(value_node)
+        if ann is not None:
+            value = checker.coerce(value, self.resolve_type(ann, f"global '{target.id}'"))
+        if value.type == NONE:
+            raise self.error(f"global '{target.id}' cannot have type None", value_node)
+        try:
+            folded = fold(value)
+        except NotConstant as exc:
+            raise self.error(
+                f"the value of global '{target.id}' must be a constant expression ({exc})",
+                value_node,
+            ) from None
+        except ZeroDivisionError:
+            raise self.error("division by zero in a constant expression", value_node) from None
+        var = ir.GlobalVar(
+            self.ir.name, target.id, value.type, mutable, folded, self.src.node_loc(target)
+        )
+        self.bind(target.id, var, target)
+        self.ir.globals[target.id] = var
+
+    # ---- pass 2: bodies ---------------------------------------------------
+
+    def check_bodies(self) -> None:
+        for func, node in self._func_nodes:
+            FunctionChecker(self, func).check_function(node)
+
+
+class FunctionChecker:
+    """Types one function body (or, with func=None, a module-level initializer)."""
+
+    def __init__(self, module: ModuleChecker, func: ir.FuncDecl | None) -> None:
+        self.m = module
+        self.func = func
+        self.locals: dict[str, SpyType] = func.locals if func else {}
+        self.const_locals: set[str] = set()
+        self.loop_depth = 0
+        self.temp_count = 0
+
+    def error(self, msg: str, node: ast.AST) -> SpyCompileError:
+        return self.m.error(msg, node)
+
+    def loc(self, node: ast.AST) -> Loc:
+        return self.m.src.node_loc(node)
+
+    # ---- functions and statements ------------------------------------------
+
+    def check_function(self, node: ast.FunctionDef) -> None:
+        assert self.func is not None
+        for p in self.func.params:
+            self.locals[p.name] = p.type
+        self.func.body = self.block(node.body)
+        if self.func.ret != NONE and not always_exits(self.func.body):
+            raise self.error(
+                f"function '{node.name}' can reach its end without returning a value "
+                f"of type {self.func.ret}",
+                node,
+            )
+
+    def block(self, stmts: Sequence[ast.stmt]) -> list[ir.Stmt]:
+        out: list[ir.Stmt] = []
+        for s in stmts:
+            checked = self.stmt(s)
+            if checked is not None:
+                out.append(checked)
+        return out
+
+    def stmt(self, node: ast.stmt) -> ir.Stmt | None:
+        loc = self.loc(node)
+        if isinstance(node, ast.Expr):
+            return self.expr_stmt(node)
+        if isinstance(node, ast.Assign):
+            if len(node.targets) != 1:
+                raise self.error("chained assignment is not supported", node)
+            return self.assign(node.targets[0], node.value, None, node)
+        if isinstance(node, ast.AnnAssign):
+            return self.assign(node.target, node.value, node.annotation, node)
+        if isinstance(node, ast.AugAssign):
+            return self.aug_assign(node)
+        if isinstance(node, ast.If):
+            return ir.If(
+                loc, self.condition(node.test), self.block(node.body), self.block(node.orelse)
+            )
+        if isinstance(node, ast.While):
+            if node.orelse:
+                raise self.error("'else' on a while loop is not supported", node.orelse[0])
+            test = self.condition(node.test)
+            return ir.While(loc, test, self.loop_body(node.body))
+        if isinstance(node, ast.For):
+            return self.for_range(node)
+        if isinstance(node, (ast.Break, ast.Continue)):
+            if self.loop_depth == 0:
+                word = "break" if isinstance(node, ast.Break) else "continue"
+                raise self.error(f"'{word}' outside a loop", node)
+            return ir.Break(loc) if isinstance(node, ast.Break) else ir.Continue(loc)
+        if isinstance(node, ast.Pass):
+            return None
+        if isinstance(node, ast.Return):
+            return self.return_(node)
+        if isinstance(node, ast.Raise):
+            return self.raise_(node)
+        if isinstance(node, ast.Assert):
+            msg = None if node.msg is None else self.coerce(self.expr(node.msg), STR)
+            return ir.Assert(loc, self.condition(node.test), msg)
+        if isinstance(node, ast.Global):
+            for name in node.names:
+                self.mutable_global(name, node)
+            return None
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            raise self.error("imports are only supported at module level", node)
+        if isinstance(node, ast.FunctionDef):
+            raise self.error("nested functions are not supported", node)
+        raise self.error(f"{describe(node)} are not supported", node)
+
+    def loop_body(self, stmts: list[ast.stmt]) -> list[ir.Stmt]:
+        self.loop_depth += 1
+        try:
+            return self.block(stmts)
+        finally:
+            self.loop_depth -= 1
+
+    def expr_stmt(self, node: ast.Expr) -> ir.Stmt | None:
+        v = node.value
+        if isinstance(v, ast.Constant) and isinstance(v.value, str):
+            return None  # docstring or string statement
+        if (
+            isinstance(v, ast.Call)
+            and isinstance(v.func, ast.Name)
+            and v.func.id == "print"
+            and self.lookup_local_or_global(v.func.id) is None
+        ):
+            return self.print_(v)
+        return ir.ExprStmt(self.loc(node), self.expr(v, allow_none=True))
+
+    def print_(self, call: ast.Call) -> ir.Print:
+        if call.keywords:
+            raise self.error("print() keyword arguments are not supported", call.keywords[0])
+        args = []
+        for a in call.args:
+            if isinstance(a, ast.Starred):
+                raise self.error(f"{describe(a)} are not supported", a)
+            args.append(self.expr(a, allow_none=isinstance(a, ast.Constant)))
+        return ir.Print(self.loc(call), args)
+
+    def mutable_global(self, name: str, node: ast.AST) -> ir.GlobalVar:
+        sym = self.m.names.get(name)
+        if isinstance(sym, ir.GlobalVar):
+            if not sym.mutable:
+                raise self.error(
+                    f"cannot assign to const '{name}' (declare it with 'var {name}' to make it mutable)",
+                    node,
+                )
+            if sym.module != self.m.ir.name:
+                raise self.error(f"cannot assign to '{name}' of module '{sym.module}'", node)
+            return sym
+        raise self.error(f"'{name}' is not a global variable of this module", node)
+
+    def assign(
+        self, target: ast.expr, value_node: ast.expr | None, ann: ast.expr | None, node: ast.stmt
+    ) -> ir.Stmt | None:
+        if not isinstance(target, ast.Name):
+            raise self.error(f"assignment to {describe(target)} is not supported", target)
+        name = target.id
+        loc = self.loc(node)
+        declared = None if ann is None else self.m.resolve_type(ann, f"variable '{name}'")
+        if declared == NONE:
+            raise self.error(f"variable '{name}' cannot have type None", ann or node)
+        if self.m.src.decl_keyword(node.lineno) == "var" and self.func is not None:
+            pass  # locals are mutable already
+        is_const = self.m.src.decl_keyword(node.lineno) == "const"
+        if name in self.const_locals:
+            raise self.error(f"cannot assign to const '{name}'", target)
+        if name in self.locals:
+            if declared is not None and declared != self.locals[name]:
+                raise self.error(
+                    f"'{name}' is already declared with type {self.locals[name]}", target
+                )
+            if value_node is None:
+                return None
+            value = self.coerce(self.expr(value_node), self.locals[name])
+            return ir.Assign(loc, ir.LocalRef(self.locals[name], loc, name), value)
+        sym = self.m.names.get(name)
+        if isinstance(sym, ir.GlobalVar) and declared is None:
+            var = self.mutable_global(name, target)
+            assert value_node is not None
+            value = self.coerce(self.expr(value_node), var.type)
+            return ir.Assign(loc, ir.GlobalRef(var.type, loc, var), value)
+        if sym is not None and not isinstance(sym, ir.GlobalVar):
+            raise self.error(f"cannot assign to '{name}': it names a {kind_of(sym)}", target)
+        # a new local: its type is the annotation, else the value's
+        if value_node is None:
+            assert declared is not None
+            self.locals[name] = declared
+            return None
+        value = self.expr(value_node)
+        if declared is not None:
+            value = self.coerce(value, declared)
+        if value.type == NONE:
+            raise self.error("cannot assign a value of type None", value_node)
+        self.locals[name] = value.type
+        if is_const:
+            self.const_locals.add(name)
+        return ir.Assign(loc, ir.LocalRef(value.type, loc, name), value)
+
+    def aug_assign(self, node: ast.AugAssign) -> ir.Assign:
+        if not isinstance(node.target, ast.Name):
+            raise self.error(f"assignment to {describe(node.target)} is not supported", node.target)
+        name = node.target.id
+        loc = self.loc(node)
+        target: ir.LocalRef | ir.GlobalRef
+        if name in self.const_locals:
+            raise self.error(f"cannot assign to const '{name}'", node.target)
+        if name in self.locals:
+            target = ir.LocalRef(self.locals[name], loc, name)
+        elif isinstance(self.m.names.get(name), ir.GlobalVar):
+            var = self.mutable_global(name, node.target)
+            target = ir.GlobalRef(var.type, loc, var)
+        else:
+            raise self.error(f"name '{name}' is not defined", node.target)
+        op = ARITH_OPS[type(node.op)]
+        value = self.binop(op, target, self.expr(node.value), node)
+        return ir.Assign(loc, target, self.coerce(value, target.type))
+
+    def for_range(self, node: ast.For) -> ir.ForRange:
+        if node.orelse:
+            raise self.error("'else' on a for loop is not supported", node.orelse[0])
+        it = node.iter
+        if not (
+            isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range"
+        ):
+            raise self.error("for loops support only 'for NAME in range(...)'", it)
+        if not isinstance(node.target, ast.Name):
+            raise self.error("the loop variable must be a plain name", node.target)
+        if it.keywords or not 1 <= len(it.args) <= 3:
+            raise self.error(
+                f"range expected 1 to 3 positional arguments, got {len(it.args) + len(it.keywords)}",
+                it,
+            )
+        args = [self.expr(a) for a in it.args]
+        for a, a_node in zip(args, it.args, strict=True):
+            if not a.type.is_int:
+                raise self.error(f"range() arguments must be integers, not {a.type}", a_node)
+        name = node.target.id
+        if name in self.locals:
+            var_t = self.locals[name]
+            if not var_t.is_int:
+                raise self.error(
+                    f"loop variable '{name}' has type {var_t}, not an integer", node.target
+                )
+        else:
+            var_t = args[0].type
+            for a in args[1:]:
+                var_t = self.common_int_type(var_t, a, node)
+            self.locals[name] = var_t
+        if var_t == U64:
+            raise self.error("range() over u64 is not supported", it)
+        args = [self.coerce(a, var_t) for a in args]
+        if len(args) == 1:
+            start: ir.Expr = ir.Const(var_t, args[0].loc, 0)
+            stop, step = args[0], None
+        else:
+            start, stop = args[0], args[1]
+            step = args[2] if len(args) == 3 else None
+        if isinstance(step, ir.Const) and step.value == 1:
+            step = None
+        loc = self.loc(node)
+        var = ir.LocalRef(var_t, loc, name)
+        return ir.ForRange(loc, var, start, stop, step, self.loop_body(node.body))
+
+    def common_int_type(self, t: SpyType, e: ir.Expr, node: ast.AST) -> SpyType:
+        if e.type == t or isinstance(e, ir.Const):
+            return t
+        if widens(t, e.type):
+            return e.type
+        if widens(e.type, t):
+            return t
+        raise self.error(f"range() arguments have mismatched types {t} and {e.type}", node)
+
+    def return_(self, node: ast.Return) -> ir.Return:
+        assert self.func is not None
+        loc = self.loc(node)
+        ret = self.func.ret
+        if node.value is None or (
+            isinstance(node.value, ast.Constant) and node.value.value is None
+        ):
+            if ret != NONE:
+                raise self.error(
+                    f"function '{self.func.name}' must return a value of type {ret}", node
+                )
+            return ir.Return(loc, None)
+        if ret == NONE:
+            raise self.error(
+                f"function '{self.func.name}' is declared to return None but returns a value",
+                node.value,
+            )
+        return ir.Return(loc, self.coerce(self.expr(node.value), ret))
+
+    def raise_(self, node: ast.Raise) -> ir.Raise:
+        exc = node.exc
+        if exc is None:
+            raise self.error("bare 'raise' is not supported", node)
+        if node.cause is not None:
+            raise self.error("'raise ... from ...' is not supported", node.cause)
+        call_args: list[ast.expr] = []
+        if isinstance(exc, ast.Call):
+            if exc.keywords:
+                raise self.error("exception keyword arguments are not supported", exc.keywords[0])
+            call_args = exc.args
+            exc = exc.func
+        if not isinstance(exc, ast.Name) or exc.id not in BUILTIN_EXCEPTIONS:
+            raise self.error(f"can only raise a builtin exception, not '{ast.unparse(exc)}'", exc)
+        if len(call_args) > 1:
+            raise self.error(f"{exc.id}() takes at most 1 argument, got {len(call_args)}", node)
+        msg = self.coerce(self.expr(call_args[0]), STR) if call_args else None
+        return ir.Raise(self.loc(node), exc.id, msg)
+
+    # ---- expressions ------------------------------------------------------
+
+    def condition(self, node: ast.expr) -> ir.Expr:
+        e = self.expr(node)
+        return self.truth(e, node)
+
+    def truth(self, e: ir.Expr, node: ast.AST) -> ir.Expr:
+        if e.type == BOOL:
+            return e
+        if e.type.is_numeric or e.type == STR:
+            return ir.Truth(BOOL, e.loc, e)
+        raise self.error(f"a value of type {e.type} has no truth value", node)
+
+    def expr(self, node: ast.expr, allow_none: bool = False) -> ir.Expr:
+        e = self._expr(node)
+        if e.type == NONE and not allow_none:
+            if isinstance(e, ir.Call):
+                raise self.error(
+                    f"function '{e.func.name}' returns None: it has no value to use", node
+                )
+            raise self.error("None is not a value of any SPy type here", node)
+        return e
+
+    def _expr(self, node: ast.expr) -> ir.Expr:
+        loc = self.loc(node)
+        if isinstance(node, ast.Constant):
+            return self.constant(node)
+        if isinstance(node, ast.Name):
+            return self.name(node)
+        if isinstance(node, ast.BinOp):
+            op = ARITH_OPS.get(type(node.op))
+            if op is None:
+                raise self.error("the '@' operator is not supported", node)
+            return self.binop(op, self.expr(node.left), self.expr(node.right), node)
+        if isinstance(node, ast.UnaryOp):
+            return self.unaryop(node)
+        if isinstance(node, ast.BoolOp):
+            op = "and" if isinstance(node.op, ast.And) else "or"
+            return ir.BoolOp(BOOL, loc, op, [self.condition(v) for v in node.values])
+        if isinstance(node, ast.Compare):
+            return self.compare(node)
+        if isinstance(node, ast.IfExp):
+            test = self.condition(node.test)
+            body, orelse = self.expr(node.body), self.expr(node.orelse)
+            body, orelse, t = self.unify("conditional expression", body, orelse, node)
+            return ir.CondExpr(t, loc, test, body, orelse)
+        if isinstance(node, ast.Call):
+            return self.call(node)
+        if isinstance(node, ast.Attribute):
+            return self.attribute_value(node)
+        raise self.error(f"{describe(node)} are not supported", node)
+
+    def constant(self, node: ast.Constant) -> ir.Expr:
+        loc = self.loc(node)
+        v = node.value
+        if isinstance(v, bool):
+            return ir.Const(BOOL, loc, v)
+        if isinstance(v, int):
+            t = int_literal_type(v)
+            if t is None:
+                raise self.error(f"integer literal {v} is too large for any SPy integer type", node)
+            return ir.Const(t, loc, v)
+        if isinstance(v, float):
+            return ir.Const(F64, loc, v)
+        if isinstance(v, str):
+            return ir.Const(STR, loc, v)
+        if v is None:
+            return ir.Const(NONE, loc, None)
+        raise self.error(f"{type(v).__name__} literals are not supported", node)
+
+    def lookup_local_or_global(self, name: str) -> SpyType | Symbol | None:
+        if name in self.locals:
+            return self.locals[name]
+        return self.m.names.get(name)
+
+    def name(self, node: ast.Name) -> ir.Expr:
+        loc = self.loc(node)
+        if node.id in self.locals:
+            return ir.LocalRef(self.locals[node.id], loc, node.id)
+        sym = self.m.names.get(node.id)
+        if sym is None:
+            if node.id in CAST_NAMES or node.id in ("print", "len", "str", "range"):
+                raise self.error(f"'{node.id}' cannot be used as a value", node)
+            raise self.error(f"name '{node.id}' is not defined", node)
+        return self.symbol_value(sym, node.id, node)
+
+    def symbol_value(self, sym: Symbol, name: str, node: ast.AST) -> ir.Expr:
+        loc = self.loc(node)
+        if isinstance(sym, ir.GlobalVar):
+            return ir.GlobalRef(sym.type, loc, sym)
+        if isinstance(sym, StdConst):
+            return ir.Const(sym.type, loc, sym.value)
+        raise self.error(f"'{name}' is a {kind_of(sym)}, not a value", node)
+
+    def attribute_value(self, node: ast.Attribute) -> ir.Expr:
+        sym = self.attribute_symbol(node)
+        return self.symbol_value(sym, ast.unparse(node), node)
+
+    def attribute_symbol(self, node: ast.Attribute) -> Symbol:
+        base = node.value
+        if isinstance(base, ast.Name) and base.id not in self.locals:
+            alias = self.m.names.get(base.id)
+            if isinstance(alias, ModuleAlias):
+                return self.m.module_member(alias.target, node.attr, node)
+        raise self.error("attribute access is only supported on imported modules", node)
+
+    def unaryop(self, node: ast.UnaryOp) -> ir.Expr:
+        loc = self.loc(node)
+        if isinstance(node.op, ast.Not):
+            return ir.Not(BOOL, loc, self.condition(node.operand))
+        # fold a negative literal, so that -2147483648 is an i32
+        if (
+            isinstance(node.op, ast.USub)
+            and isinstance(node.operand, ast.Constant)
+            and isinstance(node.operand.value, (int, float))
+            and not isinstance(node.operand.value, bool)
+        ):
+            return self.constant(ast.copy_location(ast.Constant(-node.operand.value), node))
+        operand = self.expr(node.operand)
+        op = {ast.USub: "-", ast.UAdd: "+", ast.Invert: "~"}[type(node.op)]
+        t = operand.type
+        if t.is_int or (t.is_float and op != "~"):
+            return ir.UnaryOp(t, loc, op, operand)
+        raise self.error(f"bad operand type for unary {op}: '{t}'", node)
+
+    def unify(
+        self, what: str, left: ir.Expr, right: ir.Expr, node: ast.AST
+    ) -> tuple[ir.Expr, ir.Expr, SpyType]:
+        """Convert two operands to their common type, as SPy's operators pair them."""
+        lt, rt = left.type, right.type
+        if lt == rt:
+            return left, right, lt
+        if lt.is_numeric and rt.is_numeric:
+            if lt.is_float or rt.is_float:
+                t = F64 if F64 in (lt, rt) else F32
+                return self.convert(left, t), self.convert(right, t), t
+            # integers: a literal takes the other operand's type
+            if isinstance(right, ir.Const) and not isinstance(left, ir.Const):
+                return left, self.coerce(right, lt), lt
+            if isinstance(left, ir.Const) and not isinstance(right, ir.Const):
+                return self.coerce(left, rt), right, rt
+            if widens(lt, rt):
+                return self.convert(left, rt), right, rt
+            if widens(rt, lt):
+                return left, self.convert(right, lt), lt
+        raise self.error(f"unsupported operand types for {what}: '{lt}' and '{rt}'", node)
+
+    def binop(self, op: str, left: ir.Expr, right: ir.Expr, node: ast.AST) -> ir.Expr:
+        loc = self.loc(node)
+        lt, rt = left.type, right.type
+        if lt == STR and rt == STR and op == "+":
+            return ir.StrConcat(STR, loc, left, right)
+        if op in ("<<", ">>"):
+            if not (lt.is_int and rt.is_int):
+                raise self.error(f"unsupported operand types for {op}: '{lt}' and '{rt}'", node)
+            return ir.BinOp(lt, loc, op, left, self.convert(right, I64))
+        if op == "**" and lt.is_int and rt.is_int:
+            return ir.BinOp(lt, loc, op, left, self.convert(right, I64))
+        if lt == BOOL and rt == BOOL and op in ("&", "|", "^"):
+            return ir.BinOp(BOOL, loc, op, left, right)
+        if not (lt.is_numeric and rt.is_numeric):
+            raise self.error(f"unsupported operand types for {op}: '{lt}' and '{rt}'", node)
+        left, right, t = self.unify(op, left, right, node)
+        if op in ("&", "|", "^") and not t.is_int:
+            raise self.error(f"unsupported operand types for {op}: '{lt}' and '{rt}'", node)
+        result = t
+        if op == "/" and t.is_int:
+            result = F64
+        return ir.BinOp(result, loc, op, left, right)
+
+    def compare(self, node: ast.Compare) -> ir.Expr:
+        operands = [self.expr(node.left)] + [self.expr(c) for c in node.comparators]
+        ops: list[str] = []
+        for cmp in node.ops:
+            op = COMPARE_OPS.get(type(cmp))
+            if op is None:
+                word = {ast.Is: "is", ast.IsNot: "is not", ast.In: "in", ast.NotIn: "not in"}
+                raise self.error(
+                    f"the '{word.get(type(cmp), '?')}' operator is not supported", node
+                )
+            ops.append(op)
+        if len(ops) == 1:
+            return self.compare_pair(ops[0], operands[0], operands[1], node)
+        # a chain: bind operands used twice (and the first, to keep the order)
+        first = operands[0]
+        if is_simple(first):
+            return self.chain(ops, operands, 0, first, node)
+        ref = self.temp(first)
+        return ir.Let(BOOL, first.loc, ref.name, first, self.chain(ops, operands, 0, ref, node))
+
+    def chain(
+        self, ops: list[str], operands: list[ir.Expr], i: int, left: ir.Expr, node: ast.Compare
+    ) -> ir.Expr:
+        right = operands[i + 1]
+        if i + 1 == len(ops):
+            return self.compare_pair(ops[i], left, right, node)
+        if is_simple(right):
+            link = self.compare_pair(ops[i], left, right, node)
+            rest = self.chain(ops, operands, i + 1, right, node)
+            return ir.BoolOp(BOOL, link.loc, "and", [link, rest])
+        ref = self.temp(right)
+        link = self.compare_pair(ops[i], left, ref, node)
+        rest = self.chain(ops, operands, i + 1, ref, node)
+        return ir.Let(
+            BOOL, right.loc, ref.name, right, ir.BoolOp(BOOL, link.loc, "and", [link, rest])
+        )
+
+    def temp(self, value: ir.Expr) -> ir.LocalRef:
+        self.temp_count += 1
+        # '$' keeps temporaries apart from every Python identifier
+        return ir.LocalRef(value.type, value.loc, f"$t{self.temp_count}")
+
+    def compare_pair(self, op: str, left: ir.Expr, right: ir.Expr, node: ast.AST) -> ir.Expr:
+        lt, rt = left.type, right.type
+        if lt in (STR, BOOL) or rt in (STR, BOOL):
+            if lt != rt or (lt == STR and op not in ("==", "!=")):
+                raise self.error(f"unsupported operand types for {op}: '{lt}' and '{rt}'", node)
+        else:
+            left, right, _ = self.unify(op, left, right, node)
+        return ir.Compare(BOOL, self.loc(node), op, left, right)
+
+    # ---- conversions --------------------------------------------------------
+
+    def convert(self, e: ir.Expr, to: SpyType) -> ir.Expr:
+        """An unconditional numeric conversion (the caller checked it is wanted)."""
+        if e.type == to:
+            return e
+        if (
+            isinstance(e, ir.Const)
+            and isinstance(e.value, (int, float))
+            and not isinstance(e.value, bool)
+        ):
+            if to.is_float:
+                return ir.Const(to, e.loc, to.round_float(e.value))
+            if to.is_int and isinstance(e.value, int) and to.fits(e.value):
+                return ir.Const(to, e.loc, e.value)
+        return ir.Convert(to, e.loc, e)
+
+    def coerce(self, e: ir.Expr, to: SpyType) -> ir.Expr:
+        """Implicit conversion where a value of type `to` is expected."""
+        if e.type == to:
+            return e
+        if isinstance(e, ir.Const) and type(e.value) is int and to.is_int:
+            if not to.fits(e.value):
+                raise SpyCompileError(f"integer literal {e.value} is out of range for {to}", e.loc)
+            return ir.Const(to, e.loc, e.value)
+        if implicitly_converts(e.type, to):
+            return self.convert(e, to)
+        raise SpyCompileError(f"mismatched types: expected {to}, got {e.type}", e.loc)
+
+    # ---- calls ------------------------------------------------------------------
+
+    def call(self, node: ast.Call) -> ir.Expr:
+        for a in node.args:
+            if isinstance(a, ast.Starred):
+                raise self.error(f"{describe(a)} are not supported", a)
+        f = node.func
+        sym: Symbol | SpyType | None
+        if isinstance(f, ast.Name):
+            sym = self.lookup_local_or_global(f.id)
+            if sym is None:
+                return self.builtin_call(f.id, node)
+            name = f.id
+        elif isinstance(f, ast.Attribute):
+            sym = self.attribute_symbol(f)
+            name = ast.unparse(f)
+        else:
+            raise self.error("only named functions can be called", f)
+        if isinstance(sym, ir.FuncDecl):
+            pnames = [p.name for p in sym.params]
+            args = self.bind_args(name, pnames, [p.type for p in sym.params], node)
+            return self.in_source_order(ir.Call(sym.ret, self.loc(node), sym, args), pnames, node)
+        if isinstance(sym, ir.RuntimeFunc):
+            names = [f"x{i}" for i in range(len(sym.params))]
+            if node.keywords:
+                raise self.error(f"{name}() takes no keyword arguments", node.keywords[0])
+            args = self.bind_args(name, names, list(sym.params), node)
+            return ir.RuntimeCall(sym.ret, self.loc(node), sym, args)
+        what = f"a variable of type {sym}" if isinstance(sym, SpyType) else f"a {kind_of(sym)}"
+        raise self.error(f"'{name}' is {what}, not a function", f)
+
+    def bind_args(
+        self, name: str, pnames: list[str], ptypes: list[SpyType], node: ast.Call
+    ) -> list[ir.Expr]:
+        """Python's rules for positional and keyword arguments, minus defaults."""
+        n = len(pnames)
+        if len(node.args) > n:
+            plural = "argument" if n == 1 else "arguments"
+            raise self.error(
+                f"{name}() takes {n} positional {plural} but {len(node.args)} were given", node
+            )
+        bound: dict[str, ast.expr] = dict(zip(pnames, node.args, strict=False))
+        for kw in node.keywords:
+            if kw.arg is None:
+                raise self.error("'**' arguments are not supported", kw)
+            if kw.arg not in pnames:
+                raise self.error(f"{name}() got an unexpected keyword argument '{kw.arg}'", kw)
+            if kw.arg in bound:
+                raise self.error(f"{name}() got multiple values for argument '{kw.arg}'", kw)
+            bound[kw.arg] = kw.value
+        missing = [p for p in pnames if p not in bound]
+        if missing:
+            plural = "argument" if len(missing) == 1 else "arguments"
+            listed = " and ".join(f"'{p}'" for p in missing)
+            raise self.error(f"{name}() missing {len(missing)} required {plural}: {listed}", node)
+        checked = {p: self.expr(bound[p]) for p in bound}  # in source order
+        return [self.coerce(checked[p], t) for p, t in zip(pnames, ptypes, strict=True)]
+
+    def in_source_order(self, call: ir.Call, pnames: list[str], node: ast.Call) -> ir.Expr:
+        """Python evaluates arguments as written; keywords may list them in
+        another order than the parameters, so bind such arguments first."""
+        written = pnames[: len(node.args)] + [kw.arg for kw in node.keywords if kw.arg]
+        if written == pnames or all(is_simple(a) for a in call.args):
+            return call
+        refs = {p: self.temp(a) for p, a in zip(pnames, call.args, strict=True)}
+        result: ir.Expr = ir.Call(call.type, call.loc, call.func, [refs[p] for p in pnames])
+        for p in reversed(written):
+            value = call.args[pnames.index(p)]
+            result = ir.Let(call.type, call.loc, refs[p].name, value, result)
+        return result
+
+    def builtin_call(self, name: str, node: ast.Call) -> ir.Expr:
+        loc = self.loc(node)
+        if name == "print":
+            raise self.error("print() returns None: call it as a statement", node)
+        if name == "range":
+            raise self.error("range() is only supported in 'for NAME in range(...)'", node)
+        if name in BUILTIN_EXCEPTIONS:
+            raise self.error(f"{name} can only be raised ('raise {name}(...)')", node)
+        if name not in CAST_NAMES and name not in ("len", "str"):
+            raise self.error(f"name '{name}' is not defined", node.func)
+        if node.keywords:
+            raise self.error(f"{name}() takes no keyword arguments", node.keywords[0])
+        if len(node.args) != 1:
+            raise self.error(f"{name}() takes exactly one argument ({len(node.args)} given)", node)
+        arg = self.expr(node.args[0])
+        if name == "len":
+            if arg.type != STR:
+                raise self.error(f"object of type {arg.type} has no len()", node.args[0])
+            return ir.StrLen(I32, loc, arg)
+        if name == "str":
+            return arg if arg.type == STR else ir.StrOf(STR, loc, arg)
+        to = CAST_NAMES[name]
+        if to == BOOL:
+            return self.truth(arg, node.args[0])
+        if arg.type == STR:
+            return ir.ParseStr(to, loc, arg)
+        if not (arg.type.is_numeric or arg.type == BOOL):
+            raise self.error(f"cannot convert {arg.type} to {to}", node.args[0])
+        if isinstance(arg, ir.Const) and type(arg.value) is int and to.is_int:
+            return ir.Const(to, loc, to.wrap(arg.value))  # an explicit cast wraps
+        return self.convert(arg, to) if arg.type != to else arg
+
+
+def is_simple(e: ir.Expr) -> bool:
+    """Evaluating it twice costs nothing and has no effect."""
+    return isinstance(e, (ir.Const, ir.LocalRef, ir.GlobalRef))
+
+
+def kind_of(sym: object) -> str:
+    if isinstance(sym, ir.FuncDecl):
+        return "function"
+    if isinstance(sym, ir.RuntimeFunc):
+        return "function"
+    if isinstance(sym, ModuleAlias):
+        return "module"
+    return "name"
+
+
+def always_exits(stmts: list[ir.Stmt]) -> bool:
+    """True when control cannot fall off the end of `stmts`."""
+    for s in stmts:
+        if isinstance(s, (ir.Return, ir.Raise)):
+            return True
+        if isinstance(s, ir.If) and always_exits(s.body) and always_exits(s.orelse):
+            return True
+        if (
+            isinstance(s, ir.While)
+            and isinstance(s.test, ir.Const)
+            and s.test.value is True
+            and not contains_break(s.body)
+        ):
+            return True
+    return False
+
+
+def contains_break(stmts: list[ir.Stmt]) -> bool:
+    """A `break` that leaves this loop (not one of a nested loop)."""
+    for s in stmts:
+        if isinstance(s, ir.Break):
+            return True
+        if isinstance(s, ir.If) and (contains_break(s.body) or contains_break(s.orelse)):
+            return True
+    return False

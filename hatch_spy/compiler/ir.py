@@ -1,0 +1,268 @@
+"""Typed IR: what the checker produces and the C backend consumes.
+
+Every expression carries its SpyType; every implicit conversion is explicit
+here (a `Convert` node), so the backend never has to reason about types.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .errors import Loc
+from .types import SpyType
+
+# ---- declarations ---------------------------------------------------------
+
+
+@dataclass
+class GlobalVar:
+    module: str
+    name: str
+    type: SpyType
+    mutable: bool  # `var` global; else const
+    value: ConstValue  # folded initializer
+    loc: Loc
+
+
+@dataclass
+class Param:
+    name: str
+    type: SpyType
+
+
+@dataclass
+class FuncDecl:
+    module: str
+    name: str
+    params: list[Param]
+    ret: SpyType
+    loc: Loc
+    locals: dict[str, SpyType] = field(default_factory=dict)
+    body: list[Stmt] = field(default_factory=list)
+
+    @property
+    def is_public(self) -> bool:
+        return not self.name.startswith("_")
+
+
+@dataclass(frozen=True)
+class RuntimeFunc:
+    """A function of SPy's standard modules, implemented in libspy."""
+
+    module: str
+    name: str
+    c_name: str
+    params: tuple[SpyType, ...]
+    ret: SpyType
+    takes_loc: bool  # passes file and line, because it can panic
+
+
+ConstValue = int | float | bool | str | None
+
+# ---- expressions ----------------------------------------------------------
+
+
+@dataclass
+class Expr:
+    type: SpyType
+    loc: Loc
+
+
+@dataclass
+class Const(Expr):
+    value: ConstValue
+
+
+@dataclass
+class LocalRef(Expr):
+    name: str
+
+
+@dataclass
+class GlobalRef(Expr):
+    var: GlobalVar
+
+
+@dataclass
+class Call(Expr):
+    func: FuncDecl
+    args: list[Expr]
+
+
+@dataclass
+class RuntimeCall(Expr):
+    func: RuntimeFunc
+    args: list[Expr]
+
+
+@dataclass
+class BinOp(Expr):
+    """Arithmetic on operands already converted to a common type."""
+
+    op: str  # + - * / // % ** << >> & | ^
+    left: Expr
+    right: Expr
+
+
+@dataclass
+class UnaryOp(Expr):
+    op: str  # - + ~
+    operand: Expr
+
+
+@dataclass
+class Not(Expr):
+    operand: Expr  # a bool
+
+
+@dataclass
+class Compare(Expr):
+    """One comparison; both operands have the same type. Chains become
+    `and` of links, with `Let` evaluating each middle operand once."""
+
+    op: str
+    left: Expr
+    right: Expr
+
+
+@dataclass
+class Let(Expr):
+    """Evaluate `value` once into the temporary `name`, then `body`."""
+
+    name: str
+    value: Expr
+    body: Expr
+
+
+@dataclass
+class BoolOp(Expr):
+    op: str  # "and" | "or"
+    values: list[Expr]
+
+
+@dataclass
+class CondExpr(Expr):
+    test: Expr
+    body: Expr
+    orelse: Expr
+
+
+@dataclass
+class Convert(Expr):
+    """A numeric conversion: implicit (checked by the table) or a cast."""
+
+    value: Expr
+
+
+@dataclass
+class Truth(Expr):
+    """bool(x): nonzero number, non-empty str."""
+
+    value: Expr
+
+
+@dataclass
+class StrOf(Expr):
+    value: Expr
+
+
+@dataclass
+class StrConcat(Expr):
+    left: Expr
+    right: Expr
+
+
+@dataclass
+class StrLen(Expr):
+    value: Expr
+
+
+@dataclass
+class ParseStr(Expr):
+    """i32("42"), f64("1.5"): Python's int()/float() parsing."""
+
+    value: Expr
+
+
+# ---- statements -----------------------------------------------------------
+
+
+@dataclass
+class Stmt:
+    loc: Loc
+
+
+@dataclass
+class Assign(Stmt):
+    target: LocalRef | GlobalRef
+    value: Expr
+
+
+@dataclass
+class ExprStmt(Stmt):
+    value: Expr
+
+
+@dataclass
+class If(Stmt):
+    test: Expr
+    body: list[Stmt]
+    orelse: list[Stmt]
+
+
+@dataclass
+class While(Stmt):
+    test: Expr
+    body: list[Stmt]
+
+
+@dataclass
+class ForRange(Stmt):
+    var: LocalRef
+    start: Expr
+    stop: Expr
+    step: Expr | None  # None: the step is 1
+    body: list[Stmt]
+
+
+@dataclass
+class Break(Stmt):
+    pass
+
+
+@dataclass
+class Continue(Stmt):
+    pass
+
+
+@dataclass
+class Return(Stmt):
+    value: Expr | None
+
+
+@dataclass
+class Raise(Stmt):
+    kind: str
+    message: Expr | None
+
+
+@dataclass
+class Assert(Stmt):
+    test: Expr
+    message: Expr | None
+
+
+@dataclass
+class Print(Stmt):
+    args: list[Expr]
+
+
+# ---- modules --------------------------------------------------------------
+
+
+@dataclass
+class ModuleIR:
+    name: str  # dotted
+    filename: str  # as shown in messages and panics
+    globals: dict[str, GlobalVar] = field(default_factory=dict)
+    funcs: dict[str, FuncDecl] = field(default_factory=dict)

@@ -1,0 +1,55 @@
+"""SPy's standard modules that compiled code may import: `math` and `time`."""
+
+from __future__ import annotations
+
+import math
+
+from .ir import ConstValue, RuntimeFunc
+from .types import F64, SpyType
+
+
+def _f(module: str, name: str, nparams: int, takes_loc: bool = False) -> RuntimeFunc:
+    params: tuple[SpyType, ...] = (F64,) * nparams
+    return RuntimeFunc(module, name, f"spy_{module}_{name}", params, F64, takes_loc)
+
+
+STD_FUNCS: dict[str, dict[str, RuntimeFunc]] = {
+    "math": {
+        f.name: f
+        for f in (
+            _f("math", "sqrt", 1, takes_loc=True),
+            _f("math", "log", 1, takes_loc=True),
+            _f("math", "exp", 1, takes_loc=True),
+            _f("math", "sin", 1),
+            _f("math", "cos", 1),
+            _f("math", "floor", 1),
+            _f("math", "fabs", 1),
+        )
+    },
+    "time": {"time": _f("time", "time", 0)},
+}
+
+STD_CONSTS: dict[str, dict[str, tuple[SpyType, ConstValue]]] = {
+    "math": {"pi": (F64, math.pi), "e": (F64, math.e)},
+    "time": {},
+}
+
+STD_MODULES = frozenset(STD_FUNCS)
+
+BUILTIN_EXCEPTIONS = frozenset(
+    {
+        "Exception",
+        "ArithmeticError",
+        "AssertionError",
+        "IndexError",
+        "KeyError",
+        "LookupError",
+        "MemoryError",
+        "NotImplementedError",
+        "OverflowError",
+        "RuntimeError",
+        "TypeError",
+        "ValueError",
+        "ZeroDivisionError",
+    }
+)

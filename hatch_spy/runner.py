@@ -1,0 +1,74 @@
+"""Running built programs: native executables directly, WASI modules in wasmtime."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
+from typing import IO
+
+from .compiler.errors import SpyError
+
+
+def run_native(
+    exe: Path,
+    argv0: str,
+    args: Sequence[str],
+    stdout: Path | None = None,
+    stderr: Path | None = None,
+) -> int:
+    """Run `exe` with the caller's stdio (or into files); return its exit status
+    (128+N when signal N killed it, as a shell reports it)."""
+    with open_or_none(stdout) as out, open_or_none(stderr) as err:
+        proc = subprocess.run(
+            [argv0, *args], executable=str(exe), stdout=out, stderr=err, check=False
+        )
+    return proc.returncode if proc.returncode >= 0 else 128 - proc.returncode
+
+
+def open_or_none(path: Path | None) -> AbstractContextManager[IO[bytes] | None]:
+    return open(path, "wb") if path is not None else nullcontext()
+
+
+def run_wasm(
+    module: Path,
+    argv0: str,
+    args: Sequence[str],
+    stdout: Path | None = None,
+    stderr: Path | None = None,
+) -> int:
+    """Run a WASI command module with the caller's stdio (or into files); return
+    its exit status."""
+    try:
+        import wasmtime
+    except ImportError:
+        raise SpyError("running wasm needs wasmtime: pip install wasmtime") from None
+    engine = wasmtime.Engine()
+    store = wasmtime.Store(engine)
+    linker = wasmtime.Linker(engine)
+    linker.define_wasi()
+    wasi = wasmtime.WasiConfig()
+    wasi.inherit_stdin()
+    if stdout is None:
+        wasi.inherit_stdout()
+    else:
+        wasi.stdout_file = str(stdout)
+    if stderr is None:
+        wasi.inherit_stderr()
+    else:
+        wasi.stderr_file = str(stderr)
+    wasi.argv = [argv0, *args]
+    store.set_wasi(wasi)
+    instance = linker.instantiate(store, wasmtime.Module.from_file(engine, str(module)))
+    start = instance.exports(store)["_start"]
+    assert isinstance(start, wasmtime.Func)
+    try:
+        start(store)
+    except wasmtime.ExitTrap as exit_:
+        return int(exit_.code)
+    except wasmtime.Trap as trap:
+        # a trap not raised by a panic: stack exhaustion or a runtime bug
+        first = str(trap).splitlines()[0] if str(trap) else "trap"
+        raise SpyError(f"the wasm module trapped: {first}") from None
+    return 0

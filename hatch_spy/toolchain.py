@@ -1,0 +1,240 @@
+"""The C toolchain: `zig cc` from the `ziglang` wheel, for native code and wasm32-wasi.
+
+Compiled outputs are cached in content-addressed folders: the runtime library
+once per (target, flags, libspy sources, zig version), each program once per
+(C source, runtime key). A cache entry appears atomically (built in a private
+temporary folder, then renamed), so a crashed or racing build never leaves a
+half-written entry behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import spy_runtime
+
+from .compiler.errors import SpyError
+
+# Identical results on both targets: no FMA contraction, wrapping integers.
+COMMON_CFLAGS = (
+    "-std=gnu11",
+    "-fwrapv",
+    "-fno-strict-aliasing",
+    "-ffp-contract=off",
+    "-Wall",
+    "-Wno-unused-variable",
+    "-Wno-unused-function",
+    "-Wno-unused-but-set-variable",
+)
+OPT_LEVELS = ("0", "1", "2", "3", "s")
+PANIC_HANDLERS = ("panic_exit",)
+
+
+class ToolchainError(SpyError):
+    """The C toolchain is missing or failed."""
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str  # "native" or "wasm"
+    triple: str
+    exe_suffix: str
+    ldflags: tuple[str, ...] = ()
+    strip: bool = False
+
+
+def native_triple() -> str:
+    """This machine's zig target; Linux builds target glibc 2.17 (manylinux2014)."""
+    machine = platform.machine().lower()
+    arch = {"amd64": "x86_64", "arm64": "aarch64"}.get(machine, machine)
+    if sys.platform.startswith("linux"):
+        return f"{arch}-linux-gnu.2.17"
+    if sys.platform == "darwin":
+        return f"{arch}-macos"
+    if sys.platform == "win32":
+        return f"{arch}-windows-gnu"
+    raise ToolchainError(f"no native target for platform {sys.platform}")
+
+
+def get_target(name: str) -> Target:
+    if name == "native":
+        return Target("native", native_triple(), ".exe" if sys.platform == "win32" else "")
+    if name == "wasm":
+        # 8 MiB of stack, like a default native thread, so recursion depth matches
+        return Target("wasm", "wasm32-wasi", ".wasm", ("-Wl,-z,stack-size=8388608",), strip=True)
+    raise ToolchainError(f"unknown target '{name}': choose 'native' or 'wasm'")
+
+
+def zig_executable() -> Path:
+    try:
+        import ziglang
+    except ImportError:
+        raise ToolchainError(
+            "the C toolchain is missing: install it with 'pip install ziglang'"
+        ) from None
+    exe = Path(ziglang.__file__).parent / ("zig.exe" if sys.platform == "win32" else "zig")
+    if not exe.is_file():
+        raise ToolchainError(f"the ziglang package has no zig executable at {exe}")
+    return exe
+
+
+def zig_version() -> str:
+    return importlib.metadata.version("ziglang")
+
+
+def default_cache_dir() -> Path:
+    env = os.environ.get("HATCH_SPY_CACHE_DIR")
+    if env:
+        return Path(env)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "hatch-spy"
+
+
+def digest(*parts: object) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def tree_digest(root: Path) -> str:
+    h = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in (".c", ".h")):
+        h.update(path.relative_to(root).as_posix().encode() + b"\0")
+        h.update(path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class RuntimeLib:
+    """libspy compiled for one target: the archive and the panic handlers."""
+
+    key: str
+    archive: Path
+    handlers: dict[str, Path]
+    include_dir: Path
+
+
+class Toolchain:
+    def __init__(self, cache_dir: Path | None = None, opt_level: str = "2") -> None:
+        if opt_level not in OPT_LEVELS:
+            raise ToolchainError(
+                f"unknown optimisation level '{opt_level}': use one of {', '.join(OPT_LEVELS)}"
+            )
+        self.cache_dir = cache_dir or default_cache_dir()
+        self.opt_level = opt_level
+        self.zig = zig_executable()
+        self.zig_version = zig_version()
+        self.libspy = spy_runtime.libspy_dir()
+        self._runtime: dict[str, RuntimeLib] = {}
+
+    def cflags(self, target: Target) -> list[str]:
+        return ["-target", target.triple, f"-O{self.opt_level}", *COMMON_CFLAGS]
+
+    def _zig(self, args: Sequence[str], cwd: Path, what: str) -> None:
+        proc = subprocess.run(
+            [str(self.zig), *args], cwd=cwd, capture_output=True, text=True, check=False
+        )
+        if proc.returncode != 0:
+            raise ToolchainError(
+                f"zig failed while {what} (exit {proc.returncode}):\n{proc.stderr.strip()}\n"
+                f"(the C sources are kept in {cwd})"
+            )
+
+    def _publish(self, tmp: Path, final: Path) -> None:
+        """Move a finished build into the cache; a concurrent twin may have won."""
+        try:
+            os.replace(tmp, final)
+        except OSError:
+            if not final.exists():
+                raise
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def _scratch(self) -> Path:
+        tmp_root = self.cache_dir / "tmp"
+        tmp_root.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(dir=tmp_root))
+
+    def runtime(self, target: Target) -> RuntimeLib:
+        """libspy for `target`, compiled once and then served from the cache."""
+        cached = self._runtime.get(target.name)
+        if cached is not None:
+            return cached
+        include = self.libspy / "include"
+        key = digest("libspy", tree_digest(self.libspy), self.cflags(target), self.zig_version)
+        final = self.cache_dir / "libspy" / f"{target.name}-{key[:24]}"
+        if not final.exists():
+            tmp = self._scratch()
+            sources = sorted((self.libspy / "src").glob("*.c"))
+            with ThreadPoolExecutor() as pool:
+                jobs = [
+                    pool.submit(
+                        self._zig,
+                        [
+                            "cc",
+                            *self.cflags(target),
+                            "-I",
+                            str(include),
+                            "-c",
+                            str(src),
+                            "-o",
+                            f"{src.stem}.o",
+                        ],
+                        tmp,
+                        f"compiling libspy's {src.name}",
+                    )
+                    for src in sources
+                ]
+                for job in jobs:
+                    job.result()
+            lib_objs = [f"{s.stem}.o" for s in sources if s.stem not in PANIC_HANDLERS]
+            self._zig(["ar", "rcs", "libspy.a", *lib_objs], tmp, "archiving libspy")
+            final.parent.mkdir(parents=True, exist_ok=True)
+            self._publish(tmp, final)
+        lib = RuntimeLib(
+            key,
+            final / "libspy.a",
+            {h: final / f"{h}.o" for h in PANIC_HANDLERS},
+            include,
+        )
+        self._runtime[target.name] = lib
+        return lib
+
+    def build_executable(self, c_source: str, target: Target) -> Path:
+        """An executable (native) or WASI command module (wasm) of `c_source`, cached."""
+        rt = self.runtime(target)
+        flags = [*self.cflags(target), *target.ldflags, *(["-s"] if target.strip else [])]
+        key = digest("program", c_source, flags, rt.key)
+        name = "program" + target.exe_suffix
+        final = self.cache_dir / "programs" / key[:32]
+        if not (final / name).exists():
+            tmp = self._scratch()
+            (tmp / "program.c").write_text(c_source, encoding="utf-8")
+            self._zig(
+                [
+                    "cc",
+                    *flags,
+                    "-I",
+                    str(rt.include_dir),
+                    "program.c",
+                    str(rt.handlers["panic_exit"]),
+                    str(rt.archive),
+                    "-lm",
+                    "-o",
+                    name,
+                ],
+                tmp,
+                "compiling the generated C",
+            )
+            final.parent.mkdir(parents=True, exist_ok=True)
+            self._publish(tmp, final)
+        return final / name

@@ -1,0 +1,20 @@
+"""spy-runtime: what compiled SPy code needs at run time.
+
+It ships the C runtime library (libspy) that every compiled module links;
+its major version is the runtime ABI version that wheels depend on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__version__ = "0.1.0"
+
+# The runtime ABI this package provides: compiled code built against X.Y
+# runs on any spy-runtime X.Z with Z >= Y. Kept in step with spy.h.
+ABI_VERSION = (0, 1)
+
+
+def libspy_dir() -> Path:
+    """Folder of libspy's C sources: `include/spy.h` and `src/*.c`."""
+    return Path(__file__).parent / "libspy"

@@ -1,0 +1,119 @@
+"""The `hatch-spy` command: run, build, exit codes, and the build cache."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import wasmtime
+
+from hatch_spy.compiler import compile_program_to_c
+from hatch_spy.toolchain import Toolchain, ToolchainError, get_target
+
+PROGRAM = """\
+def main() -> i32:
+    print("hi from", "spy")
+    return 7
+"""
+
+
+def hatch_spy(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "hatch_spy", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, **(env or {})},
+    )
+
+
+@pytest.mark.parametrize("target", ["native", "wasm"])
+def test_run_forwards_output_and_exit_code(tmp_path: Path, target: str) -> None:
+    prog = tmp_path / "prog.spy"
+    prog.write_text(PROGRAM)
+    proc = hatch_spy("run", str(prog), "--target", target, "--", "extra", "args")
+    assert (proc.returncode, proc.stdout, proc.stderr) == (7, "hi from spy\n", "")
+
+
+@pytest.mark.parametrize("target", ["native", "wasm"])
+def test_run_forwards_panics(tmp_path: Path, target: str) -> None:
+    prog = tmp_path / "prog.spy"
+    prog.write_text('def main() -> None:\n    print("x")\n    raise ValueError("bad")\n')
+    proc = hatch_spy("run", str(prog), "--target", target)
+    assert (proc.returncode, proc.stdout) == (1, "x\n")
+    assert proc.stderr.splitlines() == ['  File "prog.spy", line 3', "ValueError: bad"]
+
+
+def test_build_native_executable_runs_on_its_own(tmp_path: Path) -> None:
+    prog = tmp_path / "prog.spy"
+    prog.write_text(PROGRAM)
+    exe = tmp_path / "out" / "prog"
+    assert hatch_spy("build", str(prog), "--target", "native", "-o", str(exe)).returncode == 0
+    proc = subprocess.run([str(exe)], capture_output=True, text=True, check=False)
+    assert (proc.returncode, proc.stdout) == (7, "hi from spy\n")
+
+
+def test_build_wasm_gives_a_wasi_command_module(tmp_path: Path) -> None:
+    prog = tmp_path / "prog.spy"
+    prog.write_text(PROGRAM)
+    out = tmp_path / "prog.wasm"
+    assert hatch_spy("build", str(prog), "--target", "wasm", "-o", str(out)).returncode == 0
+    engine = wasmtime.Engine()
+    module = wasmtime.Module.from_file(engine, str(out))
+    assert {e.name for e in module.exports} >= {"_start", "memory"}
+    store = wasmtime.Store(engine)
+    wasi = wasmtime.WasiConfig()
+    wasi.stdout_file = str(tmp_path / "stdout")
+    store.set_wasi(wasi)
+    linker = wasmtime.Linker(engine)
+    linker.define_wasi()
+    start = linker.instantiate(store, module).exports(store)["_start"]
+    assert isinstance(start, wasmtime.Func)
+    with pytest.raises(wasmtime.ExitTrap) as exit_:
+        start(store)
+    assert exit_.value.code == 7
+    assert (tmp_path / "stdout").read_text() == "hi from spy\n"
+
+
+def test_unknown_file_is_a_clear_error(tmp_path: Path) -> None:
+    proc = hatch_spy("run", str(tmp_path / "missing.spy"))
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == f"hatch-spy: error: no such file: {tmp_path / 'missing.spy'}"
+
+
+def test_second_build_of_an_unchanged_program_compiles_nothing(tmp_path: Path) -> None:
+    prog = tmp_path / "prog.spy"
+    prog.write_text(PROGRAM)
+    c_source = compile_program_to_c(prog)
+    cache = tmp_path / "cache"
+    for target in ("native", "wasm"):
+        first = Toolchain(cache_dir=cache).build_executable(c_source, get_target(target))
+
+        def no_compiler(*args: object) -> None:
+            raise AssertionError("zig was called for a cached build")
+
+        again = Toolchain(cache_dir=cache)
+        again._zig = no_compiler  # type: ignore[method-assign,assignment]
+        assert again.build_executable(c_source, get_target(target)) == first
+    # the runtime library was built once per target, and nothing is left half-done
+    assert len(list((cache / "libspy").iterdir())) == 2
+    assert list((cache / "tmp").iterdir()) == []
+
+
+def test_changed_program_is_rebuilt(tmp_path: Path) -> None:
+    prog = tmp_path / "prog.spy"
+    prog.write_text(PROGRAM)
+    tc = Toolchain(cache_dir=tmp_path / "cache")
+    first = tc.build_executable(compile_program_to_c(prog), get_target("native"))
+    prog.write_text(PROGRAM.replace("return 7", "return 8"))
+    second = tc.build_executable(compile_program_to_c(prog), get_target("native"))
+    assert first != second
+    assert subprocess.run([str(second)], capture_output=True, check=False).returncode == 8
+
+
+def test_unknown_optimisation_level_is_refused() -> None:
+    with pytest.raises(ToolchainError, match="unknown optimisation level 'fast'"):
+        Toolchain(opt_level="fast")
