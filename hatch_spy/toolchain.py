@@ -39,7 +39,11 @@ COMMON_CFLAGS = (
     "-Wno-unused-but-set-variable",
 )
 OPT_LEVELS = ("0", "1", "2", "3", "s")
-PANIC_HANDLERS = ("panic_exit",)
+# Each link mode's spy_panic_handler (see spy.h), by target: executables
+# exit; the CPython extension longjmps; a wasm reactor traps.
+PANIC_HANDLERS = {"native": ("panic_exit", "panic_jmp"), "wasm": ("panic_exit", "panic_trap")}
+ALL_HANDLERS = frozenset(h for hs in PANIC_HANDLERS.values() for h in hs)
+EXTENSION_SUFFIX = ".abi3.so"
 
 
 class ToolchainError(SpyError):
@@ -174,7 +178,12 @@ class Toolchain:
         final = self.cache_dir / "libspy" / f"{target.name}-{key[:24]}"
         if not final.exists():
             tmp = self._scratch()
-            sources = sorted((self.libspy / "src").glob("*.c"))
+            handlers = PANIC_HANDLERS[target.name]
+            sources = sorted(
+                s
+                for s in (self.libspy / "src").glob("*.c")
+                if s.stem not in ALL_HANDLERS or s.stem in handlers
+            )
             with ThreadPoolExecutor() as pool:
                 jobs = [
                     pool.submit(
@@ -196,45 +205,72 @@ class Toolchain:
                 ]
                 for job in jobs:
                     job.result()
-            lib_objs = [f"{s.stem}.o" for s in sources if s.stem not in PANIC_HANDLERS]
+            lib_objs = [f"{s.stem}.o" for s in sources if s.stem not in ALL_HANDLERS]
             self._zig(["ar", "rcs", "libspy.a", *lib_objs], tmp, "archiving libspy")
             final.parent.mkdir(parents=True, exist_ok=True)
             self._publish(tmp, final)
         lib = RuntimeLib(
             key,
             final / "libspy.a",
-            {h: final / f"{h}.o" for h in PANIC_HANDLERS},
+            {h: final / f"{h}.o" for h in PANIC_HANDLERS[target.name]},
             include,
         )
         self._runtime[target.name] = lib
         return lib
 
-    def build_executable(self, c_source: str, target: Target) -> Path:
-        """An executable (native) or WASI command module (wasm) of `c_source`, cached."""
+    def _build(
+        self, kind: str, c_source: str, target: Target, handler: str, flags: list[str], name: str
+    ) -> Path:
+        """Compile and link `c_source` with libspy and a panic handler, cached."""
         rt = self.runtime(target)
-        flags = [*self.cflags(target), *target.ldflags, *(["-s"] if target.strip else [])]
-        key = digest("program", c_source, flags, rt.key)
-        name = "program" + target.exe_suffix
-        final = self.cache_dir / "programs" / key[:32]
+        key = digest(kind, c_source, flags, rt.key, handler)
+        final = self.cache_dir / kind / key[:32]
         if not (final / name).exists():
             tmp = self._scratch()
-            (tmp / "program.c").write_text(c_source, encoding="utf-8")
-            self._zig(
-                [
-                    "cc",
-                    *flags,
-                    "-I",
-                    str(rt.include_dir),
-                    "program.c",
-                    str(rt.handlers["panic_exit"]),
-                    str(rt.archive),
-                    "-lm",
-                    "-o",
-                    name,
-                ],
-                tmp,
-                "compiling the generated C",
-            )
+            (tmp / "unit.c").write_text(c_source, encoding="utf-8")
+            args = [
+                "cc",
+                *flags,
+                "-I",
+                str(rt.include_dir),
+                "unit.c",
+                str(rt.handlers[handler]),
+                str(rt.archive),
+                "-lm",
+                "-o",
+                name,
+            ]
+            self._zig(args, tmp, f"compiling the generated C ({kind})")
             final.parent.mkdir(parents=True, exist_ok=True)
             self._publish(tmp, final)
         return final / name
+
+    def build_executable(self, c_source: str, target: Target) -> Path:
+        """An executable (native) or WASI command module (wasm) of `c_source`, cached."""
+        flags = [*self.cflags(target), *target.ldflags, *(["-s"] if target.strip else [])]
+        return self._build(
+            "programs", c_source, target, "panic_exit", flags, "program" + target.exe_suffix
+        )
+
+    def build_extension(self, c_source: str, python_include: Path) -> Path:
+        """A CPython extension module (Limited API) for the native target."""
+        target = get_target("native")
+        # stripped: wheels ship no debug info, which would also embed build paths
+        flags = [
+            *self.cflags(target),
+            "-shared",
+            "-fPIC",
+            "-fvisibility=hidden",
+            "-s",
+            "-I",
+            str(python_include),
+        ]
+        return self._build(
+            "extensions", c_source, target, "panic_jmp", flags, "_spy_native" + EXTENSION_SUFFIX
+        )
+
+    def build_wasm_library(self, c_source: str) -> Path:
+        """A wasm32-wasi reactor module exporting the package's functions."""
+        target = get_target("wasm")
+        flags = [*self.cflags(target), *target.ldflags, "-mexec-model=reactor", "-s"]
+        return self._build("wasm-libraries", c_source, target, "panic_trap", flags, "_spy.wasm")

@@ -2,7 +2,40 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from .model import (
+    FILENAME,
+    FORMAT_VERSION,
+    AbiFile,
+    AbiFormatError,
+    Artifact,
+    Function,
+    Module,
+    Param,
+    Toolchain,
+    from_json,
+    to_json,
+)
+
 __version__ = "0.1.0"
+
+__all__ = [
+    "FILENAME",
+    "FORMAT_VERSION",
+    "AbiFile",
+    "AbiFormatError",
+    "Artifact",
+    "Function",
+    "Module",
+    "Param",
+    "Toolchain",
+    "from_json",
+    "runtime_compatible",
+    "runtime_requirement",
+    "schema_path",
+    "to_json",
+]
 
 
 def runtime_requirement(abi_version: tuple[int, int]) -> str:
@@ -12,3 +45,13 @@ def runtime_requirement(abi_version: tuple[int, int]) -> str:
     """
     major, minor = abi_version
     return f"spy-runtime>={major}.{minor},<{major + 1}"
+
+
+def runtime_compatible(compiled: tuple[int, int], provided: tuple[int, int]) -> bool:
+    """Whether code compiled against ABI `compiled` runs on a runtime providing `provided`."""
+    return compiled[0] == provided[0] and compiled[1] <= provided[1]
+
+
+def schema_path(version: int = FORMAT_VERSION) -> Path:
+    """The JSON Schema of spy-abi.json format `version`."""
+    return Path(__file__).parent / "schema" / f"spy-abi-{version}.schema.json"

@@ -1,18 +1,26 @@
 """spy-runtime: what compiled SPy code needs at run time.
 
-It ships the C runtime library (libspy) that every compiled module links;
-its major version is the runtime ABI version that wheels depend on.
+It ships the C runtime library (libspy) that every compiled module links,
+and the loader that generated module shims call: it picks the native
+extension or the wasm module (through wasmtime) and checks both against the
+wheel's spy-abi.json. Its major version is the runtime ABI version that
+wheels depend on.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from ._loader import load_module
+from ._panic import SpyPanic
+
 __version__ = "0.1.0"
 
 # The runtime ABI this package provides: compiled code built against X.Y
 # runs on any spy-runtime X.Z with Z >= Y. Kept in step with spy.h.
 ABI_VERSION = (0, 1)
+
+__all__ = ["ABI_VERSION", "SpyPanic", "__version__", "libspy_dir", "load_module"]
 
 
 def libspy_dir() -> Path:

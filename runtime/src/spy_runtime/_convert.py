@@ -1,0 +1,55 @@
+"""Argument checks of the wasm backend: the same rules and messages as the
+native extension's C helpers (libspy/include/spy_cpython.h)."""
+
+from __future__ import annotations
+
+import operator
+from typing import Any
+
+INT_RANGES: dict[str, tuple[int, int]] = {
+    "i8": (-(1 << 7), (1 << 7) - 1),
+    "u8": (0, (1 << 8) - 1),
+    "i32": (-(1 << 31), (1 << 31) - 1),
+    "u32": (0, (1 << 32) - 1),
+    "i64": (-(1 << 63), (1 << 63) - 1),
+    "u64": (0, (1 << 64) - 1),
+}
+
+
+def type_error(value: Any, func: str, param: str, expected: str) -> TypeError:
+    return TypeError(f"{func}() argument '{param}' must be {expected}, not {type(value).__name__}")
+
+
+def to_int(value: Any, func: str, param: str, tname: str) -> int:
+    if type(value) is not int:
+        try:
+            value = operator.index(value)
+        except TypeError:
+            raise type_error(value, func, param, "int") from None
+    lo, hi = INT_RANGES[tname]
+    if not lo <= value <= hi:
+        raise OverflowError(f"{func}() argument '{param}' is out of range for {tname}: {value}")
+    return int(value)
+
+
+def to_float(value: Any, func: str, param: str) -> float:
+    if type(value) is float:
+        return value
+    if isinstance(value, (str, bytes, bytearray)):
+        raise type_error(value, func, param, "float")
+    try:
+        return float(value)
+    except TypeError:
+        raise type_error(value, func, param, "float") from None
+
+
+def to_bool(value: Any, func: str, param: str) -> bool:
+    if type(value) is not bool:
+        raise type_error(value, func, param, "bool")
+    return value
+
+
+def to_str(value: Any, func: str, param: str) -> bytes:
+    if not isinstance(value, str):
+        raise type_error(value, func, param, "str")
+    return value.encode("utf-8")  # lone surrogates raise UnicodeEncodeError, as natively

@@ -1,0 +1,148 @@
+"""What a generated module shim calls: find the package's spy-abi.json,
+verify it, choose a backend and put the compiled functions in the module."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.metadata
+import importlib.util
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import spy_abi
+
+from ._panic import register_root
+
+BACKENDS = ("auto", "native", "wasm")
+
+
+@dataclass
+class CompiledPackage:
+    dist: str
+    top: str
+    root: Path  # the folder holding the top-level package
+    abi: spy_abi.AbiFile
+    verified: set[str] = field(default_factory=set)
+    native_exports: dict[str, dict[str, Any]] | None = None
+    wasm: Any = None  # _wasm.WasmPackage, imported only when used
+
+    def artifact_path(self, target: str) -> Path | None:
+        art = self.abi.artifact(target)
+        return None if art is None else self.root / art.path
+
+    def verify(self, target: str) -> Path:
+        """The artifact's path, after checking its sha256 against spy-abi.json."""
+        art = self.abi.artifact(target)
+        assert art is not None
+        path = self.root / art.path
+        if target not in self.verified:
+            try:
+                actual = hashlib.sha256(path.read_bytes()).hexdigest()
+            except OSError as exc:
+                raise ImportError(f"cannot read {path}: {exc}; reinstall {self.dist}") from None
+            if actual != art.sha256:
+                raise ImportError(
+                    f"{path} does not match its sha256 in {self.dist}'s spy-abi.json "
+                    f"(found {actual}, expected {art.sha256}): the installation is damaged, "
+                    f"reinstall {self.dist}"
+                )
+            self.verified.add(target)
+        return path
+
+
+_packages: dict[str, CompiledPackage] = {}
+
+
+def _read_package(name: str, module_file: str, dist: str) -> CompiledPackage:
+    from . import ABI_VERSION, __version__
+
+    top = name.split(".")[0]
+    root = Path(module_file).resolve().parents[name.count(".")]
+    try:
+        text = importlib.metadata.distribution(dist).read_text(spy_abi.FILENAME)
+    except importlib.metadata.PackageNotFoundError:
+        text = None
+    if text is None:
+        raise ImportError(
+            f"{name}: the distribution {dist!r} has no {spy_abi.FILENAME}; reinstall {dist}"
+        )
+    try:
+        abi = spy_abi.from_json(text)
+    except spy_abi.AbiFormatError as exc:
+        raise ImportError(f"{name}: {dist}'s {spy_abi.FILENAME} is invalid: {exc}") from None
+    if not spy_abi.runtime_compatible(abi.runtime_abi, ABI_VERSION):
+        compiled = "{}.{}".format(*abi.runtime_abi)
+        provided = "{}.{}".format(*ABI_VERSION)
+        raise ImportError(
+            f"{name} ({root / top}) was compiled for SPy runtime ABI {compiled}, but the installed "
+            f"spy-runtime {__version__} provides ABI {provided}: "
+            f"install '{spy_abi.runtime_requirement(abi.runtime_abi)}'"
+        )
+    register_root(top, root)
+    return CompiledPackage(dist, top, root, abi)
+
+
+def choose_backend(pkg: CompiledPackage, name: str) -> str:
+    wanted = os.environ.get("SPY_BACKEND", "auto").strip().lower() or "auto"
+    if wanted not in BACKENDS:
+        raise ImportError(f"SPY_BACKEND must be one of {', '.join(BACKENDS)}, not {wanted!r}")
+    native = pkg.artifact_path("native")
+    has_native = native is not None and native.is_file()
+    if wanted == "native" or (wanted == "auto" and has_native):
+        if not has_native:
+            raise ImportError(
+                f"{name}: SPY_BACKEND=native, but this installation of {pkg.dist} has no native "
+                f"extension; install a {pkg.dist} wheel built for this platform, or use SPY_BACKEND=wasm"
+            )
+        return "native"
+    if pkg.abi.artifact("wasm") is None:
+        raise ImportError(
+            f"{name}: this installation of {pkg.dist} has no wasm module; use SPY_BACKEND=native"
+        )
+    if importlib.util.find_spec("wasmtime") is None:
+        raise ImportError(
+            f"{name} runs on the wasm backend here, which needs wasmtime: "
+            f"pip install 'spy-runtime[wasm]'"
+        )
+    return "wasm"
+
+
+def _native_functions(pkg: CompiledPackage, name: str) -> dict[str, Any]:
+    if pkg.native_exports is None:
+        pkg.verify("native")
+        ext = importlib.import_module(f"{pkg.top}._spy_native")
+        pkg.native_exports = ext._spy_exports
+    return dict(pkg.native_exports.get(name, {}))
+
+
+def _wasm_functions(pkg: CompiledPackage, name: str, module: spy_abi.Module) -> dict[str, Any]:
+    if pkg.wasm is None:
+        from ._wasm import WasmPackage
+        from .engine import default_engine
+
+        path = pkg.verify("wasm")
+        art = pkg.abi.artifact("wasm")
+        assert art is not None
+        pkg.wasm = WasmPackage(default_engine(), path, art.sha256)
+    return {f.name: pkg.wasm.function(f, name) for f in module.functions}
+
+
+def load_module(name: str, namespace: dict[str, Any], dist: str) -> None:
+    """Fill the namespace of the shim module `name` with its compiled functions."""
+    top = name.split(".")[0]
+    pkg = _packages.get(top)
+    if pkg is None:
+        pkg = _packages[top] = _read_package(name, namespace["__file__"], dist)
+    module = pkg.abi.module(name)
+    if module is None:
+        raise ImportError(f"{name} is not in {dist}'s {spy_abi.FILENAME}; reinstall {dist}")
+    backend = choose_backend(pkg, name)
+    if backend == "native":
+        functions = _native_functions(pkg, name)
+    else:
+        functions = _wasm_functions(pkg, name, module)
+    namespace.update(functions)
+    namespace["__spy_backend__"] = backend

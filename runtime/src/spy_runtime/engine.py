@@ -1,0 +1,82 @@
+"""The small WebAssembly engine interface the wasm backend is written against.
+
+On CPython it is wasmtime (`_wasmtime.py`); under Pyodide the browser's own
+WebAssembly engine can implement the same few methods, as SPy's `llwasm`
+layer does. Nothing else in spy_runtime touches an engine directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol, TypeVar
+
+# wasm value kinds of parameters and results
+WasmKind = str  # "i32" | "i64" | "f32" | "f64"
+
+
+class WasmTrap(Exception):
+    """The instance trapped; `interrupted` when an epoch interrupt stopped it."""
+
+    def __init__(self, message: str, interrupted: bool = False) -> None:
+        super().__init__(message)
+        self.interrupted = interrupted
+
+
+T = TypeVar("T")
+
+
+class Slots(Protocol[T]):
+    """Indexable storage of raw values (a ctypes array, a typed array view)."""
+
+    def __getitem__(self, index: int) -> T: ...
+    def __setitem__(self, index: int, value: T) -> None: ...
+    def __len__(self) -> int: ...
+
+
+class RawCall(Protocol):
+    """A preallocated, signature-checked call of one export. Argument k goes
+    into a typed view at k * stride (i32/f32 share `stride_32`, i64/f64
+    `stride_64`); the result comes back at index 0. Raises WasmTrap."""
+
+    @property
+    def i32(self) -> Slots[int]: ...
+    @property
+    def i64(self) -> Slots[int]: ...
+    @property
+    def f32(self) -> Slots[float]: ...
+    @property
+    def f64(self) -> Slots[float]: ...
+    @property
+    def stride_32(self) -> int: ...
+    @property
+    def stride_64(self) -> int: ...
+
+    def __call__(self) -> None: ...
+
+
+class Instance(Protocol):
+    def raw_call(
+        self, export: str, params: Sequence[WasmKind], results: Sequence[WasmKind]
+    ) -> RawCall:
+        """Check the export's signature once and return its fast call."""
+        ...
+
+    def read(self, address: int, size: int) -> bytes: ...
+    def write(self, address: int, data: bytes) -> None: ...
+
+
+class Engine(Protocol):
+    def instantiate(self, wasm: Path, sha256: str) -> Instance:
+        """A fresh instance of the module at `wasm` (whose hash the caller checked)."""
+        ...
+
+    def on_interrupt(self) -> Callable[[], None]:
+        """A function that, called from any thread, stops running wasm code."""
+        ...
+
+
+def default_engine() -> Engine:
+    from ._wasmtime import WasmtimeEngine
+
+    return WasmtimeEngine.shared()

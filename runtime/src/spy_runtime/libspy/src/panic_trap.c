@@ -1,0 +1,25 @@
+/* Panic handler of a wasm reactor module: trap. The host sees the trap,
+ * reads spy_last_panic through spy_panic_info() and raises the exception;
+ * the trapped instance is discarded (its stack pointer is lost).
+ *
+ * The exports the host needs live here because this object is linked
+ * explicitly; members of libspy.a are pulled in only when referenced. */
+#include <stdlib.h>
+
+#include "spy.h"
+
+void spy_panic_handler(void) { __builtin_trap(); }
+
+__attribute__((export_name("spy_panic_info"))) spy_PanicInfo *spy_panic_info(void) {
+    return &spy_last_panic;
+}
+
+__attribute__((export_name("spy_alloc"))) void *spy_alloc(size_t n) { return malloc(n); }
+
+__attribute__((export_name("spy_free"))) void spy_free(void *p) { free(p); }
+
+/* a str from `n` UTF-8 bytes the host wrote at `utf8` */
+__attribute__((export_name("spy_str_from_host"))) const spy_Str *spy_str_from_host(
+    const char *utf8, size_t n) {
+    return spy_str_new(utf8, n);
+}

@@ -1,0 +1,406 @@
+"""The product's main job: build wheels of SPy packages, check them with the
+real tools, install them into fresh virtual environments and call them on
+both backends."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import jsonschema
+import pytest
+from wheelkit import SAMPLES, Venv, build_local_wheels, build_wheel, make_venv, run
+
+import spy_abi
+
+HELLO = SAMPLES / "hello"
+NATIVE_TAG = "cp310-abi3-manylinux_2_17_x86_64.manylinux2014_x86_64"
+
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="native wheels are Linux-only so far"
+)
+
+
+@pytest.fixture(scope="session")
+def local_wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_local_wheels(tmp_path_factory.mktemp("local-wheels"))
+
+
+@pytest.fixture(scope="session")
+def hello_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_wheel(HELLO, tmp_path_factory.mktemp("hello-wheel"))
+
+
+@pytest.fixture(scope="session")
+def hello_wasm_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_wheel(
+        HELLO, tmp_path_factory.mktemp("hello-wasm-wheel"), env={"HATCH_SPY_TARGETS": "wasm"}
+    )
+
+
+@pytest.fixture(scope="session")
+def full_env(
+    tmp_path_factory: pytest.TempPathFactory, hello_wheel: Path, local_wheels: Path
+) -> Venv:
+    """hello with spy-runtime[wasm]: both backends available."""
+    env = make_venv(tmp_path_factory.mktemp("venv") / "full")
+    env.pip_install(str(hello_wheel), "spy-runtime[wasm]", find_links=local_wheels)
+    return env
+
+
+@pytest.fixture(scope="session")
+def native_only_env(
+    tmp_path_factory: pytest.TempPathFactory, hello_wheel: Path, local_wheels: Path
+) -> Venv:
+    """hello as its wheel requires it: no wasmtime."""
+    env = make_venv(tmp_path_factory.mktemp("venv") / "native")
+    env.pip_install(str(hello_wheel), find_links=local_wheels)
+    return env
+
+
+@pytest.fixture(scope="session")
+def wasm_only_env(
+    tmp_path_factory: pytest.TempPathFactory, hello_wasm_wheel: Path, local_wheels: Path
+) -> Venv:
+    env = make_venv(tmp_path_factory.mktemp("venv") / "wasm")
+    env.pip_install(str(hello_wasm_wheel), find_links=local_wheels)
+    return env
+
+
+def wheel_names(wheel: Path) -> list[str]:
+    with zipfile.ZipFile(wheel) as zf:
+        return sorted(zf.namelist())
+
+
+def wheel_text(wheel: Path, name: str) -> str:
+    with zipfile.ZipFile(wheel) as zf:
+        return zf.read(name).decode()
+
+
+# ---- the wheel ----------------------------------------------------------------
+
+
+def test_default_wheel_is_abi3_manylinux_with_everything_inside(hello_wheel: Path) -> None:
+    assert hello_wheel.name == f"hello_spy-0.1.0-{NATIVE_TAG}.whl"
+    assert wheel_names(hello_wheel) == sorted(
+        [
+            "hello/__init__.py",
+            "hello/core.spy",
+            "hello/core.py",
+            "hello/core.pyi",
+            "hello/py.typed",
+            "hello/_spy.wasm",
+            "hello/_spy_native.abi3.so",
+            "hello_spy-0.1.0.dist-info/METADATA",
+            "hello_spy-0.1.0.dist-info/RECORD",
+            "hello_spy-0.1.0.dist-info/WHEEL",
+            "hello_spy-0.1.0.dist-info/spy-abi.json",
+        ]
+    )
+    wheel_meta = wheel_text(hello_wheel, "hello_spy-0.1.0.dist-info/WHEEL")
+    assert "Root-Is-Purelib: false" in wheel_meta
+    metadata = wheel_text(hello_wheel, "hello_spy-0.1.0.dist-info/METADATA")
+    assert (
+        "Requires-Dist: spy-runtime<1,>=0.1" in metadata
+        or "Requires-Dist: spy-runtime>=0.1,<1" in metadata
+    )
+    assert "wasmtime" not in metadata
+
+
+def test_wasm_only_wheel_is_portable_and_requires_the_wasm_extra(hello_wasm_wheel: Path) -> None:
+    assert hello_wasm_wheel.name == "hello_spy-0.1.0-py3-none-any.whl"
+    names = wheel_names(hello_wasm_wheel)
+    assert "hello/_spy.wasm" in names
+    assert not any(n.endswith(".so") for n in names)
+    metadata = wheel_text(hello_wasm_wheel, "hello_spy-0.1.0.dist-info/METADATA")
+    assert any(
+        line.startswith("Requires-Dist: spy-runtime[wasm]") and "0.1" in line and "<1" in line
+        for line in metadata.splitlines()
+    )
+    assert "Root-Is-Purelib: true" in wheel_text(
+        hello_wasm_wheel, "hello_spy-0.1.0.dist-info/WHEEL"
+    )
+
+
+@pytest.mark.parametrize("checker", ["auditwheel", "abi3audit", "check-wheel-contents", "twine"])
+def test_real_checkers_pass(hello_wheel: Path, hello_wasm_wheel: Path, checker: str) -> None:
+    bindir = Path(sys.executable).parent
+    if checker == "auditwheel":
+        out = run([str(bindir / "auditwheel"), "show", str(hello_wheel)]).stdout
+        assert 'consistent with the following platform tag:\n"manylinux_2_17_x86_64"' in " ".join(
+            out.split(" ")
+        )
+    elif checker == "abi3audit":
+        out = run([str(bindir / "abi3audit"), "--strict", "--report", str(hello_wheel)]).stdout
+        (result,) = json.loads(out)["specs"][str(hello_wheel)]["wheel"]
+        assert result["result"]["is_abi3"] and result["result"]["non_abi3_symbols"] == []
+        assert result["result"]["computed"] == "3.10"
+    elif checker == "check-wheel-contents":
+        for wheel in (hello_wheel, hello_wasm_wheel):
+            run([str(bindir / "check-wheel-contents"), str(wheel)])
+    else:
+        run([str(bindir / "twine"), "check", "--strict", str(hello_wheel), str(hello_wasm_wheel)])
+
+
+def test_spy_abi_json_follows_its_schema(hello_wheel: Path) -> None:
+    text = wheel_text(hello_wheel, "hello_spy-0.1.0.dist-info/spy-abi.json")
+    schema = json.loads(spy_abi.schema_path().read_text())
+    jsonschema.validate(json.loads(text), schema)
+    abi = spy_abi.from_json(text)
+    assert (abi.name, abi.version, abi.runtime_abi) == ("hello-spy", "0.1.0", (0, 1))
+    (core,) = abi.modules
+    assert core.name == "hello.core" and core.source == "hello/core.spy"
+    add = next(f for f in core.functions if f.name == "add")
+    assert [(p.name, p.type) for p in add.params] == [("x", "i32"), ("y", "i32")]
+    assert add.returns == "i32"
+    assert add.symbols == {"native": "spy_hello$core$add", "wasm": "spy_hello$core$add"}
+    assert "_helper" not in {f.name for f in core.functions}
+    assert {a.target for a in abi.artifacts} == {"native", "wasm"}
+    with zipfile.ZipFile(hello_wheel) as zf:
+        import hashlib
+
+        for art in abi.artifacts:
+            assert hashlib.sha256(zf.read(art.path)).hexdigest() == art.sha256
+    assert abi.toolchain.zig and abi.toolchain.hatch_spy == "0.1.0"
+
+
+def test_builds_are_byte_identical(tmp_path: Path) -> None:
+    # independent compile caches, so the compiler's output is compared too
+    wheels = [
+        build_wheel(
+            HELLO,
+            tmp_path / f"out{i}",
+            env={
+                "SOURCE_DATE_EPOCH": "1700000000",
+                "HATCH_SPY_CACHE_DIR": str(tmp_path / f"cache{i}"),
+            },
+        )
+        for i in (1, 2)
+    ]
+    assert wheels[0].read_bytes() == wheels[1].read_bytes()
+
+
+def test_sdist_carries_the_sources_and_builds_the_same_wheel(tmp_path: Path) -> None:
+    env = {"SOURCE_DATE_EPOCH": "1700000000"}
+    run([sys.executable, "-m", "build", "--no-isolation", "-o", str(tmp_path), str(HELLO)], env=env)
+    (sdist,) = tmp_path.glob("*.tar.gz")
+    import tarfile
+
+    with tarfile.open(sdist) as tf:
+        assert any(n.endswith("src/hello/core.spy") for n in tf.getnames())
+    (from_sdist,) = tmp_path.glob("*.whl")  # python -m build makes the wheel from the sdist
+    direct = build_wheel(HELLO, tmp_path / "direct", env=env)
+    assert from_sdist.read_bytes() == direct.read_bytes()
+
+
+# ---- installed, on both backends ------------------------------------------------
+
+BEHAVIOUR = """
+import hello, hello.core
+results = [hello.core.__spy_backend__]
+def attempt(f, *args, **kwargs):
+    try:
+        results.append(repr(f(*args, **kwargs)))
+    except Exception as e:
+        results.append(f"{type(e).__name__}: {e} @ {getattr(e, 'spy_file', '')}:{getattr(e, 'spy_line', '')}")
+attempt(hello.add, 2, 3)
+attempt(hello.add, x=-7, y=3)
+attempt(hello.add, 2147483647, 1)
+attempt(hello.fib, 90)
+attempt(hello.greet, "wörld")
+attempt(hello.clamp, 5, 0.0, 1.5)
+attempt(hello.mean_of_squares, 4)
+attempt(hello.safe_div, 7, -2)
+attempt(hello.safe_div, 1, 0)
+attempt(hello.greet, "")
+attempt(hello.clamp, 0.0, 2.0, 1.0)
+attempt(hello.add, "1", 2)
+attempt(hello.add, 1.0, 2)
+attempt(hello.add, 2**31, 0)
+attempt(hello.add, -2**31 - 1, 0)
+attempt(hello.add, 1)
+attempt(hello.add, 1, 2, 3)
+attempt(hello.add, 1, y=2, x=3)
+attempt(hello.add, 1, z=3)
+attempt(hello.clamp, "x", 0.0, 1.0)
+attempt(hello.greet, 5)
+attempt(hello.add, True, 1)
+attempt(hello.add, 3, 4)  # still usable after panics
+print("\\n".join(results))
+"""
+
+EXPECTED = [
+    "5",
+    "-4",
+    "-2147483648",
+    "2880067194370816120",
+    "'Hello, wörld!'",
+    "1.5",
+    "7.5",
+    "-4",
+    "ZeroDivisionError: safe_div() needs a non-zero divisor @ hello/core.spy:24",
+    "ValueError: name must not be empty @ hello/core.spy:30",
+    "AssertionError: lo must not exceed hi @ hello/core.spy:35",
+    "TypeError: add() argument 'x' must be int, not str @ :",
+    "TypeError: add() argument 'x' must be int, not float @ :",
+    "OverflowError: add() argument 'x' is out of range for i32: 2147483648 @ :",
+    "OverflowError: add() argument 'x' is out of range for i32: -2147483649 @ :",
+    "TypeError: add() missing 1 required positional argument: 'y' @ :",
+    "TypeError: add() takes 2 positional arguments but 3 were given @ :",
+    "TypeError: add() got multiple values for argument 'x' @ :",
+    "TypeError: add() got an unexpected keyword argument 'z' @ :",
+    "TypeError: clamp() argument 'x' must be float, not str @ :",
+    "TypeError: greet() argument 'name' must be str, not int @ :",
+    "2",
+    "7",
+]
+
+
+@pytest.mark.parametrize("backend", ["native", "wasm"])
+def test_installed_wheel_behaves_the_same_on_both_backends(full_env: Venv, backend: str) -> None:
+    out = full_env.run_script(BEHAVIOUR, env={"SPY_BACKEND": backend}).stdout.splitlines()
+    assert out == [backend, *EXPECTED]
+
+
+def test_auto_backend_prefers_native(full_env: Venv) -> None:
+    out = full_env.run_script(
+        "import hello.core; print(hello.core.__spy_backend__)", env={"SPY_BACKEND": "auto"}
+    )
+    assert out.stdout.strip() == "native"
+
+
+def test_wasm_only_wheel_runs_on_wasm_and_refuses_native(wasm_only_env: Venv) -> None:
+    out = wasm_only_env.run_script(BEHAVIOUR).stdout.splitlines()
+    assert out == ["wasm", *EXPECTED]
+    proc = wasm_only_env.run_script("import hello", env={"SPY_BACKEND": "native"}, check=False)
+    assert proc.returncode == 1
+    assert (
+        "ImportError: hello.core: SPY_BACKEND=native, but this installation of hello-spy has no native "
+        "extension; install a hello-spy wheel built for this platform, or use SPY_BACKEND=wasm"
+    ) in proc.stderr
+
+
+def test_wasm_backend_without_wasmtime_says_how_to_get_it(native_only_env: Venv) -> None:
+    assert native_only_env.run_script("import hello; print(hello.add(1, 2))").stdout == "3\n"
+    proc = native_only_env.run_script("import hello", env={"SPY_BACKEND": "wasm"}, check=False)
+    assert (
+        "ImportError: hello.core runs on the wasm backend here, which needs wasmtime: pip install 'spy-runtime[wasm]'"
+        in proc.stderr
+    )
+
+
+def test_bad_backend_name_is_an_import_error(full_env: Venv) -> None:
+    proc = full_env.run_script("import hello", env={"SPY_BACKEND": "gpu"}, check=False)
+    assert "ImportError: SPY_BACKEND must be one of auto, native, wasm, not 'gpu'" in proc.stderr
+
+
+def test_panic_traceback_shows_the_spy_source_line(full_env: Venv) -> None:
+    for backend in ("native", "wasm"):
+        proc = full_env.run_script(
+            "import hello\nhello.safe_div(1, 0)", env={"SPY_BACKEND": backend}, check=False
+        )
+        tail = proc.stderr.splitlines()[-3:]
+        assert tail[0].endswith('hello/core.spy", line 24, in <module>')
+        assert tail[1].strip() == 'raise ZeroDivisionError("safe_div() needs a non-zero divisor")'
+        assert tail[2] == "ZeroDivisionError: safe_div() needs a non-zero divisor"
+
+
+@pytest.mark.parametrize("target", ["native", "wasm"])
+def test_damaged_artifact_is_refused(full_env: Venv, target: str) -> None:
+    name = "_spy_native.abi3.so" if target == "native" else "_spy.wasm"
+    path = full_env.site_packages() / "hello" / name
+    original = path.read_bytes()
+    try:
+        path.write_bytes(original + b"\0")
+        proc = full_env.run_script("import hello", env={"SPY_BACKEND": target}, check=False)
+        assert (
+            f"ImportError: {path} does not match its sha256 in hello-spy's spy-abi.json"
+            in proc.stderr
+        )
+        assert "reinstall hello-spy" in proc.stderr
+    finally:
+        path.write_bytes(original)
+
+
+def test_incompatible_runtime_abi_is_refused(full_env: Venv) -> None:
+    (dist_info,) = full_env.site_packages().glob("hello_spy-*.dist-info")
+    path = dist_info / "spy-abi.json"
+    original = path.read_text()
+    try:
+        path.write_text(original.replace('"runtime_abi": "0.1"', '"runtime_abi": "1.0"'))
+        proc = full_env.run_script("import hello", check=False)
+        assert (
+            "was compiled for SPy runtime ABI 1.0, but the installed spy-runtime 0.1.0 provides ABI 0.1"
+            in proc.stderr
+        )
+        assert "install 'spy-runtime>=1.0,<2'" in proc.stderr
+    finally:
+        path.write_text(original)
+
+
+def test_stubs_let_mypy_check_callers(full_env: Venv, tmp_path: Path) -> None:
+    caller = tmp_path / "caller.py"
+    caller.write_text(
+        "import hello.core\n\nx: int = hello.core.add(1, 2)\ny: str = hello.core.add(1, 2)\nhello.core.greet(3)\n"
+    )
+    proc = run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--python-executable",
+            full_env.python,
+            "--no-incremental",
+            str(caller),
+        ],
+        check=False,
+    )
+    errors = [line for line in proc.stdout.splitlines() if ": error:" in line]
+    assert len(errors) == 2, proc.stdout
+    assert "caller.py:4:" in errors[0] and "caller.py:5:" in errors[1]
+
+
+def test_ctrl_c_interrupts_a_long_wasm_call(full_env: Venv) -> None:
+    script = """
+    import sys, time, hello
+    hello.add(1, 2)
+    print("ready", flush=True)
+    try:
+        hello.collatz_total(10**12)
+    except KeyboardInterrupt:
+        print("interrupted", flush=True)
+    print("still works:", hello.add(2, 3), flush=True)
+    """
+    import textwrap
+
+    proc = subprocess.Popen(
+        [full_env.python, "-c", textwrap.dedent(script)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "SPY_BACKEND": "wasm"},
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == "ready\n"
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert out == "interrupted\nstill works: 5\n", err
+    assert proc.returncode == 0
+
+
+def test_pip_install_of_the_project_folder_with_build_isolation(
+    tmp_path: Path, local_wheels: Path
+) -> None:
+    # the isolated build environment gets hatchling from the index and
+    # hatch-spy (with spy-runtime, spy-abi, spy-linker) from our local wheels
+    env = make_venv(tmp_path / "venv")
+    env.pip_install(str(HELLO), find_links=local_wheels)
+    out = env.run_script("import hello; print(hello.greet('pip'), hello.core.__spy_backend__)")
+    assert out.stdout == "Hello, pip! native\n"
