@@ -68,6 +68,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug of ours: say so, with what to report
+        import traceback
+
+        traceback.print_exc()
+        print(
+            f"hatch-spy: internal error ({type(exc).__name__}): this is a bug in hatch-spy, "
+            "please report it with the traceback above and the .spy file",
+            file=sys.stderr,
+        )
+        return 3
 
 
 def dispatch(args: argparse.Namespace, program_args: list[str]) -> int:

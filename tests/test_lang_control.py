@@ -273,6 +273,70 @@ def test_operands_and_arguments_evaluate_left_to_right(spy: SpyRunner) -> None:
     assert out.splitlines() == ["eval 1", "eval 2", "-1", "eval 3", "eval 4", "eval 5", "345"]
 
 
+def test_print_evaluates_every_argument_before_printing(spy: SpyRunner) -> None:
+    out = spy.output(
+        """
+        def v(x: i32) -> i32:
+            print("eval", x)
+            return x
+
+        def main() -> None:
+            print("first", v(1), v(2))
+        """
+    )
+    assert out.splitlines() == ["eval 1", "eval 2", "first 1 2"]
+
+
+def test_tail_recursion_keeps_python_semantics(spy: SpyRunner) -> None:
+    # the backend turns these into loops (accumulator tail-recursion
+    # elimination): results, wrapping and evaluation order must not change
+    out = spy.output(
+        """
+        def fib(n: i32) -> i32:
+            if n < 2:
+                return n
+            return fib(n - 1) + fib(n - 2)
+
+        def fact(n: i64) -> i64:
+            if n <= 1:
+                return 1
+            return n * fact(n - 1)
+
+        def count(n: i32, acc: i32) -> i32:
+            if n == 0:
+                return acc
+            return count(n - 1, acc + 1)
+
+        def wrap(n: i32) -> i32:
+            if n == 0:
+                return 2147483647
+            return 1 + wrap(n - 1)
+
+        def loud(x: i32) -> i32:
+            print("loud", x)
+            return x
+
+        def order(n: i32) -> i32:
+            if n == 0:
+                return 0
+            return loud(n) + order(n - 1)
+
+        def main() -> None:
+            print(fib(25), fact(20), fact(25), count(10000000, 0), wrap(3))
+            print(order(3))
+        """
+    )
+    fact25 = 15511210043330985984000000 % (1 << 64)  # 25! wrapped to i64
+    fact25 = fact25 - (1 << 64) if fact25 >= 1 << 63 else fact25
+    assert out.splitlines() == [
+        f"75025 2432902008176640000 {fact25} 10000000 -2147483646",
+        "loud 3",
+        "loud 2",
+        "loud 1",
+        "6",
+    ]
+
+
 def test_keyword_arguments_evaluate_in_written_order(spy: SpyRunner) -> None:
     out = spy.output(
         """

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from wheelkit import SAMPLES, Venv, build_local_wheels, build_wheel, make_venv, run
 
 import spy_abi
+from wheelkit import SAMPLES, Venv, build_local_wheels, build_wheel, make_venv, run, try_build
 
 HELLO = SAMPLES / "hello"
 NATIVE_TAG = "cp310-abi3-manylinux_2_17_x86_64.manylinux2014_x86_64"
@@ -404,3 +404,186 @@ def test_pip_install_of_the_project_folder_with_build_isolation(
     env.pip_install(str(HELLO), find_links=local_wheels)
     out = env.run_script("import hello; print(hello.greet('pip'), hello.core.__spy_backend__)")
     assert out.stdout == "Hello, pip! native\n"
+
+
+# ---- every frontend gives the same wheel ------------------------------------------
+
+
+def test_uv_build_gives_the_same_wheel(tmp_path: Path) -> None:
+    env = {"SOURCE_DATE_EPOCH": "1700000000", "VIRTUAL_ENV": sys.prefix}
+    uv = str(Path(sys.executable).parent / "uv")
+    run(
+        [uv, "build", "--wheel", "--no-build-isolation", "-o", str(tmp_path / "uv"), str(HELLO)],
+        env=env,
+    )
+    (by_uv,) = (tmp_path / "uv").glob("*.whl")
+    reference = build_wheel(HELLO, tmp_path / "ref", env={"SOURCE_DATE_EPOCH": "1700000000"})
+    assert by_uv.name == reference.name
+    assert by_uv.read_bytes() == reference.read_bytes()
+
+
+def test_hatch_build_gives_the_same_wheel(tmp_path: Path, local_wheels: Path) -> None:
+    # hatch makes its own build environment; our distributions come from local wheels
+    env = {
+        "SOURCE_DATE_EPOCH": "1700000000",
+        "UV_FIND_LINKS": str(local_wheels),
+        "PIP_FIND_LINKS": str(local_wheels),
+        "HATCH_DATA_DIR": str(tmp_path / "hatch-data"),
+    }
+    hatch = str(Path(sys.executable).parent / "hatch")
+    run([hatch, "build", "-t", "wheel", str(tmp_path / "hatch")], env=env, cwd=HELLO)
+    (by_hatch,) = (tmp_path / "hatch").glob("*.whl")
+    reference = build_wheel(HELLO, tmp_path / "ref", env={"SOURCE_DATE_EPOCH": "1700000000"})
+    assert by_hatch.read_bytes() == reference.read_bytes()
+
+
+# ---- a package laid out differently -------------------------------------------------
+
+GEOM = {
+    "pyproject.toml": """\
+        [build-system]
+        requires = ["hatchling", "hatch-spy"]
+        build-backend = "hatchling.build"
+
+        [project]
+        name = "geom-tools"
+        version = "2.3.0"
+        description = "Geometry helpers"
+        readme = "README.md"
+        requires-python = ">=3.10"
+
+        [tool.hatch.build.targets.wheel]
+        packages = ["geomtools"]
+
+        [tool.hatch.build.targets.wheel.hooks.spy]
+        opt-level = "3"
+        """,
+    "README.md": "# geom-tools\n\nGeometry helpers written in SPy.\n",
+    "geomtools/__init__.py": '"""Geometry."""\n\nfrom geomtools.shapes import area, perimeter\n\n__all__ = ["area", "perimeter"]\n',
+    "geomtools/pure.py": "def double(x: float) -> float:\n    return 2 * x\n",
+    "geomtools/shapes.spy": """\
+        from .util.numeric import sq, check_positive
+
+        def area(w: f64, h: f64) -> f64:
+            check_positive(w)
+            check_positive(h)
+            return w * h
+
+        def perimeter(w: f64, h: f64) -> f64:
+            return 2.0 * (w + h)
+
+        def diag2(w: f64, h: f64) -> f64:
+            return sq(w) + sq(h)
+        """,
+    "geomtools/util/__init__.py": "",
+    "geomtools/util/numeric.spy": """\
+        def sq(x: f64) -> f64:
+            return x * x
+
+        def check_positive(x: f64) -> None:
+            if x <= 0.0:
+                raise ValueError("expected a positive length, got " + str(x))
+
+        def checked_index(i: i64, n: i64) -> i64:
+            if i < 0 or i >= n:
+                raise IndexError("index " + str(i) + " out of range")
+            return i
+        """,
+}
+
+GEOM_SCRIPT = """
+import geomtools, geomtools.pure
+from geomtools.util import numeric
+from geomtools import shapes
+out = [geomtools.area(2.0, 3.5), geomtools.perimeter(1, 2), shapes.diag2(3.0, 4.0), numeric.sq(1.5), geomtools.pure.double(4.0), numeric.checked_index(3, 5)]
+for f, args in [(geomtools.area, (-1.0, 2.0)), (numeric.checked_index, (7, 5)), (shapes.area, ("a", 1.0))]:
+    try:
+        f(*args)
+    except Exception as e:
+        out.append(f"{type(e).__name__}: {e}")
+print(out)
+"""
+
+
+def write_project(root: Path, files: dict[str, str]) -> Path:
+    import textwrap
+
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    return root
+
+
+def test_a_differently_laid_out_package_builds_checks_installs_and_runs(
+    tmp_path: Path, local_wheels: Path
+) -> None:
+    project = write_project(tmp_path / "geom", GEOM)
+    wheel = build_wheel(project, tmp_path / "dist")
+    assert wheel.name == f"geom_tools-2.3.0-{NATIVE_TAG}.whl"
+    names = wheel_names(wheel)
+    for expected in (
+        "geomtools/pure.py",
+        "geomtools/shapes.spy",
+        "geomtools/shapes.py",
+        "geomtools/shapes.pyi",
+        "geomtools/util/numeric.spy",
+        "geomtools/util/numeric.py",
+        "geomtools/util/numeric.pyi",
+        "geomtools/_spy_native.abi3.so",
+        "geomtools/_spy.wasm",
+        "geom_tools-2.3.0.dist-info/spy-abi.json",
+    ):
+        assert expected in names
+    bindir = Path(sys.executable).parent
+    run([str(bindir / "auditwheel"), "show", str(wheel)])
+    run([str(bindir / "abi3audit"), "--strict", str(wheel)])
+    run([str(bindir / "check-wheel-contents"), str(wheel)])
+    run([str(bindir / "twine"), "check", "--strict", str(wheel)])
+    abi = spy_abi.from_json(wheel_text(wheel, "geom_tools-2.3.0.dist-info/spy-abi.json"))
+    assert [m.name for m in abi.modules] == ["geomtools.shapes", "geomtools.util.numeric"]
+    assert "-O3" in abi.toolchain.flags
+    env = make_venv(tmp_path / "venv")
+    env.pip_install(str(wheel), "spy-runtime[wasm]", find_links=local_wheels)
+    outputs = {
+        b: env.run_script(GEOM_SCRIPT, env={"SPY_BACKEND": b}).stdout for b in ("native", "wasm")
+    }
+    assert outputs["native"] == outputs["wasm"]
+    assert outputs["native"].strip() == str(
+        [
+            7.0,
+            6.0,
+            25.0,
+            2.25,
+            8.0,
+            3,
+            "ValueError: expected a positive length, got -1.0",
+            "IndexError: index 7 out of range",
+            "TypeError: area() argument 'w' must be float, not str",
+        ]
+    )
+
+
+def test_compile_error_fails_the_build_cleanly(tmp_path: Path) -> None:
+    files = dict(GEOM)
+    files["geomtools/shapes.spy"] = "def area(w: f64, h: f64) -> f64:\n    return w * undefined\n"
+    project = write_project(tmp_path / "bad", files)
+    out = tmp_path / "dist"
+    proc = try_build(project, out)
+    assert proc.returncode != 0
+    text = proc.stdout + proc.stderr
+    assert "geomtools/shapes.spy:2:16: error: name 'undefined' is not defined" in text
+    assert "    return w * undefined\n" in text and "               ^" in text
+    assert not out.exists() or list(out.glob("*.whl")) == []
+
+
+def test_bad_hook_option_is_a_clear_error(tmp_path: Path) -> None:
+    files = dict(GEOM)
+    files["pyproject.toml"] = GEOM["pyproject.toml"].replace('opt-level = "3"', 'targets = ["gpu"]')
+    project = write_project(tmp_path / "badopt", files)
+    proc = try_build(project, tmp_path / "d")
+    assert proc.returncode != 0
+    assert (
+        "targets must be a non-empty list of native and wasm, got ['gpu']"
+        in proc.stdout + proc.stderr
+    )

@@ -32,6 +32,14 @@ def run(
     return proc
 
 
+def try_build(
+    project: Path, out: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`python -m build --wheel --no-isolation`, which may fail."""
+    cmd = [sys.executable, "-m", "build", "--wheel", "--no-isolation", "-o", str(out), str(project)]
+    return run(cmd, env=env, check=False)
+
+
 def build_wheel(project: Path, out: Path, env: dict[str, str] | None = None) -> Path:
     """`python -m build --wheel --no-isolation`: uses this environment's hatchling and hatch-spy."""
     out.mkdir(parents=True, exist_ok=True)

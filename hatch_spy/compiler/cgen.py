@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from . import ir
-from .effects import children
+from .effects import children, stmt_exprs
 from .errors import Loc
 from .types import BOOL, F32, F64, NONE, STR, SpyType
 
@@ -132,18 +132,107 @@ def signature(func: ir.FuncDecl, c_name: str, storage: str) -> str:
     return f"{storage}{c_type(func.ret)} {c_name}({params or 'void'})"
 
 
+def returns(stmts: list[ir.Stmt]) -> Iterator[ir.Return]:
+    for s in stmts:
+        if isinstance(s, ir.Return):
+            yield s
+        elif isinstance(s, ir.If):
+            yield from returns(s.body)
+            yield from returns(s.orelse)
+        elif isinstance(s, (ir.While, ir.ForRange)):
+            yield from returns(s.body)
+
+
+TailShape = tuple[str | None, ir.Expr | None, ir.Call]
+
+
+def tail_shape(r: ir.Return, func: ir.FuncDecl) -> TailShape | None:
+    """(op, accumulated operand, self call) when `r` returns a self call, as
+    `f(..)` or `A op f(..)`, with Python's evaluation order kept."""
+    v = r.value
+    if isinstance(v, ir.Call) and v.func is func:
+        return None, None, v
+    if isinstance(v, ir.BinOp) and v.op in ("+", "*") and v.type.is_int:
+        if isinstance(v.right, ir.Call) and v.right.func is func:
+            return v.op, v.left, v.right  # the call is evaluated last anyway
+        if isinstance(v.left, ir.Call) and v.left.func is func and not may_have_effects(v.right):
+            return v.op, v.right, v.left
+    return None
+
+
+def accumulator_op(func: ir.FuncDecl) -> str | None:
+    """The op for accumulator tail-recursion elimination of `func`: "+" or
+    "*", "" when there are plain tail calls only, None when it does not apply."""
+    if not func.ret.is_int:
+        return None
+    shapes = [tail_shape(r, func) for r in returns(func.body)]
+    ops = {shape[0] for shape in shapes if shape is not None}
+    if not ops:
+        return None
+    named = {op for op in ops if op is not None}
+    if len(named) > 1:
+        return None
+    return named.pop() if named else ""
+
+
+LOOP_HINT_MAX_NODES = 40
+
+
+def has_loop(stmts: list[ir.Stmt]) -> bool:
+    for s in stmts:
+        if isinstance(s, (ir.While, ir.ForRange)):
+            return True
+        if isinstance(s, ir.If) and (has_loop(s.body) or has_loop(s.orelse)):
+            return True
+    return False
+
+
+# Recursion unrolling: a small, directly recursive function gets this many
+# always-inline clones calling each other, the last calling the function
+# again, so that the C compiler inlines that many levels of the recursion
+# (gcc does this itself; clang does not).
+RECURSION_CLONES = 4
+CLONE_MAX_NODES = 60
+
+
+def recursion_clone_count(func: ir.FuncDecl) -> int:
+    exprs = list(stmt_exprs(func.body))
+    if len(exprs) > CLONE_MAX_NODES:
+        return 0
+    self_calls = [e for e in exprs if isinstance(e, ir.Call) and e.func is func]
+    if accumulator_op(func) is not None:
+        tail_calls = {id(shape[2]) for r in returns(func.body) if (shape := tail_shape(r, func))}
+        self_calls = [c for c in self_calls if id(c) not in tail_calls]
+    return RECURSION_CLONES if self_calls else 0
+
+
+def clone_name(func: ir.FuncDecl, level: int) -> str:
+    return symbol_name(func) if level == 0 else f"{symbol_name(func)}$r{level}"
+
+
 class FunctionWriter:
-    def __init__(self, out: Output, module: ir.ModuleIR, func: ir.FuncDecl) -> None:
+    def __init__(
+        self, out: Output, module: ir.ModuleIR, func: ir.FuncDecl, level: int = 0, clones: int = 0
+    ) -> None:
         self.out = out
         self.func = func
+        # which clone this is, and the C name that its self-calls go to
+        self.name = clone_name(func, level)
+        self.self_call = clone_name(func, (level + 1) % (clones + 1)) if clones else self.name
         self.file = out.file(module.filename)
         self.lines: list[str] = []
         self.temps = 0
+        # accumulator tail-recursion elimination (what gcc does for fib):
+        # `return A + f(x)` becomes `acc += A; params = x; goto top` and other
+        # returns `return acc + X`; sound for wrapping integer + and *
+        self.acc_op = accumulator_op(func)
 
     def write(self, storage: str) -> str:
-        self.lines.append(
-            signature(self.func, c_func_name(self.func.module, self.func.name), storage) + " {"
-        )
+        self.lines.append(signature(self.func, self.name, storage) + " {")
+        if self.acc_op is not None:
+            identity = "1" if self.acc_op == "*" else "0"
+            self.lines.append(f"    {c_type(self.func.ret)} _acc = {identity};")
+            self.lines.append("_tail:;")
         params = {p.name for p in self.func.params}
         for name, t in self.func.locals.items():
             if name not in params:
@@ -152,6 +241,31 @@ class FunctionWriter:
         self.block(self.func.body, 1)
         self.lines.append("}")
         return "\n".join(self.lines)
+
+    def return_(self, s: ir.Return, depth: int) -> None:
+        if s.value is None:
+            self.emit(depth, "return;")
+            return
+        shape = tail_shape(s, self.func) if self.acc_op is not None else None
+        if shape is None:
+            value = self.expr(s.value)
+            if self.acc_op:
+                value = f"(({c_type(self.func.ret)})(_acc {self.acc_op} {value}))"
+            self.emit(depth, f"return {value};")
+            return
+        op, acc_operand, call = shape
+        ct = c_type(self.func.ret)
+        self.emit(depth, "{")
+        if op is not None and acc_operand is not None:
+            self.emit(depth + 1, f"{ct} _a = {self.expr(acc_operand)};")
+        for i, (p, a) in enumerate(zip(self.func.params, call.args, strict=True)):
+            self.emit(depth + 1, f"{c_type(p.type)} _p{i} = {self.expr(a)};")
+        if op is not None:
+            self.emit(depth + 1, f"_acc = ({ct})(_acc {op} _a);")
+        for i, p in enumerate(self.func.params):
+            self.emit(depth + 1, f"{c_local_name(p.name)} = _p{i};")
+        self.emit(depth + 1, "goto _tail;")
+        self.emit(depth, "}")
 
     def emit(self, depth: int, text: str) -> None:
         self.lines.append("    " * depth + text)
@@ -173,6 +287,7 @@ class FunctionWriter:
         elif isinstance(s, ir.If):
             self.if_(s, depth)
         elif isinstance(s, ir.While):
+            self.loop_hint(s.body, depth)
             self.emit(depth, f"while ({self.expr(s.test)}) {{")
             self.block(s.body, depth + 1)
             self.emit(depth, "}")
@@ -183,7 +298,7 @@ class FunctionWriter:
         elif isinstance(s, ir.Continue):
             self.emit(depth, "continue;")
         elif isinstance(s, ir.Return):
-            self.emit(depth, "return;" if s.value is None else f"return {self.expr(s.value)};")
+            self.return_(s, depth)
         elif isinstance(s, ir.Raise):
             msg = self.expr(s.message) if s.message is not None else self.out.literal("")
             self.emit(depth, f'spy_panic_str("{s.kind}", {msg}, {self.loc_args(s.loc)});')
@@ -214,6 +329,11 @@ class FunctionWriter:
         self.emit(depth, "} else {")
         self.block(orelse, depth + 1)
 
+    def loop_hint(self, body: list[ir.Stmt], depth: int) -> None:
+        """SPY_LOOP_HINT (see spy.h) before a small loop with no loop inside."""
+        if not has_loop(body) and len(list(stmt_exprs(body))) <= LOOP_HINT_MAX_NODES:
+            self.emit(depth, "SPY_LOOP_HINT")
+
     def for_range(self, s: ir.ForRange, depth: int) -> None:
         t = s.var.type
         ct = c_type(t)
@@ -223,6 +343,7 @@ class FunctionWriter:
         if s.step is None:
             # i < stop <= MAX, so the increment never overflows
             self.emit(depth + 1, f"{ct} _stop{n} = {self.expr(s.stop)};")
+            self.loop_hint(s.body, depth + 1)
             self.emit(
                 depth + 1, f"for ({ct} _i{n} = {self.expr(s.start)}; _i{n} < _stop{n}; _i{n}++) {{"
             )
@@ -236,6 +357,7 @@ class FunctionWriter:
                 f"uint64_t _n{n} = spy_range_len(_start{n}, _stop{n}, _step{n}, {self.loc_args(s.loc)});",
             )
             self.emit(depth + 1, f"{ct} _v{n} = _start{n};")
+            self.loop_hint(s.body, depth + 1)
             self.emit(
                 depth + 1,
                 f"for (uint64_t _k{n} = 0; _k{n} < _n{n}; _k{n}++, _v{n} = ({ct})(_v{n} + _step{n})) {{",
@@ -246,11 +368,28 @@ class FunctionWriter:
         self.emit(depth, "}")
 
     def print_(self, s: ir.Print, depth: int) -> None:
-        for i, a in enumerate(s.args):
+        args = s.args
+        if any(may_have_effects(a) for a in args):
+            # Python evaluates every argument before printing anything
+            self.emit(depth, "{")
+            depth += 1
+            evaluated = []
+            for a in args:
+                if a.type == NONE:
+                    evaluated.append(a)
+                    continue
+                self.temps += 1
+                name = f"$pr{self.temps}"
+                self.emit(depth, f"{c_type(a.type)} {c_local_name(name)} = {self.expr(a)};")
+                evaluated.append(ir.LocalRef(a.type, a.loc, name))
+            args = evaluated
+        for i, a in enumerate(args):
             if i:
                 self.emit(depth, "spy_print_sep();")
             self.emit(depth, self.print_call(a) + ";")
         self.emit(depth, "spy_print_end();")
+        if args is not s.args:
+            self.emit(depth - 1, "}")
 
     def print_call(self, a: ir.Expr) -> str:
         t = a.type
@@ -291,7 +430,7 @@ class FunctionWriter:
         if isinstance(e, ir.GlobalRef):
             return c_global_name(e.var)
         if isinstance(e, ir.Call):
-            name = c_func_name(e.func.module, e.func.name)
+            name = self.self_call if e.func is self.func else symbol_name(e.func)
             return self.ordered(e.args, lambda a: f"{name}({', '.join(a)})")
         if isinstance(e, ir.RuntimeCall):
             extra = [self.loc_args(e.loc)] if e.func.takes_loc else []
@@ -437,14 +576,23 @@ class Unit:
         )
 
 
+CLONE_STORAGE = "static inline __attribute__((always_inline)) "
+
+
 def build_unit(modules: list[ir.ModuleIR], storage: Callable[[ir.FuncDecl], str]) -> Unit:
     """Globals, prototypes and bodies of all `modules`; `storage` gives each
     function's C storage class and attributes."""
     out = Output()
     funcs = [(m, f) for m in modules for f in m.funcs.values()]
     globals_ = [global_definition(v, out) for m in modules for v in m.globals.values()]
-    protos = [signature(f, symbol_name(f), storage(f)) + ";" for _, f in funcs]
-    bodies = [FunctionWriter(out, m, f).write(storage(f)) for m, f in funcs]
+    protos: list[str] = []
+    bodies: list[str] = []
+    for m, f in funcs:
+        clones = recursion_clone_count(f)
+        for level in range(clones + 1):
+            store = storage(f) if level == 0 else CLONE_STORAGE
+            protos.append(signature(f, clone_name(f, level), store) + ";")
+            bodies.append(FunctionWriter(out, m, f, level, clones).write(store))
     return Unit(out, globals_, protos, bodies)
 
 

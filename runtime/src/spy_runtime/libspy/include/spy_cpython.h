@@ -133,6 +133,16 @@ static int spy_py_range_error(PyObject *v, const char *func, const char *param,
 
 static int spy_py_to_i64(PyObject *o, const char *func, const char *param, int64_t min,
                          int64_t max, const char *tname, int64_t *out) {
+    if (PyLong_Check(o)) { /* the common case: no __index__, no refcounting */
+        int overflow = 0;
+        long long x = PyLong_AsLongLongAndOverflow(o, &overflow);
+        if (!overflow && x >= min && x <= max) {
+            *out = (int64_t)x;
+            return 0;
+        }
+        if (x == -1 && PyErr_Occurred()) return -1;
+        return spy_py_range_error(o, func, param, tname);
+    }
     PyObject *v;
     if (spy_py_index(o, func, param, &v) < 0) return -1;
     int overflow = 0;

@@ -32,11 +32,6 @@ double spy_time_time(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-double spy_f64_div(double x, double y, const char *file, int32_t line) {
-    if (y == 0) spy_panic("ZeroDivisionError", "float division by zero", file, line);
-    return x / y;
-}
-
 double spy_f64_floordiv(double x, double y, const char *file, int32_t line) {
     if (y == 0) spy_panic("ZeroDivisionError", "float floor division by zero", file, line);
     /* Python's float_floor_div: floor of the exact quotient via fmod */
@@ -74,9 +69,6 @@ double spy_f64_pow(double x, double y, const char *file, int32_t line) {
     return r;
 }
 
-float spy_f32_div(float x, float y, const char *file, int32_t line) {
-    return (float)spy_f64_div(x, y, file, line);
-}
 float spy_f32_floordiv(float x, float y, const char *file, int32_t line) {
     return (float)spy_f64_floordiv(x, y, file, line);
 }
