@@ -33,6 +33,14 @@ class SpyBuildHook(BuildHookInterface):  # type: ignore[type-arg]
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
         if self.target_name != "wheel":
             return  # the sdist carries the .spy sources as they are
+        if version == "editable":
+            # an editable install imports the package from the source tree,
+            # where no compiled module is: refuse rather than install a
+            # package whose imports fail
+            raise SpyBuildError(
+                "hatch-spy: editable installs of SPy packages are not supported yet; "
+                "install with 'pip install .' (and again after changing a .spy file)"
+            )
         settings = SpySettings.read(self.config)
         builder = self.build_config.builder
         sources = [
@@ -62,8 +70,7 @@ class SpyBuildHook(BuildHookInterface):  # type: ignore[type-arg]
         dist_info = f"{builder.artifact_project_id}.dist-info"
         files = {str(src): dst for dst, src in result.files.items()}
         files[str(abi_path)] = f"{dist_info}/{spy_abi.FILENAME}"
-        key = "force_include_editable" if version == "editable" else "force_include"
-        build_data.setdefault(key, {}).update(files)
+        build_data.setdefault("force_include", {}).update(files)
         build_data["tag"] = result.tag
         build_data["pure_python"] = result.pure_python
         build_data["dependencies"].extend(result.dependencies)

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import jsonschema
@@ -587,3 +588,28 @@ def test_bad_hook_option_is_a_clear_error(tmp_path: Path) -> None:
         "targets must be a non-empty list of native and wasm, got ['gpu']"
         in proc.stdout + proc.stderr
     )
+
+
+def test_editable_install_is_refused_with_a_way_forward(tmp_path: Path) -> None:
+    from pyproject_hooks import BuildBackendHookCaller
+
+    stderr: list[str] = []
+
+    def runner(
+        cmd: Sequence[str], cwd: str | None = None, extra_environ: Mapping[str, str] | None = None
+    ) -> None:
+        env = {**os.environ, **(extra_environ or {})}
+        proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+        stderr.append(proc.stderr)
+        if proc.returncode:
+            raise subprocess.CalledProcessError(proc.returncode, cmd)
+
+    # the PEP 660 hook, called as pip calls it for 'pip install -e'
+    hooks = BuildBackendHookCaller(str(HELLO), "hatchling.build", runner=runner)
+    with pytest.raises(subprocess.CalledProcessError):
+        hooks.build_editable(str(tmp_path))
+    assert (
+        "editable installs of SPy packages are not supported yet; install with 'pip install .'"
+        in stderr[-1]
+    )
+    assert list(tmp_path.iterdir()) == []
