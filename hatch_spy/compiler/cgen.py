@@ -123,6 +123,14 @@ def may_have_effects(e: ir.Expr) -> bool:
     return any(may_have_effects(x) for x in children(e))
 
 
+def scalar_suffix(t: SpyType) -> tuple[str, str]:
+    """The suffix of libspy's per-type functions (spy_print_*, spy_str_from_*)
+    for a value of type `t`, and the C cast its argument needs."""
+    if t in (STR, BOOL, F64, F32):
+        return t.name, ""
+    return ("i64", "(int64_t)") if t.signed else ("u64", "(uint64_t)")
+
+
 def c_type(t: SpyType) -> str:
     return t.c_name
 
@@ -392,21 +400,10 @@ class FunctionWriter:
             self.emit(depth - 1, "}")
 
     def print_call(self, a: ir.Expr) -> str:
-        t = a.type
-        if t == NONE:
+        if a.type == NONE:
             return "spy_print_none()"
-        v = self.expr(a)
-        if t == STR:
-            return f"spy_print_str({v})"
-        if t == BOOL:
-            return f"spy_print_bool({v})"
-        if t == F64:
-            return f"spy_print_f64({v})"
-        if t == F32:
-            return f"spy_print_f32({v})"
-        if t.signed:
-            return f"spy_print_i64((int64_t)({v}))"
-        return f"spy_print_u64((uint64_t)({v}))"
+        suffix, cast = scalar_suffix(a.type)
+        return f"spy_print_{suffix}({cast}({self.expr(a)}))"
 
     # ---- expressions ----------------------------------------------------------
 
@@ -509,17 +506,8 @@ class FunctionWriter:
         return f"(({c_type(dst)})({v}))"
 
     def str_of(self, value: ir.Expr) -> str:
-        t = value.type
-        v = self.expr(value)
-        if t == BOOL:
-            return f"spy_str_from_bool({v})"
-        if t == F64:
-            return f"spy_str_from_f64({v})"
-        if t == F32:
-            return f"spy_str_from_f32({v})"
-        if t.signed:
-            return f"spy_str_from_i64((int64_t)({v}))"
-        return f"spy_str_from_u64((uint64_t)({v}))"
+        suffix, cast = scalar_suffix(value.type)
+        return f"spy_str_from_{suffix}({cast}({self.expr(value)}))"
 
     def parse_str(self, e: ir.ParseStr) -> str:
         t = e.type

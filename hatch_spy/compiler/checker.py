@@ -416,8 +416,6 @@ class FunctionChecker:
         declared = None if ann is None else self.m.resolve_type(ann, f"variable '{name}'")
         if declared == NONE:
             raise self.error(f"variable '{name}' cannot have type None", ann or node)
-        if self.m.src.decl_keyword(node.lineno) == "var" and self.func is not None:
-            pass  # locals are mutable already
         is_const = self.m.src.decl_keyword(node.lineno) == "const"
         if name in self.const_locals:
             raise self.error(f"cannot assign to const '{name}'", target)

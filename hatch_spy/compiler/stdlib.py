@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from spy_runtime.exceptions import EXCEPTION_KINDS
+
 from .ir import ConstValue, RuntimeFunc
 from .types import F64, SpyType
 
@@ -36,20 +38,5 @@ STD_CONSTS: dict[str, dict[str, tuple[SpyType, ConstValue]]] = {
 
 STD_MODULES = frozenset(STD_FUNCS)
 
-BUILTIN_EXCEPTIONS = frozenset(
-    {
-        "Exception",
-        "ArithmeticError",
-        "AssertionError",
-        "IndexError",
-        "KeyError",
-        "LookupError",
-        "MemoryError",
-        "NotImplementedError",
-        "OverflowError",
-        "RuntimeError",
-        "TypeError",
-        "ValueError",
-        "ZeroDivisionError",
-    }
-)
+# the exception names `raise` accepts: those the runtime maps to Python's
+BUILTIN_EXCEPTIONS = EXCEPTION_KINDS

@@ -11,24 +11,7 @@ import builtins
 import linecache
 from pathlib import Path
 
-# exception kinds SPy can raise that are Python builtins
-BUILTIN_KINDS = frozenset(
-    {
-        "Exception",
-        "ArithmeticError",
-        "AssertionError",
-        "IndexError",
-        "KeyError",
-        "LookupError",
-        "MemoryError",
-        "NotImplementedError",
-        "OverflowError",
-        "RuntimeError",
-        "TypeError",
-        "ValueError",
-        "ZeroDivisionError",
-    }
-)
+from .exceptions import EXCEPTION_KINDS
 
 # top-level package -> the folder that holds it, so "pkg/mod.spy" resolves
 _roots: dict[str, Path] = {}
@@ -49,7 +32,7 @@ def register_root(top_package: str, root: Path) -> None:
 
 def make_exception(kind: str, message: str, file: str, line: int) -> BaseException:
     exc: BaseException
-    if kind in BUILTIN_KINDS:
+    if kind in EXCEPTION_KINDS:
         exc = getattr(builtins, kind)(message) if message else getattr(builtins, kind)()
     else:
         exc = SpyPanic(kind, message)
