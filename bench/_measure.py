@@ -99,6 +99,8 @@ def main() -> None:
     store = wasmtime.Store(engine)
     linker = wasmtime.Linker(engine)
     linker.define_wasi()
+    i32 = wasmtime.ValType.i32()
+    linker.define_func("spy", "write", wasmtime.FuncType([i32, i32], []), lambda a, n: None)
     store.set_wasi(wasmtime.WasiConfig())
     inst = linker.instantiate(store, wasmtime.Module.from_file(engine, str(pkg.root / art.path)))
     exports = inst.exports(store)

@@ -39,10 +39,11 @@ COMMON_CFLAGS = (
     "-Wno-unused-but-set-variable",
 )
 OPT_LEVELS = ("0", "1", "2", "3", "s")
-# Each link mode's spy_panic_handler (see spy.h), by target: executables
-# exit; the CPython extension longjmps; a wasm reactor traps.
-PANIC_HANDLERS = {"native": ("panic_exit", "panic_jmp"), "wasm": ("panic_exit", "panic_trap")}
-ALL_HANDLERS = frozenset(h for hs in PANIC_HANDLERS.values() for h in hs)
+# Link modes (libspy/src/mode_*.c), by target: each defines where output
+# goes and what a panic does. Executables exit on a panic; the CPython
+# extension longjmps back to its wrapper; a wasm reactor traps.
+LINK_MODES = {"native": ("mode_exe", "mode_cpython"), "wasm": ("mode_exe", "mode_wasm")}
+ALL_MODES = frozenset(m for ms in LINK_MODES.values() for m in ms)
 EXTENSION_SUFFIX = ".abi3.so"
 
 
@@ -120,11 +121,11 @@ def tree_digest(root: Path) -> str:
 
 @dataclass(frozen=True)
 class RuntimeLib:
-    """libspy compiled for one target: the archive and the panic handlers."""
+    """libspy compiled for one target: the archive and the link-mode objects."""
 
     key: str
     archive: Path
-    handlers: dict[str, Path]
+    modes: dict[str, Path]
     include_dir: Path
 
 
@@ -178,11 +179,11 @@ class Toolchain:
         final = self.cache_dir / "libspy" / f"{target.name}-{key[:24]}"
         if not final.exists():
             tmp = self._scratch()
-            handlers = PANIC_HANDLERS[target.name]
+            modes = LINK_MODES[target.name]
             sources = sorted(
                 s
                 for s in (self.libspy / "src").glob("*.c")
-                if s.stem not in ALL_HANDLERS or s.stem in handlers
+                if s.stem not in ALL_MODES or s.stem in modes
             )
             with ThreadPoolExecutor() as pool:
                 jobs = [
@@ -205,25 +206,25 @@ class Toolchain:
                 ]
                 for job in jobs:
                     job.result()
-            lib_objs = [f"{s.stem}.o" for s in sources if s.stem not in ALL_HANDLERS]
+            lib_objs = [f"{s.stem}.o" for s in sources if s.stem not in ALL_MODES]
             self._zig(["ar", "rcs", "libspy.a", *lib_objs], tmp, "archiving libspy")
             final.parent.mkdir(parents=True, exist_ok=True)
             self._publish(tmp, final)
         lib = RuntimeLib(
             key,
             final / "libspy.a",
-            {h: final / f"{h}.o" for h in PANIC_HANDLERS[target.name]},
+            {h: final / f"{h}.o" for h in LINK_MODES[target.name]},
             include,
         )
         self._runtime[target.name] = lib
         return lib
 
     def _build(
-        self, kind: str, c_source: str, target: Target, handler: str, flags: list[str], name: str
+        self, kind: str, c_source: str, target: Target, mode: str, flags: list[str], name: str
     ) -> Path:
-        """Compile and link `c_source` with libspy and a panic handler, cached."""
+        """Compile and link `c_source` with libspy in link mode `mode`, cached."""
         rt = self.runtime(target)
-        key = digest(kind, c_source, flags, rt.key, handler)
+        key = digest(kind, c_source, flags, rt.key, mode)
         final = self.cache_dir / kind / key[:32]
         if not (final / name).exists():
             tmp = self._scratch()
@@ -234,7 +235,7 @@ class Toolchain:
                 "-I",
                 str(rt.include_dir),
                 "unit.c",
-                str(rt.handlers[handler]),
+                str(rt.modes[mode]),
                 str(rt.archive),
                 "-lm",
                 "-o",
@@ -249,7 +250,7 @@ class Toolchain:
         """An executable (native) or WASI command module (wasm) of `c_source`, cached."""
         flags = [*self.cflags(target), *target.ldflags, *(["-s"] if target.strip else [])]
         return self._build(
-            "programs", c_source, target, "panic_exit", flags, "program" + target.exe_suffix
+            "programs", c_source, target, "mode_exe", flags, "program" + target.exe_suffix
         )
 
     def build_extension(self, c_source: str, python_include: Path) -> Path:
@@ -266,11 +267,11 @@ class Toolchain:
             str(python_include),
         ]
         return self._build(
-            "extensions", c_source, target, "panic_jmp", flags, "_spy_native" + EXTENSION_SUFFIX
+            "extensions", c_source, target, "mode_cpython", flags, "_spy_native" + EXTENSION_SUFFIX
         )
 
     def build_wasm_library(self, c_source: str) -> Path:
         """A wasm32-wasi reactor module exporting the package's functions."""
         target = get_target("wasm")
         flags = [*self.cflags(target), *target.ldflags, "-mexec-model=reactor", "-s"]
-        return self._build("wasm-libraries", c_source, target, "panic_trap", flags, "_spy.wasm")
+        return self._build("wasm-libraries", c_source, target, "mode_wasm", flags, "_spy.wasm")

@@ -613,3 +613,19 @@ def test_editable_install_is_refused_with_a_way_forward(tmp_path: Path) -> None:
         in stderr[-1]
     )
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("backend", ["native", "wasm"])
+def test_print_in_compiled_code_goes_to_sys_stdout(full_env: Venv, backend: str) -> None:
+    script = """
+    import contextlib, io, hello
+    print("python before")
+    hello.report("x", 0.5)
+    print("python after")
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        hello.report("captured", 2.0)
+    print(repr(buf.getvalue()))
+    """
+    out = full_env.run_script(script, env={"SPY_BACKEND": backend}).stdout
+    assert out.splitlines() == ["python before", "x = 0.5", "python after", "'captured = 2.0\\n'"]

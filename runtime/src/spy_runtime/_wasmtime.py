@@ -17,6 +17,7 @@ import os
 import platform
 import signal
 import socket
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -131,6 +132,19 @@ class WasmtimeInstance:
         self.memory.write(self.store, data, address)
 
 
+def _host_write(caller: wasmtime.Caller, address: int, size: int) -> None:
+    """`spy.write`, which a reactor's print() calls: to sys.stdout, so SPy output
+    interleaves with Python's and redirect_stdout captures it."""
+    try:
+        memory = caller["memory"]
+        assert isinstance(memory, wasmtime.Memory)
+        data = bytes(memory.read(caller, address, address + size))
+        if sys.stdout is not None:
+            sys.stdout.write(data.decode("utf-8", "replace"))
+    except Exception:  # best effort, as print is; never trap the module over output
+        pass
+
+
 def cache_dir() -> Path | None:
     """Our per-user cache of compiled modules, or None where it cannot be trusted."""
     env = os.environ.get("SPY_RUNTIME_CACHE_DIR")
@@ -160,6 +174,10 @@ class WasmtimeEngine:
         self.engine = wasmtime.Engine(config)
         self.linker = wasmtime.Linker(self.engine)
         self.linker.define_wasi()
+        i32 = wasmtime.ValType.i32()
+        self.linker.define_func(
+            "spy", "write", wasmtime.FuncType([i32, i32], []), _host_write, access_caller=True
+        )
         self._modules: dict[str, wasmtime.Module] = {}
         self.version = importlib.metadata.version("wasmtime")
         _install_interrupt_watcher(self)

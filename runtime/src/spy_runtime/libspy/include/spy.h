@@ -88,7 +88,9 @@ SPY_NORETURN SPY_COLD void spy_panic_str(const char *kind, const spy_Str *msg,
                                          const char *file, int32_t line);
 SPY_NORETURN void spy_panic_handler(void);
 
-/* ---- print ---------------------------------------------------------------- */
+/* ---- print ----------------------------------------------------------------
+ * spy_out_write is defined by the link mode (src/mode_*.c). */
+void spy_out_write(const char *s, size_t n);
 void spy_print_i64(int64_t x);
 void spy_print_u64(uint64_t x);
 void spy_print_f64(double x);

@@ -12,12 +12,30 @@
 
 #include "spy.h"
 
-/* set by the wrapper around a call that can panic; see panic_jmp.c */
+/* set by the wrapper around a call that can panic; see mode_cpython.c */
 extern _Thread_local jmp_buf *spy_panic_jmp;
+extern void (*spy_out_hook)(const char *s, size_t n);
 
 static PyObject *spy_py_raise_panic_fn; /* spy_runtime._panic.raise_panic */
 
+/* print() output of SPy code: to sys.stdout, so it interleaves with Python's
+   output and redirect_stdout captures it. Best effort, as print is. */
+static void spy_py_write(const char *s, size_t n) {
+    PyObject *exc_type, *exc_value, *exc_tb;
+    PyErr_Fetch(&exc_type, &exc_value, &exc_tb);
+    PyObject *out = PySys_GetObject("stdout"); /* borrowed */
+    if (out != NULL && out != Py_None) {
+        PyObject *text = PyUnicode_DecodeUTF8(s, (Py_ssize_t)n, "replace");
+        PyObject *write = PyObject_GetAttrString(out, "write");
+        if (text != NULL && write != NULL) Py_XDECREF(PyObject_CallFunctionObjArgs(write, text, NULL));
+        Py_XDECREF(text);
+        Py_XDECREF(write);
+    }
+    PyErr_Restore(exc_type, exc_value, exc_tb);
+}
+
 static int spy_py_init(void) {
+    spy_out_hook = spy_py_write;
     PyObject *mod = PyImport_ImportModule("spy_runtime._panic");
     if (mod == NULL) return -1;
     spy_py_raise_panic_fn = PyObject_GetAttrString(mod, "raise_panic");

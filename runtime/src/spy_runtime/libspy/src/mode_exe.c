@@ -1,9 +1,12 @@
-/* Panic handler of executables: report like Python's last traceback lines,
- * then exit with status 1 (what CPython does on an uncaught exception). */
+/* Link mode of executables (hatch-spy run/build).
+ * Output goes to stdout. A panic reports like Python's last traceback lines
+ * and exits with status 1, as CPython does on an uncaught exception. */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "spy.h"
+
+void spy_out_write(const char *s, size_t n) { fwrite(s, 1, n, stdout); }
 
 void spy_panic_handler(void) {
     fflush(stdout);

@@ -1,12 +1,19 @@
-/* Panic handler of a wasm reactor module: trap. The host sees the trap,
- * reads spy_last_panic through spy_panic_info() and raises the exception;
- * the trapped instance is discarded (its stack pointer is lost).
+/* Link mode of a wasm reactor module (the wheel's .wasm).
+ * Output goes to the host's `spy.write` import (spy_runtime writes it to
+ * sys.stdout). A panic traps: the host sees the trap, reads spy_last_panic
+ * through spy_panic_info() and raises the exception; the trapped instance is
+ * discarded (its stack pointer is lost).
  *
  * The exports the host needs live here because this object is linked
  * explicitly; members of libspy.a are pulled in only when referenced. */
 #include <stdlib.h>
 
 #include "spy.h"
+
+__attribute__((import_module("spy"), import_name("write"))) void spy_host_write(const char *s,
+                                                                               size_t n);
+
+void spy_out_write(const char *s, size_t n) { spy_host_write(s, n); }
 
 void spy_panic_handler(void) { __builtin_trap(); }
 
