@@ -93,6 +93,7 @@ def wrapper(func: ir.FuncDecl, index: int, guarded: bool) -> str:
     lines = [
         f"static PyObject *spy_w{index}(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames) {{",
         "    (void)self;",
+        "    spy_arena_reset(); /* the previous call's temporaries */",
     ]
     if n:
         lines += [

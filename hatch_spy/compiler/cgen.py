@@ -289,7 +289,10 @@ class FunctionWriter:
 
     def stmt(self, s: ir.Stmt, depth: int) -> None:
         if isinstance(s, ir.Assign):
-            self.emit(depth, f"{self.expr(s.target)} = {self.expr(s.value)};")
+            value = self.expr(s.value)
+            if isinstance(s.target, ir.GlobalRef) and s.target.type == STR:
+                value = f"spy_str_persist({value})"  # a global outlives the call's arena
+            self.emit(depth, f"{self.expr(s.target)} = {value};")
         elif isinstance(s, ir.ExprStmt):
             self.emit(depth, f"(void)({self.expr(s.value)});")
         elif isinstance(s, ir.If):
@@ -600,12 +603,22 @@ def write_program(modules: list[ir.ModuleIR], entry: ir.FuncDecl) -> str:
     )
 
 
+def export_entry(func: ir.FuncDecl) -> str:
+    """The wasm export of a public function: free the previous call's
+    temporaries (spy.h, strings), then call it."""
+    sym = symbol_name(func)
+    params = ", ".join(f"{c_type(p.type)} {c_local_name(p.name)}" for p in func.params) or "void"
+    args = ", ".join(c_local_name(p.name) for p in func.params)
+    ret = "" if func.ret == NONE else "return "
+    return (
+        f'__attribute__((export_name("{sym}"))) {c_type(func.ret)} {sym}$export({params}) {{\n'
+        f"    spy_arena_reset();\n"
+        f"    {ret}{sym}({args});\n"
+        "}"
+    )
+
+
 def write_wasm_library(modules: list[ir.ModuleIR]) -> str:
     """One C unit for a wasm reactor exporting every public function."""
-
-    def storage(f: ir.FuncDecl) -> str:
-        if f.is_public:
-            return f'__attribute__((export_name("{symbol_name(f)}"))) '
-        return "static "
-
-    return build_unit(modules, storage).render([])
+    unit = build_unit(modules, lambda f: "static ")
+    return unit.render([export_entry(f) for m in modules for f in m.funcs.values() if f.is_public])

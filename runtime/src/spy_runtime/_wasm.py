@@ -52,6 +52,7 @@ class WasmPackage:
         self._alloc = inst.raw_call("spy_alloc", ["i32"], ["i32"])
         self._free = inst.raw_call("spy_free", ["i32"], [])
         self._str_from_host = inst.raw_call("spy_str_from_host", ["i32", "i32"], ["i32"])
+        self._str_free_host = inst.raw_call("spy_str_free_host", ["i32"], [])
         for symbol, (params, results) in self.signatures.items():
             self.cells[symbol][0] = inst.raw_call(symbol, params, results)
 
@@ -77,6 +78,11 @@ class WasmPackage:
         self._free.i32[0] = buf
         self._call(self._free)
         return result
+
+    def free_host_str(self, address: int) -> None:
+        """Free an argument made by host_str, once the call returned."""
+        self._str_free_host.i32[0] = address
+        self._call(self._str_free_host)
 
     def read_str(self, address: int) -> str:
         length, _ncp, utf8 = struct.unpack("<III", self.instance.read(address, 12))
@@ -185,21 +191,29 @@ def wrapper_source(fn: Function, stride: dict[str, int]) -> str:
         "    except WasmTrap as trap:",
         "        pkg.trapped(trap)",
     ]
-    lines.append("    " + result_expr(fn.returns))
+    str_args = [p.name for p in fn.params if p.type == "str"]
+    if not str_args:
+        lines.append(f"    return {result_expr(fn.returns)}")
+    else:
+        # read the result first: it may be one of the arguments, which are
+        # the host's to free (a trap discarded them with the instance)
+        lines.append(f"    result = {result_expr(fn.returns)}")
+        lines += [f"    pkg.free_host_str({name})" for name in str_args]
+        lines.append("    return result")
     return "\n".join(lines) + "\n"
 
 
 def result_expr(t: str) -> str:
     return {
-        "None": "return None",
-        "bool": "return c.i32[0] != 0",
-        "i8": "return ((c.i32[0] + 128) & 0xFF) - 128",
-        "u8": "return c.i32[0] & 0xFF",
-        "i32": "return c.i32[0]",
-        "u32": "return c.i32[0] & 0xFFFFFFFF",
-        "i64": "return c.i64[0]",
-        "u64": "return c.i64[0] & 0xFFFFFFFFFFFFFFFF",
-        "f32": "return c.f32[0]",
-        "f64": "return c.f64[0]",
-        "str": "return pkg.read_str(c.i32[0] & 0xFFFFFFFF)",
+        "None": "None",
+        "bool": "c.i32[0] != 0",
+        "i8": "((c.i32[0] + 128) & 0xFF) - 128",
+        "u8": "c.i32[0] & 0xFF",
+        "i32": "c.i32[0]",
+        "u32": "c.i32[0] & 0xFFFFFFFF",
+        "i64": "c.i64[0]",
+        "u64": "c.i64[0] & 0xFFFFFFFFFFFFFFFF",
+        "f32": "c.f32[0]",
+        "f64": "c.f64[0]",
+        "str": "pkg.read_str(c.i32[0] & 0xFFFFFFFF)",
     }[t]

@@ -36,14 +36,32 @@
 
 /* ---- strings -------------------------------------------------------------
  * Immutable UTF-8. `length` counts bytes, `ncp` code points (len() is O(1)).
- * Literals are static const objects; runtime strings are one allocation. */
+ * Literals are static const objects; runtime strings are one allocation.
+ *
+ * Who frees a runtime string: strings made while compiled code runs are
+ * temporaries in an arena, freed all at once by spy_arena_reset(), which the
+ * entry points called from Python run first (so a call's temporaries live
+ * until the next call, after its result was converted). A string stored into
+ * a `var` global is copied out of the arena first (spy_str_persist). */
+typedef enum {
+    SPY_STR_STATIC = 0, /* a literal */
+    SPY_STR_TEMP = 1,   /* in the arena */
+    SPY_STR_HOST = 2,   /* made for the host (an argument); the host frees it */
+    SPY_STR_KEPT = 3,   /* persisted for a global; never freed */
+} spy_StrKind;
+
 typedef struct spy_Str {
     size_t length;
     size_t ncp;
     const char *utf8;
+    uint32_t kind; /* spy_StrKind */
 } spy_Str;
 
-#define SPY_STR_LITERAL(nbytes, ncp, s) {(nbytes), (ncp), (s)}
+#define SPY_STR_LITERAL(nbytes, ncp, s) {(nbytes), (ncp), (s), SPY_STR_STATIC}
+
+void spy_arena_reset(void);
+const spy_Str *spy_str_persist(const spy_Str *s);
+const spy_Str *spy_str_new_kind(const char *utf8, size_t nbytes, spy_StrKind kind);
 
 const spy_Str *spy_str_new(const char *utf8, size_t nbytes);
 const spy_Str *spy_str_concat(const spy_Str *a, const spy_Str *b);

@@ -25,8 +25,13 @@ __attribute__((export_name("spy_alloc"))) void *spy_alloc(size_t n) { return mal
 
 __attribute__((export_name("spy_free"))) void spy_free(void *p) { free(p); }
 
-/* a str from `n` UTF-8 bytes the host wrote at `utf8` */
+/* a str argument from `n` UTF-8 bytes the host wrote at `utf8`; the host
+   frees it with spy_str_free_host after the call */
 __attribute__((export_name("spy_str_from_host"))) const spy_Str *spy_str_from_host(
     const char *utf8, size_t n) {
-    return spy_str_new(utf8, n);
+    return spy_str_new_kind(utf8, n, SPY_STR_HOST);
+}
+
+__attribute__((export_name("spy_str_free_host"))) void spy_str_free_host(spy_Str *s) {
+    if (s->kind == SPY_STR_HOST) free(s);
 }

@@ -15,29 +15,66 @@ static size_t count_codepoints(const char *s, size_t n) {
     return ncp;
 }
 
-/* One allocation: header followed by the NUL-terminated bytes. Strings are
- * never freed yet: SPy has no GC here, and program lifetimes are short. */
-static spy_Str *str_alloc(size_t nbytes, char **data) {
+/* The arena of temporaries: every SPY_STR_TEMP allocation since the last reset. */
+static void **arena;
+static size_t arena_len, arena_cap;
+
+static void arena_add(void *p) {
+    if (arena_len == arena_cap) {
+        size_t cap = arena_cap ? 2 * arena_cap : 64;
+        void **grown = realloc(arena, cap * sizeof *arena);
+        if (grown == NULL) {
+            free(p);
+            spy_panic("MemoryError", "out of memory", __FILE__, __LINE__);
+        }
+        arena = grown;
+        arena_cap = cap;
+    }
+    arena[arena_len++] = p;
+}
+
+void spy_arena_reset(void) {
+    for (size_t i = 0; i < arena_len; i++) free(arena[i]);
+    arena_len = 0;
+}
+
+/* One allocation: header followed by the NUL-terminated bytes. */
+static spy_Str *str_alloc(size_t nbytes, char **data, spy_StrKind kind) {
     spy_Str *s = malloc(sizeof(spy_Str) + nbytes + 1);
     if (s == NULL) spy_panic("MemoryError", "out of memory", __FILE__, __LINE__);
+    if (kind == SPY_STR_TEMP) arena_add(s);
     *data = (char *)(s + 1);
     (*data)[nbytes] = '\0';
     s->length = nbytes;
     s->utf8 = *data;
+    s->kind = kind;
     return s;
 }
 
-const spy_Str *spy_str_new(const char *utf8, size_t nbytes) {
+const spy_Str *spy_str_new_kind(const char *utf8, size_t nbytes, spy_StrKind kind) {
     char *data;
-    spy_Str *s = str_alloc(nbytes, &data);
+    spy_Str *s = str_alloc(nbytes, &data, kind);
     memcpy(data, utf8, nbytes);
     s->ncp = count_codepoints(data, nbytes);
     return s;
 }
 
+const spy_Str *spy_str_new(const char *utf8, size_t nbytes) {
+    return spy_str_new_kind(utf8, nbytes, SPY_STR_TEMP);
+}
+
+const spy_Str *spy_str_persist(const spy_Str *s) {
+    if (s->kind == SPY_STR_STATIC || s->kind == SPY_STR_KEPT) return s;
+    char *data;
+    spy_Str *kept = str_alloc(s->length, &data, SPY_STR_KEPT);
+    memcpy(data, s->utf8, s->length);
+    kept->ncp = s->ncp;
+    return kept;
+}
+
 const spy_Str *spy_str_concat(const spy_Str *a, const spy_Str *b) {
     char *data;
-    spy_Str *s = str_alloc(a->length + b->length, &data);
+    spy_Str *s = str_alloc(a->length + b->length, &data, SPY_STR_TEMP);
     memcpy(data, a->utf8, a->length);
     memcpy(data + a->length, b->utf8, b->length);
     s->ncp = a->ncp + b->ncp;
