@@ -19,6 +19,7 @@ from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 import spy_abi
 
 from .compiler.errors import SpyCompileError, SpyError
+from .editable import finder_source, normalized, project_folder, publish, scratch_folder
 from .package import SpySource, build_package
 from .settings import SpySettings
 
@@ -29,18 +30,11 @@ class SpyBuildError(Exception):
 
 class SpyBuildHook(BuildHookInterface):  # type: ignore[type-arg]
     PLUGIN_NAME = "spy"
+    _out: Path | None = None  # a scratch folder to remove after the build
 
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
         if self.target_name != "wheel":
             return  # the sdist carries the .spy sources as they are
-        if version == "editable":
-            # an editable install imports the package from the source tree,
-            # where no compiled module is: refuse rather than install a
-            # package whose imports fail
-            raise SpyBuildError(
-                "hatch-spy: editable installs of SPy packages are not supported yet; "
-                "install with 'pip install .' (and again after changing a .spy file)"
-            )
         settings = SpySettings.read(self.config)
         builder = self.build_config.builder
         sources = [
@@ -48,14 +42,19 @@ class SpyBuildHook(BuildHookInterface):  # type: ignore[type-arg]
             for f in builder.recurse_included_files()
             if f.path.endswith(".spy")
         ]
-        self._out = Path(tempfile.mkdtemp(prefix="hatch-spy-"))
+        editable = version == "editable"
+        if editable:  # outputs stay where the import hook finds them
+            out = scratch_folder(project_folder(Path(self.root), self.metadata.core.name))
+        else:
+            out = Path(tempfile.mkdtemp(prefix="hatch-spy-"))
+        self._out = out
         try:
             result = build_package(
                 self.metadata.core.name,
                 self.metadata.version,
                 sources,
                 settings,
-                self._out,
+                out,
                 Path(self.root),
             )
         except SpyCompileError as exc:
@@ -65,15 +64,42 @@ class SpyBuildHook(BuildHookInterface):  # type: ignore[type-arg]
             self._cleanup()
             raise SpyBuildError(f"hatch-spy: {exc}") from None
         assert result.abi is not None
-        abi_path = self._out / spy_abi.FILENAME
+        abi_path = out / spy_abi.FILENAME
         abi_path.write_text(spy_abi.to_json(result.abi), encoding="utf-8")
         dist_info = f"{builder.artifact_project_id}.dist-info"
-        files = {str(src): dst for dst, src in result.files.items()}
-        files[str(abi_path)] = f"{dist_info}/{spy_abi.FILENAME}"
-        build_data.setdefault("force_include", {}).update(files)
+        if editable:
+            for src in sources:  # beside the artifacts, for tracebacks
+                shutil.copyfile(src.path, out / src.wheel_path)
+            final = publish(out)
+            self._out = Path(tempfile.mkdtemp(prefix="hatch-spy-"))  # for the hook's own files
+            files = self._editable_files(final, result.files)
+            files[str(final / spy_abi.FILENAME)] = f"{dist_info}/{spy_abi.FILENAME}"
+            build_data.setdefault("force_include_editable", {}).update(files)
+        else:
+            files = {str(src): dst for dst, src in result.files.items()}
+            files[str(abi_path)] = f"{dist_info}/{spy_abi.FILENAME}"
+            build_data.setdefault("force_include", {}).update(files)
         build_data["tag"] = result.tag
         build_data["pure_python"] = result.pure_python
         build_data["dependencies"].extend(result.dependencies)
+
+    def _editable_files(self, final: Path, built: dict[str, Path]) -> dict[str, str]:
+        """The import hook of an editable wheel, pointing into `final`."""
+        modules = {
+            path.removesuffix(".py").replace("/", "."): final / path
+            for path in built
+            if path.endswith(".py")
+        }
+        for path in built:
+            if path.endswith(".so"):
+                modules[path.split(".")[0].replace("/", ".")] = final / path
+        assert self._out is not None
+        name = f"_hatch_spy_editable_{normalized(self.metadata.core.name)}"
+        finder = self._out / f"{name}.py"
+        finder.write_text(finder_source(modules), encoding="utf-8")
+        pth = self._out / f"{name}.pth"
+        pth.write_text(f"import {name}\n", encoding="utf-8")
+        return {str(finder): f"{name}.py", str(pth): f"{name}.pth"}
 
     def finalize(self, version: str, build_data: dict[str, Any], artifact_path: str) -> None:
         self._cleanup()

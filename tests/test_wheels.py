@@ -11,7 +11,6 @@ import subprocess
 import sys
 import time
 import zipfile
-from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import jsonschema
@@ -590,29 +589,25 @@ def test_bad_hook_option_is_a_clear_error(tmp_path: Path) -> None:
     )
 
 
-def test_editable_install_is_refused_with_a_way_forward(tmp_path: Path) -> None:
-    from pyproject_hooks import BuildBackendHookCaller
-
-    stderr: list[str] = []
-
-    def runner(
-        cmd: Sequence[str], cwd: str | None = None, extra_environ: Mapping[str, str] | None = None
-    ) -> None:
-        env = {**os.environ, **(extra_environ or {})}
-        proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
-        stderr.append(proc.stderr)
-        if proc.returncode:
-            raise subprocess.CalledProcessError(proc.returncode, cmd)
-
-    # the PEP 660 hook, called as pip calls it for 'pip install -e'
-    hooks = BuildBackendHookCaller(str(HELLO), "hatchling.build", runner=runner)
-    with pytest.raises(subprocess.CalledProcessError):
-        hooks.build_editable(str(tmp_path))
-    assert (
-        "editable installs of SPy packages are not supported yet; install with 'pip install .'"
-        in stderr[-1]
-    )
-    assert list(tmp_path.iterdir()) == []
+@pytest.mark.parametrize("backend", ["native", "wasm"])
+def test_editable_install(tmp_path: Path, local_wheels: Path, backend: str) -> None:
+    # pip install -e with build isolation: Python sources from the project tree,
+    # compiled modules from hatch-spy's build folder, through the import hook
+    env = make_venv(tmp_path / "venv")
+    env.pip_install("-e", str(HELLO), "spy-runtime[wasm]", find_links=local_wheels)
+    script = """
+    import hello, hello.core
+    print(hello.__file__, hello.core.__spy_backend__, hello.greet("editable"), hello.add(2, 3))
+    """
+    out = env.run_script(script, env={"SPY_BACKEND": backend}).stdout.split()
+    assert out == [
+        str(HELLO / "src" / "hello" / "__init__.py"),
+        backend,
+        "Hello,",
+        "editable!",
+        "5",
+    ]
+    assert not (HELLO / "src" / "hello" / "core.py").exists()  # the tree gets no generated files
 
 
 @pytest.mark.parametrize("backend", ["native", "wasm"])
