@@ -59,7 +59,12 @@ typedef struct spy_Str {
 
 #define SPY_STR_LITERAL(nbytes, ncp, s) {(nbytes), (ncp), (s), SPY_STR_STATIC}
 
-void spy_arena_reset(void);
+extern size_t spy_arena_len;
+void spy_arena_free_all(void);
+/* inline: most calls make no string, and pay a load and a branch */
+static inline void spy_arena_reset(void) {
+    if (SPY_UNLIKELY(spy_arena_len)) spy_arena_free_all();
+}
 const spy_Str *spy_str_persist(const spy_Str *s);
 const spy_Str *spy_str_new_kind(const char *utf8, size_t nbytes, spy_StrKind kind);
 

@@ -17,10 +17,11 @@ static size_t count_codepoints(const char *s, size_t n) {
 
 /* The arena of temporaries: every SPY_STR_TEMP allocation since the last reset. */
 static void **arena;
-static size_t arena_len, arena_cap;
+size_t spy_arena_len;
+static size_t arena_cap;
 
 static void arena_add(void *p) {
-    if (arena_len == arena_cap) {
+    if (spy_arena_len == arena_cap) {
         size_t cap = arena_cap ? 2 * arena_cap : 64;
         void **grown = realloc(arena, cap * sizeof *arena);
         if (grown == NULL) {
@@ -30,12 +31,12 @@ static void arena_add(void *p) {
         arena = grown;
         arena_cap = cap;
     }
-    arena[arena_len++] = p;
+    arena[spy_arena_len++] = p;
 }
 
-void spy_arena_reset(void) {
-    for (size_t i = 0; i < arena_len; i++) free(arena[i]);
-    arena_len = 0;
+void spy_arena_free_all(void) {
+    for (size_t i = 0; i < spy_arena_len; i++) free(arena[i]);
+    spy_arena_len = 0;
 }
 
 /* One allocation: header followed by the NUL-terminated bytes. */
