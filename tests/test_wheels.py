@@ -44,14 +44,24 @@ def hello_wasm_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
 
 
+def installed_env(
+    factory: pytest.TempPathFactory, name: str, local_wheels: Path, *requirements: str
+) -> Venv:
+    """A fresh virtual environment with `requirements` installed; our own
+    distributions come from the local wheel folder."""
+    env = make_venv(factory.mktemp("venv") / name)
+    env.pip_install(*requirements, find_links=local_wheels)
+    return env
+
+
 @pytest.fixture(scope="session")
 def full_env(
     tmp_path_factory: pytest.TempPathFactory, hello_wheel: Path, local_wheels: Path
 ) -> Venv:
     """hello with spy-runtime[wasm]: both backends available."""
-    env = make_venv(tmp_path_factory.mktemp("venv") / "full")
-    env.pip_install(str(hello_wheel), "spy-runtime[wasm]", find_links=local_wheels)
-    return env
+    return installed_env(
+        tmp_path_factory, "full", local_wheels, str(hello_wheel), "spy-runtime[wasm]"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -59,18 +69,14 @@ def native_only_env(
     tmp_path_factory: pytest.TempPathFactory, hello_wheel: Path, local_wheels: Path
 ) -> Venv:
     """hello as its wheel requires it: no wasmtime."""
-    env = make_venv(tmp_path_factory.mktemp("venv") / "native")
-    env.pip_install(str(hello_wheel), find_links=local_wheels)
-    return env
+    return installed_env(tmp_path_factory, "native", local_wheels, str(hello_wheel))
 
 
 @pytest.fixture(scope="session")
 def wasm_only_env(
     tmp_path_factory: pytest.TempPathFactory, hello_wasm_wheel: Path, local_wheels: Path
 ) -> Venv:
-    env = make_venv(tmp_path_factory.mktemp("venv") / "wasm")
-    env.pip_install(str(hello_wasm_wheel), find_links=local_wheels)
-    return env
+    return installed_env(tmp_path_factory, "wasm", local_wheels, str(hello_wasm_wheel))
 
 
 def wheel_names(wheel: Path) -> list[str]:
