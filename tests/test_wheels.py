@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 import zipfile
 from pathlib import Path
@@ -667,3 +668,31 @@ def test_str_global_keeps_its_value_across_calls(full_env: Venv, backend: str) -
     """
     out = full_env.run_script(script, env={"SPY_BACKEND": backend}).stdout.strip()
     assert out == str(["nobody", "ann", "bob" * 50]) + " Hello, xx cy"
+
+
+@pytest.mark.parametrize("how", ["pyproject", "env"])
+def test_search_paths_find_imported_modules_outside_the_package(
+    tmp_path: Path, local_wheels: Path, how: str
+) -> None:
+    files = dict(GEOM)
+    files["shared/units.spy"] = "def inches(cm: f64) -> f64:\n    return cm / 2.54\n"
+    files["geomtools/shapes.spy"] = textwrap.dedent(GEOM["geomtools/shapes.spy"]) + (
+        "\nimport units\n\ndef area_in(w: f64, h: f64) -> f64:\n    return units.inches(w) * units.inches(h)\n"
+    )
+    env: dict[str, str] = {}
+    if how == "pyproject":
+        files["pyproject.toml"] = GEOM["pyproject.toml"].replace(
+            'opt-level = "3"', 'search-paths = ["shared"]'
+        )
+    else:
+        env["HATCH_SPY_SEARCH_PATHS"] = "shared"
+    project = write_project(tmp_path / "geom", files)
+    proc = try_build(project, tmp_path / "dist", env=env)
+    assert proc.returncode == 0, proc.stderr
+    (wheel,) = (tmp_path / "dist").glob("*.whl")
+    abi = spy_abi.from_json(wheel_text(wheel, "geom_tools-2.3.0.dist-info/spy-abi.json"))
+    assert [m.name for m in abi.modules] == ["geomtools.shapes", "geomtools.util.numeric"]
+    venv = make_venv(tmp_path / "venv")
+    venv.pip_install(str(wheel), find_links=local_wheels)
+    out = venv.run_script("from geomtools import shapes; print(shapes.area_in(2.54, 5.08))")
+    assert out.stdout.strip() == "2.0"
