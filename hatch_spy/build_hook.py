@@ -105,6 +105,5 @@ class SpyBuildHook(BuildHookInterface):  # type: ignore[type-arg]
         self._cleanup()
 
     def _cleanup(self) -> None:
-        out = getattr(self, "_out", None)
-        if out is not None:
-            shutil.rmtree(out, ignore_errors=True)
+        if self._out is not None:
+            shutil.rmtree(self._out, ignore_errors=True)

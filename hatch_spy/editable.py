@@ -4,22 +4,21 @@ tree (hatchling's own .pth), compiled modules from a build folder outside it.
 The editable wheel carries `_hatch_spy_editable_<dist>.pth`, which imports
 `_hatch_spy_editable_<dist>.py`: a meta path finder that maps each compiled
 module (its shim) and the extension to their files in the build folder. The
-build folder lives in hatch-spy's cache, keyed by the project's path, so the
-project tree gets no generated files. Re-run `pip install -e .` after
+build folder lives in hatch-spy's cache, one folder per project, and is named
+by its content: the project tree gets no generated files, and a rebuild never
+changes files a running process uses. Re-run `pip install -e .` after
 changing a .spy file.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import shutil
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from .toolchain import default_cache_dir
+from .toolchain import default_cache_dir, publish_dir, tree_digest
 
 
 def project_folder(project_root: Path, dist: str) -> Path:
@@ -41,16 +40,8 @@ def publish(scratch: Path) -> Path:
     """Rename a finished build to a folder named by its content: immutable, so
     a rebuild never changes files under a running process, and identical
     concurrent builds agree."""
-    h = hashlib.sha256()
-    for path in sorted(p for p in scratch.rglob("*") if p.is_file()):
-        h.update(path.relative_to(scratch).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    final = scratch.parent / h.hexdigest()[:16]
-    try:
-        os.replace(scratch, final)
-    except OSError:
-        if not final.is_dir():
-            raise
-        shutil.rmtree(scratch, ignore_errors=True)  # an identical twin won
+    final = scratch.parent / tree_digest(scratch)[:16]
+    publish_dir(scratch, final)
     return final
 
 

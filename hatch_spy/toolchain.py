@@ -111,12 +111,25 @@ def digest(*parts: object) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def tree_digest(root: Path) -> str:
+def tree_digest(root: Path, suffixes: tuple[str, ...] | None = None) -> str:
+    """sha256 over the relative paths and contents of the files under `root`
+    (only those ending in `suffixes`, when given)."""
     h = hashlib.sha256()
-    for path in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in (".c", ".h")):
+    files = (p for p in root.rglob("*") if p.is_file())
+    for path in sorted(p for p in files if suffixes is None or p.suffix in suffixes):
         h.update(path.relative_to(root).as_posix().encode() + b"\0")
         h.update(path.read_bytes() + b"\0")
     return h.hexdigest()
+
+
+def publish_dir(tmp: Path, final: Path) -> None:
+    """Rename a finished build folder into place; a concurrent twin may have won."""
+    try:
+        os.replace(tmp, final)
+    except OSError:
+        if not final.exists():
+            raise
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 @dataclass(frozen=True)
@@ -155,15 +168,6 @@ class Toolchain:
                 f"(the C sources are kept in {cwd})"
             )
 
-    def _publish(self, tmp: Path, final: Path) -> None:
-        """Move a finished build into the cache; a concurrent twin may have won."""
-        try:
-            os.replace(tmp, final)
-        except OSError:
-            if not final.exists():
-                raise
-            shutil.rmtree(tmp, ignore_errors=True)
-
     def _scratch(self) -> Path:
         tmp_root = self.cache_dir / "tmp"
         tmp_root.mkdir(parents=True, exist_ok=True)
@@ -175,7 +179,9 @@ class Toolchain:
         if cached is not None:
             return cached
         include = self.libspy / "include"
-        key = digest("libspy", tree_digest(self.libspy), self.cflags(target), self.zig_version)
+        key = digest(
+            "libspy", tree_digest(self.libspy, (".c", ".h")), self.cflags(target), self.zig_version
+        )
         final = self.cache_dir / "libspy" / f"{target.name}-{key[:24]}"
         if not final.exists():
             tmp = self._scratch()
@@ -209,7 +215,7 @@ class Toolchain:
             lib_objs = [f"{s.stem}.o" for s in sources if s.stem not in ALL_MODES]
             self._zig(["ar", "rcs", "libspy.a", *lib_objs], tmp, "archiving libspy")
             final.parent.mkdir(parents=True, exist_ok=True)
-            self._publish(tmp, final)
+            publish_dir(tmp, final)
         lib = RuntimeLib(
             key,
             final / "libspy.a",
@@ -243,7 +249,7 @@ class Toolchain:
             ]
             self._zig(args, tmp, f"compiling the generated C ({kind})")
             final.parent.mkdir(parents=True, exist_ok=True)
-            self._publish(tmp, final)
+            publish_dir(tmp, final)
         return final / name
 
     def build_executable(self, c_source: str, target: Target) -> Path:
