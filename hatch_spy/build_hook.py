@@ -24,8 +24,13 @@ from .package import SpySource, build_package
 from .settings import SpySettings
 
 
-class SpyBuildError(Exception):
-    """Raised to hatchling with a message a user can act on (no traceback noise)."""
+class SpyBuildError(SystemExit):
+    """A build failure the user can act on. The frontends run the backend in
+    a subprocess that prints any other exception's traceback, under which
+    the message would be buried; a SystemExit with a message makes Python
+    print only the message, to stderr, and exit with status 1, so that the
+    error is the last thing the backend prints (docs/architecture.md lists
+    what each frontend adds around it)."""
 
 
 class SpyBuildHook(BuildHookInterface):  # type: ignore[type-arg]
@@ -35,6 +40,16 @@ class SpyBuildHook(BuildHookInterface):  # type: ignore[type-arg]
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
         if self.target_name != "wheel":
             return  # the sdist carries the .spy sources as they are
+        try:
+            self._initialize(version, build_data)
+        except SpyCompileError as exc:
+            self._cleanup()
+            raise SpyBuildError(f"SPy compile error:\n{exc.format()}") from None
+        except SpyError as exc:
+            self._cleanup()
+            raise SpyBuildError(f"hatch-spy: error: {exc}") from None
+
+    def _initialize(self, version: str, build_data: dict[str, Any]) -> None:
         settings = SpySettings.read(self.config)
         builder = self.build_config.builder
         sources = [
@@ -48,21 +63,14 @@ class SpyBuildHook(BuildHookInterface):  # type: ignore[type-arg]
         else:
             out = Path(tempfile.mkdtemp(prefix="hatch-spy-"))
         self._out = out
-        try:
-            result = build_package(
-                self.metadata.core.name,
-                self.metadata.version,
-                sources,
-                settings,
-                out,
-                Path(self.root),
-            )
-        except SpyCompileError as exc:
-            self._cleanup()
-            raise SpyBuildError(f"SPy compile error:\n{exc.format()}") from None
-        except SpyError as exc:
-            self._cleanup()
-            raise SpyBuildError(f"hatch-spy: {exc}") from None
+        result = build_package(
+            self.metadata.core.name,
+            self.metadata.version,
+            sources,
+            settings,
+            out,
+            Path(self.root),
+        )
         assert result.abi is not None
         abi_path = out / spy_abi.FILENAME
         abi_path.write_text(spy_abi.to_json(result.abi), encoding="utf-8")

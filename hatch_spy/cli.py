@@ -73,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         traceback.print_exc()
         print(
-            f"hatch-spy: internal error ({type(exc).__name__}): this is a bug in hatch-spy, "
+            f"hatch-spy: internal compiler error ({type(exc).__name__}): this is a bug in hatch-spy, "
             "please report it with the traceback above and the .spy file",
             file=sys.stderr,
         )

@@ -20,7 +20,7 @@ import spy_abi
 import spy_runtime
 
 from . import __version__
-from .compiler import check_modules, ir
+from .compiler import check_modules, compiling, ir
 from .compiler.cext import EXTENSION_NAME, py_type_name, write_extension
 from .compiler.cgen import symbol_name, write_wasm_library
 from .compiler.errors import SpyError
@@ -132,9 +132,11 @@ def build_package(
     for top, srcs in by_top.items():
         if len(srcs[0].wheel_path.split("/")) < 2:
             raise SpyError(f"{srcs[0].wheel_path}: a .spy module must live inside a package folder")
+        _check_module_names(srcs)
         _check_no_python_twin(srcs)
         finder = ModuleFinder((srcs[0].root, *search))
-        modules = check_modules(load_program([s.module for s in srcs], finder))
+        with compiling():
+            modules = check_modules(load_program([s.module for s in srcs], finder))
         own = {s.module: s for s in srcs}
         for m in modules:
             if m.name in own:
@@ -151,12 +153,16 @@ def build_package(
             result.files[f"{top}/py.typed"] = _write(out_dir / top / "py.typed", "")
         if "native" in settings.targets:
             include = Path(sysconfig.get_paths()["include"])
-            built = tc.build_extension(write_extension(modules), include)
+            with compiling():
+                c_source = write_extension(modules)
+            built = tc.build_extension(c_source, include)
             wheel_path = f"{top}/{EXTENSION_NAME}{EXTENSION_SUFFIX}"
             result.files[wheel_path] = _copy(built, out_dir / wheel_path)
             artifacts.append(spy_abi.Artifact(wheel_path, "native", sha256_file(built)))
         if "wasm" in settings.targets:
-            built = tc.build_wasm_library(write_wasm_library(modules))
+            with compiling():
+                c_source = write_wasm_library(modules)
+            built = tc.build_wasm_library(c_source)
             wheel_path = f"{top}/{WASM_NAME}"
             result.files[wheel_path] = _copy(built, out_dir / wheel_path)
             artifacts.append(spy_abi.Artifact(wheel_path, "wasm", sha256_file(built)))
@@ -178,6 +184,25 @@ def build_package(
         requirement = requirement.replace("spy-runtime", "spy-runtime[wasm]", 1)
     result.dependencies.append(requirement)
     return result
+
+
+def _check_module_names(srcs: Sequence[SpySource]) -> None:
+    """Each .spy file must be a module Python can import by its name."""
+    for src in srcs:
+        parts = src.wheel_path.removesuffix(".spy").split("/")
+        if parts[-1] == "__init__":
+            # a package's own module: its __init__.py is Python's to run
+            raise SpyError(
+                f"{src.wheel_path}: a .spy file cannot be a package's __init__; put the "
+                f"functions in a module such as {'/'.join(parts[:-1])}/core.spy and import "
+                "them in __init__.py (from .core import ...)"
+            )
+        bad = next((p for p in parts if not p.isidentifier()), None)
+        if bad is not None:
+            raise SpyError(
+                f"{src.wheel_path}: {bad!r} is not a valid Python module or package name, "
+                "so Python could not import it"
+            )
 
 
 def _check_no_python_twin(srcs: Sequence[SpySource]) -> None:

@@ -9,6 +9,7 @@ half-written entry behind.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import importlib.metadata
 import json
@@ -18,8 +19,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,11 +102,12 @@ def zig_version() -> str:
 
 
 def default_cache_dir() -> Path:
+    # absolute now: zig runs in scratch folders, where a relative path means another place
     env = os.environ.get("HATCH_SPY_CACHE_DIR")
     if env:
-        return Path(env)
+        return Path(env).expanduser().absolute()
     xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "hatch-spy"
+    return ((Path(xdg) if xdg else Path.home() / ".cache") / "hatch-spy").absolute()
 
 
 def digest(*parts: object) -> str:
@@ -148,7 +151,7 @@ class Toolchain:
             raise ToolchainError(
                 f"unknown optimisation level '{opt_level}': use one of {', '.join(OPT_LEVELS)}"
             )
-        self.cache_dir = cache_dir or default_cache_dir()
+        self.cache_dir = (cache_dir or default_cache_dir()).absolute()
         self.opt_level = opt_level
         self.zig = zig_executable()
         self.zig_version = zig_version()
@@ -159,19 +162,49 @@ class Toolchain:
         return ["-target", target.triple, f"-O{self.opt_level}", *COMMON_CFLAGS]
 
     def _zig(self, args: Sequence[str], cwd: Path, what: str) -> None:
-        proc = subprocess.run(
-            [str(self.zig), *args], cwd=cwd, capture_output=True, text=True, check=False
-        )
-        if proc.returncode != 0:
-            raise ToolchainError(
-                f"zig failed while {what} (exit {proc.returncode}):\n{proc.stderr.strip()}\n"
-                f"(the C sources are kept in {cwd})"
+        try:
+            proc = subprocess.run(
+                [str(self.zig), *args], cwd=cwd, capture_output=True, text=True, check=False
             )
+        except OSError as exc:
+            raise ToolchainError(f"cannot run zig ({self.zig}): {exc}") from None
+        if proc.returncode != 0:
+            message = f"zig failed while {what} (exit {proc.returncode}):\n{proc.stderr.strip()}"
+            if "the generated C" in what:  # our bug, never the user's
+                message = (
+                    f"internal compiler error: {message}\n"
+                    "this is a bug in hatch-spy: please report it with the .spy files"
+                )
+            raise ToolchainError(message)
 
-    def _scratch(self) -> Path:
-        tmp_root = self.cache_dir / "tmp"
-        tmp_root.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(dir=tmp_root))
+    @contextmanager
+    def _scratch(self) -> Iterator[Path]:
+        """A private folder to build a cache entry in. It is removed if the
+        build fails (on success it has been renamed into place), and a
+        failure to write (a full disk, no permission) is a clear error."""
+        try:
+            tmp_root = self.cache_dir / "tmp"
+            tmp_root.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(dir=tmp_root))
+        except OSError as exc:
+            raise self._cache_error(exc) from None
+        try:
+            yield tmp
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise self._cache_error(exc) from None
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+
+    def _cache_error(self, exc: OSError) -> ToolchainError:
+        reason = exc.strerror or str(exc)
+        if exc.errno is not None and exc.errno in errno.errorcode:
+            reason += f" ({errno.errorcode[exc.errno]})"
+        return ToolchainError(
+            f"cannot write to hatch-spy's cache folder {self.cache_dir}: {reason}; "
+            "free some space there or set HATCH_SPY_CACHE_DIR to another folder"
+        )
 
     def runtime(self, target: Target) -> RuntimeLib:
         """libspy for `target`, compiled once and then served from the cache."""
@@ -184,38 +217,8 @@ class Toolchain:
         )
         final = self.cache_dir / "libspy" / f"{target.name}-{key[:24]}"
         if not final.exists():
-            tmp = self._scratch()
-            modes = LINK_MODES[target.name]
-            sources = sorted(
-                s
-                for s in (self.libspy / "src").glob("*.c")
-                if s.stem not in ALL_MODES or s.stem in modes
-            )
-            with ThreadPoolExecutor() as pool:
-                jobs = [
-                    pool.submit(
-                        self._zig,
-                        [
-                            "cc",
-                            *self.cflags(target),
-                            "-I",
-                            str(include),
-                            "-c",
-                            str(src),
-                            "-o",
-                            f"{src.stem}.o",
-                        ],
-                        tmp,
-                        f"compiling libspy's {src.name}",
-                    )
-                    for src in sources
-                ]
-                for job in jobs:
-                    job.result()
-            lib_objs = [f"{s.stem}.o" for s in sources if s.stem not in ALL_MODES]
-            self._zig(["ar", "rcs", "libspy.a", *lib_objs], tmp, "archiving libspy")
-            final.parent.mkdir(parents=True, exist_ok=True)
-            publish_dir(tmp, final)
+            with self._scratch() as tmp:
+                self._build_runtime(target, tmp, final)
         lib = RuntimeLib(
             key,
             final / "libspy.a",
@@ -225,6 +228,41 @@ class Toolchain:
         self._runtime[target.name] = lib
         return lib
 
+    def _build_runtime(self, target: Target, tmp: Path, final: Path) -> None:
+        """Compile libspy into `tmp` and rename it to `final`."""
+        include = self.libspy / "include"
+        modes = LINK_MODES[target.name]
+        sources = sorted(
+            s
+            for s in (self.libspy / "src").glob("*.c")
+            if s.stem not in ALL_MODES or s.stem in modes
+        )
+        with ThreadPoolExecutor() as pool:
+            jobs = [
+                pool.submit(
+                    self._zig,
+                    [
+                        "cc",
+                        *self.cflags(target),
+                        "-I",
+                        str(include),
+                        "-c",
+                        str(src),
+                        "-o",
+                        f"{src.stem}.o",
+                    ],
+                    tmp,
+                    f"compiling libspy's {src.name}",
+                )
+                for src in sources
+            ]
+            for job in jobs:
+                job.result()
+        lib_objs = [f"{s.stem}.o" for s in sources if s.stem not in ALL_MODES]
+        self._zig(["ar", "rcs", "libspy.a", *lib_objs], tmp, "archiving libspy")
+        final.parent.mkdir(parents=True, exist_ok=True)
+        publish_dir(tmp, final)
+
     def _build(
         self, kind: str, c_source: str, target: Target, mode: str, flags: list[str], name: str
     ) -> Path:
@@ -233,23 +271,23 @@ class Toolchain:
         key = digest(kind, c_source, flags, rt.key, mode)
         final = self.cache_dir / kind / key[:32]
         if not (final / name).exists():
-            tmp = self._scratch()
-            (tmp / "unit.c").write_text(c_source, encoding="utf-8")
-            args = [
-                "cc",
-                *flags,
-                "-I",
-                str(rt.include_dir),
-                "unit.c",
-                str(rt.modes[mode]),
-                str(rt.archive),
-                "-lm",
-                "-o",
-                name,
-            ]
-            self._zig(args, tmp, f"compiling the generated C ({kind})")
-            final.parent.mkdir(parents=True, exist_ok=True)
-            publish_dir(tmp, final)
+            with self._scratch() as tmp:
+                (tmp / "unit.c").write_text(c_source, encoding="utf-8")
+                args = [
+                    "cc",
+                    *flags,
+                    "-I",
+                    str(rt.include_dir),
+                    "unit.c",
+                    str(rt.modes[mode]),
+                    str(rt.archive),
+                    "-lm",
+                    "-o",
+                    name,
+                ]
+                self._zig(args, tmp, f"compiling the generated C ({kind})")
+                final.parent.mkdir(parents=True, exist_ok=True)
+                publish_dir(tmp, final)
         return final / name
 
     def build_executable(self, c_source: str, target: Target) -> Path:
@@ -279,5 +317,13 @@ class Toolchain:
     def build_wasm_library(self, c_source: str) -> Path:
         """A wasm32-wasi reactor module exporting the package's functions."""
         target = get_target("wasm")
-        flags = [*self.cflags(target), *target.ldflags, "-mexec-model=reactor", "-s"]
+        # __stack_pointer is exported so that the host can put it back after a
+        # panic traps, and keep the instance (spy_runtime/_wasm.py)
+        flags = [
+            *self.cflags(target),
+            *target.ldflags,
+            "-mexec-model=reactor",
+            "-Wl,--export=__stack_pointer",
+            "-s",
+        ]
         return self._build("wasm-libraries", c_source, target, "mode_wasm", flags, "_spy.wasm")

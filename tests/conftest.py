@@ -103,3 +103,11 @@ def spy(tmp_path: Path, target: str, toolchain: Toolchain) -> SpyRunner:
 def checker(tmp_path: Path, toolchain: Toolchain) -> SpyRunner:
     """For compile-time tests: no target involved."""
     return SpyRunner(tmp_path, "native", toolchain)
+
+
+@pytest.fixture(scope="session")
+def local_wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Wheels of our own distributions, built once per test process."""
+    from wheelkit import build_local_wheels
+
+    return build_local_wheels(tmp_path_factory.mktemp("local-wheels"))

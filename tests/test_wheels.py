@@ -18,7 +18,7 @@ import jsonschema
 import pytest
 
 import spy_abi
-from wheelkit import SAMPLES, Venv, build_local_wheels, build_wheel, make_venv, run, try_build
+from wheelkit import SAMPLES, Venv, build_wheel, installed_env, make_venv, run, try_build
 
 HELLO = SAMPLES / "hello"
 NATIVE_TAG = "cp310-abi3-manylinux_2_17_x86_64.manylinux2014_x86_64"
@@ -26,11 +26,6 @@ NATIVE_TAG = "cp310-abi3-manylinux_2_17_x86_64.manylinux2014_x86_64"
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="native wheels are Linux-only so far"
 )
-
-
-@pytest.fixture(scope="session")
-def local_wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_local_wheels(tmp_path_factory.mktemp("local-wheels"))
 
 
 @pytest.fixture(scope="session")
@@ -43,16 +38,6 @@ def hello_wasm_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_wheel(
         HELLO, tmp_path_factory.mktemp("hello-wasm-wheel"), env={"HATCH_SPY_TARGETS": "wasm"}
     )
-
-
-def installed_env(
-    factory: pytest.TempPathFactory, name: str, local_wheels: Path, *requirements: str
-) -> Venv:
-    """A fresh virtual environment with `requirements` installed; our own
-    distributions come from the local wheel folder."""
-    env = make_venv(factory.mktemp("venv") / name)
-    env.pip_install(*requirements, find_links=local_wheels)
-    return env
 
 
 @pytest.fixture(scope="session")
@@ -581,7 +566,78 @@ def test_compile_error_fails_the_build_cleanly(tmp_path: Path) -> None:
     text = proc.stdout + proc.stderr
     assert "geomtools/shapes.spy:2:16: error: name 'undefined' is not defined" in text
     assert "    return w * undefined\n" in text and "               ^" in text
+    assert "Traceback" not in text
     assert not out.exists() or list(out.glob("*.whl")) == []
+
+
+# What each frontend prints after the backend's own output (docs/architecture.md).
+FRONTEND_TAILS = {
+    "build": "ERROR Backend subprocess exited when trying to invoke build_wheel",
+    "pip": "note: This error originates from a subprocess",
+    "uv": "The build backend returned an error",
+    "hatch": None,  # nothing: the error is the last thing printed
+}
+
+
+def frontend_build(
+    frontend: str, project: Path, out: Path, local_wheels: Path
+) -> subprocess.CompletedProcess[str]:
+    bindir = Path(sys.executable).parent
+    if frontend == "build":
+        return try_build(project, out)
+    if frontend == "pip":
+        cmd = [sys.executable, "-m", "pip", "wheel", "--no-build-isolation", "--no-deps"]
+        return run([*cmd, "-w", str(out), str(project)], check=False)
+    if frontend == "uv":
+        cmd = [str(bindir / "uv"), "build", "--wheel", "--no-build-isolation", "-o", str(out)]
+        return run([*cmd, str(project)], env={"VIRTUAL_ENV": sys.prefix}, check=False)
+    env = {
+        "UV_FIND_LINKS": str(local_wheels),
+        "PIP_FIND_LINKS": str(local_wheels),
+        "HATCH_DATA_DIR": str(out.parent / "hatch-data"),
+    }
+    return run(
+        [str(bindir / "hatch"), "build", "-t", "wheel", str(out)], env=env, cwd=project, check=False
+    )
+
+
+@pytest.mark.parametrize("frontend", sorted(FRONTEND_TAILS))
+def test_compile_error_is_the_last_thing_each_frontend_shows(
+    tmp_path: Path, frontend: str, request: pytest.FixtureRequest
+) -> None:
+    files = dict(GEOM)
+    files["geomtools/shapes.spy"] = "def area(w: f64, h: f64) -> f64:\n    return w * nope\n"
+    project = write_project(tmp_path / "bad", files)
+    local_wheels = request.getfixturevalue("local_wheels") if frontend == "hatch" else tmp_path
+    proc = frontend_build(frontend, project, tmp_path / "dist", local_wheels)
+    assert proc.returncode != 0
+    text = proc.stdout + proc.stderr
+    assert "Traceback" not in text, text
+    error = "geomtools/shapes.spy:2:16: error: name 'nope' is not defined"
+    assert error in text, text
+    after = text[text.index(error) :]
+    tail = FRONTEND_TAILS[frontend]
+    if tail is None:
+        assert after.rstrip().endswith("^"), text
+    else:
+        # between our error and the frontend's own closing words: nothing of ours
+        assert tail in after and "hatch" not in after.split(tail)[0].lower(), text
+
+
+def test_init_spy_is_a_clear_build_error(tmp_path: Path) -> None:
+    files = dict(GEOM)
+    files["geomtools/__init__.py"] = ""
+    files["geomtools/util/__init__.spy"] = "def f() -> i32:\n    return 1\n"
+    del files["geomtools/util/__init__.py"]
+    project = write_project(tmp_path / "init", files)
+    proc = try_build(project, tmp_path / "dist")
+    assert proc.returncode != 0
+    text = proc.stdout + proc.stderr
+    assert "Traceback" not in text
+    assert (
+        "hatch-spy: error: geomtools/util/__init__.spy: a .spy file cannot be a package's "
+        "__init__; put the functions in a module such as geomtools/util/core.spy" in text
+    ), text
 
 
 def test_bad_hook_option_is_a_clear_error(tmp_path: Path) -> None:
@@ -594,6 +650,7 @@ def test_bad_hook_option_is_a_clear_error(tmp_path: Path) -> None:
         "targets must be a non-empty list of native and wasm, got ['gpu']"
         in proc.stdout + proc.stderr
     )
+    assert "Traceback" not in proc.stdout + proc.stderr
 
 
 @pytest.mark.parametrize("backend", ["native", "wasm"])

@@ -10,6 +10,7 @@ import textwrap
 import venv
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "sample-packages"
@@ -88,3 +89,12 @@ class Venv:
 def make_venv(path: Path) -> Venv:
     venv.EnvBuilder(with_pip=True, clear=True).create(path)
     return Venv(path)
+
+
+def installed_env(factory: Any, name: str, local_wheels: Path, *requirements: str) -> Venv:
+    """A fresh virtual environment with `requirements` installed; our own
+    distributions come from the local wheel folder. `factory` is pytest's
+    tmp_path_factory."""
+    env = make_venv(factory.mktemp("venv") / name)
+    env.pip_install(*requirements, find_links=local_wheels)
+    return env

@@ -9,11 +9,18 @@ from . import ir
 from .cgen import write_program
 from .checker import ModuleChecker
 from .errors import SpyCompileError, SpyError
+from .limits import compiling
 from .loader import LoadedModule, ModuleFinder, load_program
 from .source import SourceFile
 from .types import I32, NONE
 
-__all__ = ["SpyCompileError", "SpyError", "check_modules", "compile_program_to_c"]
+__all__ = [
+    "SpyCompileError",
+    "SpyError",
+    "check_modules",
+    "compile_program_to_c",
+    "compiling",
+]
 
 
 def check_modules(loaded: Sequence[LoadedModule]) -> list[ir.ModuleIR]:
@@ -43,7 +50,11 @@ def compile_program_to_c(path: Path, search_paths: Sequence[Path] = ()) -> str:
     """C source of an executable running `main()` of the .spy file at `path`."""
     if not path.is_file():
         raise SpyError(f"no such file: {path}")
+    if "." in path.stem or not path.stem:
+        # the module would be named like a submodule (`a.b` is a/b.spy)
+        raise SpyError(f"cannot compile {path.name}: rename it so that only '.spy' has a dot")
     finder = ModuleFinder((path.parent, *search_paths))
-    loaded = load_program([path.stem], finder)
-    modules = check_modules(loaded)
-    return write_program(modules, find_entry(modules[-1], loaded[-1].src))
+    with compiling():
+        loaded = load_program([path.stem], finder)
+        modules = check_modules(loaded)
+        return write_program(modules, find_entry(modules[-1], loaded[-1].src))

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from . import ir
 from .cgen import build_unit, c_string_literal, symbol_name
-from .effects import panicking_functions
-from .types import BOOL, NONE, STR, SpyType
+from .effects import Effects, analyze
+from .types import BOOL, F32, NONE, STR, SpyType
 
 LIMITED_API = "0x030A0000"
 EXTENSION_NAME = "_spy_native"
@@ -28,8 +28,9 @@ def text_signature(func: ir.FuncDecl) -> str:
     """A docstring whose first line inspect.signature() reads."""
     params = ", ".join(p.name for p in func.params)
     spy_sig = ", ".join(f"{p.name}: {p.type}" for p in func.params)
-    sig = f"{func.name}($module, /, {params})" if params else f"{func.name}($module, /)"
-    return f"{sig}\n--\n\nSPy function {func.name}({spy_sig}) -> {func.ret}"
+    # no `$module` parameter: the functions are not bound to a module object,
+    # and inspect would show it as an ordinary parameter
+    return f"{func.name}({params})\n--\n\nSPy function {func.name}({spy_sig}) -> {func.ret}"
 
 
 def convert_arg(func: ir.FuncDecl, i: int, t: SpyType) -> list[str]:
@@ -52,11 +53,13 @@ def convert_arg(func: ir.FuncDecl, i: int, t: SpyType) -> list[str]:
             f"{t.c_name} a{i} = ({t.c_name})t{i};",
         ]
     if t.is_float:
-        return [
+        conv = [
             f"double t{i};",
             f"if (spy_py_to_f64(argv[{i}], {fn}, {pn}, &t{i}) < 0) return NULL;",
-            f"{t.c_name} a{i} = ({t.c_name})t{i};",
         ]
+        if t == F32:
+            conv.append(f"if (spy_py_check_f32(t{i}, {fn}, {pn}) < 0) return NULL;")
+        return [*conv, f"{t.c_name} a{i} = ({t.c_name})t{i};"]
     if t == BOOL:
         return [
             f"bool a{i};",
@@ -64,36 +67,43 @@ def convert_arg(func: ir.FuncDecl, i: int, t: SpyType) -> list[str]:
         ]
     if t == STR:
         return [
-            f"const spy_Str *a{i};",
-            f"if (spy_py_to_str(argv[{i}], {fn}, {pn}, &a{i}) < 0) return NULL;",
+            f"spy_Str s{i};",
+            f"if (spy_py_to_str(argv[{i}], {fn}, {pn}, &s{i}) < 0) return NULL;",
+            f"const spy_Str *a{i} = &s{i};",
         ]
     raise AssertionError(f"no parameter of type {t}")
 
 
 def convert_result(t: SpyType, value: str) -> str:
+    """A C expression: the Python object of result `value` (new reference)."""
     if t == NONE:
-        return "Py_RETURN_NONE;"
+        return "Py_NewRef(Py_None)"
     if t.is_int:
-        conv = (
-            "PyLong_FromLongLong((long long)"
-            if t.signed
-            else "PyLong_FromUnsignedLongLong((unsigned long long)"
-        )
-        return f"return {conv}{value});"
+        if t.signed:
+            return f"PyLong_FromLongLong((long long){value})"
+        return f"PyLong_FromUnsignedLongLong((unsigned long long){value})"
     if t.is_float:
-        return f"return PyFloat_FromDouble((double){value});"
+        return f"PyFloat_FromDouble((double){value})"
     if t == BOOL:
-        return f"return PyBool_FromLong({value});"
-    return f"return spy_py_from_str({value});"
+        return f"PyBool_FromLong({value})"
+    return f"spy_py_from_str({value})"
 
 
-def wrapper(func: ir.FuncDecl, index: int, guarded: bool) -> str:
+def wrapper(func: ir.FuncDecl, index: int, effects: Effects) -> str:
+    """The METH_FASTCALL wrapper of `func`. What it sets up depends on what the
+    call may do (effects.py): a setjmp guard for panics, the GIL's return
+    after a long call, an arena mark, the count of calls that see str
+    globals. A function that does none of these costs a plain C call."""
+    key = (func.module, func.name)
+    guarded = key in effects.panics
+    polls = key in effects.polls
+    allocates = key in effects.allocates
+    globals_ = key in effects.str_globals
     n = len(func.params)
     names = ", ".join(c_string_literal(p.name.encode()) for p in func.params)
     lines = [
         f"static PyObject *spy_w{index}(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames) {{",
         "    (void)self;",
-        "    spy_arena_reset(); /* the previous call's temporaries */",
     ]
     if n:
         lines += [
@@ -108,23 +118,45 @@ def wrapper(func: ir.FuncDecl, index: int, guarded: bool) -> str:
         ]
     for i, p in enumerate(func.params):
         lines += ["    " + c for c in convert_arg(func, i, p.type)]
+    # from here on no Python code runs before the call: conversions are done
+    release = []
+    if allocates:
+        lines.append("    size_t mark = spy_arena_mark();")
+        release.append("    spy_arena_release(mark);")
+    if globals_:
+        lines.append("    spy_globals_enter();")
+        release.append("    spy_globals_leave();")
     call = f"{symbol_name(func)}({', '.join(f'a{i}' for i in range(n))})"
     ret_decl = f"{func.ret.c_name} r = " if func.ret != NONE else ""
+    result = convert_result(func.ret, "r")
     if guarded:
+        regain = ["    spy_py_regain(prev_host);"] if polls else []
+        if polls:
+            lines += [
+                "    void *prev_host = spy_thread.host_state;",
+                "    spy_thread.host_state = NULL;",
+            ]
         lines += [
             "    jmp_buf jb;",
-            "    jmp_buf *prev = spy_panic_jmp;",
-            "    spy_panic_jmp = &jb;",
+            "    void *prev_jmp = spy_thread.panic_jmp;",
+            "    spy_thread.panic_jmp = &jb;",
             "    if (setjmp(jb)) {",
-            "        spy_panic_jmp = prev;",
-            "        return spy_py_raise_panic();",
+            "        spy_thread.panic_jmp = prev_jmp;",
+            *["    " + x for x in regain],
+            "        PyObject *err = spy_py_raise_panic();",
+            *["    " + x for x in release],
+            "        return err;",
             "    }",
             f"    {ret_decl}{call};",
-            "    spy_panic_jmp = prev;",
+            "    spy_thread.panic_jmp = prev_jmp;",
+            *regain,
         ]
     else:
         lines.append(f"    {ret_decl}{call};")
-    lines.append("    " + convert_result(func.ret, "r"))
+    if release:
+        lines += [f"    PyObject *res = {result};", *release, "    return res;"]
+    else:
+        lines.append(f"    return {result};")
     lines.append("}")
     return "\n".join(lines)
 
@@ -132,7 +164,7 @@ def wrapper(func: ir.FuncDecl, index: int, guarded: bool) -> str:
 def write_extension(modules: list[ir.ModuleIR]) -> str:
     """One C unit: every function of `modules` plus the extension module."""
     unit = build_unit(modules, lambda f: "static ")
-    panicking = panicking_functions(modules)
+    effects = analyze(modules)
     tail: list[str] = []
     tables: list[str] = []
     index = 0
@@ -140,7 +172,7 @@ def write_extension(modules: list[ir.ModuleIR]) -> str:
         public = [f for f in m.funcs.values() if f.is_public]
         entries = []
         for f in public:
-            tail.append(wrapper(f, index, (f.module, f.name) in panicking))
+            tail.append(wrapper(f, index, effects))
             doc = c_string_literal(text_signature(f).encode())
             entries.append(
                 f"    {{{c_string_literal(f.name.encode())}, (PyCFunction)(void (*)(void))spy_w{index}, "

@@ -6,30 +6,49 @@ across them. The output includes only `spy.h` from libspy.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from . import ir
-from .effects import children, stmt_exprs
+from .effects import Effects, analyze, children, stmt_exprs
 from .errors import Loc
 from .types import BOOL, F32, F64, NONE, STR, SpyType
 
-_SAFE = re.compile(r"[A-Za-z0-9_$]")
+_SAFE = re.compile(r"[A-Za-z0-9_]")
+_PLAIN = re.compile(r"[A-Za-z0-9_]+\Z")
+
+# C names must be one-to-one with what they name, or two SPy names become one
+# C symbol. The only C identifier character that no piece keeps is `$`, so it
+# starts every token that is not a plain character, and the token's second
+# character says which it is:
+#   `$` + piece        a separator: module components, then module and name
+#   `$$` + hex + `$`   one unusual character (code point in lowercase hex)
+#   `$$` + a word      a variant of a function (`$$r1`, `$$export`): never
+#                      hex digits closed by `$`, so never a character
+# Pieces are never empty, so reading left to right finds one way only.
 
 
 def mangle(name: str) -> str:
-    """A C identifier piece: dots become `$`, anything unusual `_uXXXX`."""
-    return "".join("$" if c == "." else c if _SAFE.match(c) else f"_u{ord(c):04x}" for c in name)
+    """One piece of a C name (an identifier or a module component)."""
+    assert name, "empty name piece"
+    if _PLAIN.match(name):
+        return name
+    return "".join(c if _SAFE.match(c) else f"$${ord(c):x}$" for c in name)
+
+
+def mangle_module(module: str) -> str:
+    return "$".join(mangle(part) for part in module.split("."))
 
 
 def c_func_name(module: str, name: str) -> str:
-    return f"spy_{mangle(module)}${mangle(name)}"
+    return f"spy_{mangle_module(module)}${mangle(name)}"
 
 
 def c_global_name(var: ir.GlobalVar) -> str:
-    return f"spyg_{mangle(var.module)}${mangle(var.name)}"
+    return f"spyg_{mangle_module(var.module)}${mangle(var.name)}"
 
 
 def c_local_name(name: str) -> str:
@@ -215,15 +234,26 @@ def recursion_clone_count(func: ir.FuncDecl) -> int:
 
 
 def clone_name(func: ir.FuncDecl, level: int) -> str:
-    return symbol_name(func) if level == 0 else f"{symbol_name(func)}$r{level}"
+    return symbol_name(func) if level == 0 else f"{symbol_name(func)}$$r{level}"
 
 
 class FunctionWriter:
+    huge = False  # set by build_unit (see HUGE_FUNCTION_NODES)
+
     def __init__(
-        self, out: Output, module: ir.ModuleIR, func: ir.FuncDecl, level: int = 0, clones: int = 0
+        self,
+        out: Output,
+        module: ir.ModuleIR,
+        func: ir.FuncDecl,
+        effects: Effects,
+        level: int = 0,
+        clones: int = 0,
     ) -> None:
         self.out = out
         self.func = func
+        # a recursive function checks the stack and polls at its entry; its
+        # always-inline clones do not (every fifth level is a real call)
+        self.enter_check = level == 0 and (func.module, func.name) in effects.recursive
         # which clone this is, and the C name that its self-calls go to
         self.name = clone_name(func, level)
         self.self_call = clone_name(func, (level + 1) % (clones + 1)) if clones else self.name
@@ -237,6 +267,8 @@ class FunctionWriter:
 
     def write(self, storage: str) -> str:
         self.lines.append(signature(self.func, self.name, storage) + " {")
+        if self.enter_check:
+            self.emit(1, f"SPY_ENTER({self.loc_args(self.func.loc)});")
         if self.acc_op is not None:
             identity = "1" if self.acc_op == "*" else "0"
             self.lines.append(f"    {c_type(self.func.ret)} _acc = {identity};")
@@ -272,6 +304,7 @@ class FunctionWriter:
             self.emit(depth + 1, f"_acc = ({ct})(_acc {op} _a);")
         for i, p in enumerate(self.func.params):
             self.emit(depth + 1, f"{c_local_name(p.name)} = _p{i};")
+        self.emit(depth + 1, f"SPY_POLL({self.loc_args(s.loc)});")  # a loop back-edge
         self.emit(depth + 1, "goto _tail;")
         self.emit(depth, "}")
 
@@ -284,15 +317,20 @@ class FunctionWriter:
     # ---- statements ---------------------------------------------------------
 
     def block(self, stmts: list[ir.Stmt], depth: int) -> None:
-        for s in stmts:
+        for i, s in enumerate(stmts):
+            if self.huge and i and i % HUGE_BLOCK_SPLIT == 0:
+                self.temps += 1  # a label starts a basic block (see HUGE_FUNCTION_NODES)
+                self.emit(depth, f"_split{self.temps}:;")
             self.stmt(s, depth)
 
     def stmt(self, s: ir.Stmt, depth: int) -> None:
         if isinstance(s, ir.Assign):
             value = self.expr(s.value)
             if isinstance(s.target, ir.GlobalRef) and s.target.type == STR:
-                value = f"spy_str_persist({value})"  # a global outlives the call's arena
-            self.emit(depth, f"{self.expr(s.target)} = {value};")
+                # copied out of the arena; the old value is retired (spy.h)
+                self.emit(depth, f"spy_global_str_store(&{self.expr(s.target)}, {value});")
+            else:
+                self.emit(depth, f"{self.expr(s.target)} = {value};")
         elif isinstance(s, ir.ExprStmt):
             self.emit(depth, f"(void)({self.expr(s.value)});")
         elif isinstance(s, ir.If):
@@ -300,6 +338,7 @@ class FunctionWriter:
         elif isinstance(s, ir.While):
             self.loop_hint(s.body, depth)
             self.emit(depth, f"while ({self.expr(s.test)}) {{")
+            self.poll(s.loc, depth + 1)
             self.block(s.body, depth + 1)
             self.emit(depth, "}")
         elif isinstance(s, ir.ForRange):
@@ -340,6 +379,12 @@ class FunctionWriter:
         self.emit(depth, "} else {")
         self.block(orelse, depth + 1)
 
+    def poll(self, loc: Loc, depth: int) -> None:
+        """At the top of a loop body, so every iteration polls, `continue` too:
+        Ctrl-C reaches any loop, and no loop is free of side effects (C lets
+        the compiler assume such loops end; SPy's semantics do not)."""
+        self.emit(depth, f"SPY_POLL({self.loc_args(loc)});")
+
     def loop_hint(self, body: list[ir.Stmt], depth: int) -> None:
         """SPY_LOOP_HINT (see spy.h) before a small loop with no loop inside."""
         if not has_loop(body) and len(list(stmt_exprs(body))) <= LOOP_HINT_MAX_NODES:
@@ -359,6 +404,7 @@ class FunctionWriter:
                 depth + 1, f"for ({ct} _i{n} = {self.expr(s.start)}; _i{n} < _stop{n}; _i{n}++) {{"
             )
             self.emit(depth + 2, f"{var} = _i{n};")
+            self.poll(s.loc, depth + 2)
         else:
             self.emit(depth + 1, f"{ct} _start{n} = {self.expr(s.start)};")
             self.emit(depth + 1, f"{ct} _stop{n} = {self.expr(s.stop)};")
@@ -374,6 +420,7 @@ class FunctionWriter:
                 f"for (uint64_t _k{n} = 0; _k{n} < _n{n}; _k{n}++, _v{n} = ({ct})(_v{n} + _step{n})) {{",
             )
             self.emit(depth + 2, f"{var} = _v{n};")
+            self.poll(s.loc, depth + 2)
         self.block(s.body, depth + 2)
         self.emit(depth + 1, "}")
         self.emit(depth, "}")
@@ -461,7 +508,7 @@ class FunctionWriter:
         if isinstance(e, ir.StrConcat):
             return self.ordered([e.left, e.right], lambda a: f"spy_str_concat({a[0]}, {a[1]})")
         if isinstance(e, ir.StrLen):
-            return f"spy_str_len({self.expr(e.value)})"
+            return f"spy_str_len({self.expr(e.value)}, {self.loc_args(e.loc)})"
         if isinstance(e, ir.ParseStr):
             return self.parse_str(e)
         if isinstance(e, ir.Let):
@@ -569,21 +616,51 @@ class Unit:
 
 CLONE_STORAGE = "static inline __attribute__((always_inline)) "
 
+# A function bigger than this is compiled without optimization, in basic
+# blocks of at most HUGE_BLOCK_SPLIT statements: LLVM's optimizer (EarlyCSE,
+# the inliner) and its code generation (register allocation, two-address
+# rescheduling within a block) take time that grows faster than the size of
+# one function, so that a 100,000-statement function took minutes at -O2.
+HUGE_FUNCTION_NODES = 20_000
+HUGE_BLOCK_SPLIT = 64
+HUGE_STORAGE = "__attribute__((optnone, noinline)) "
+
+
+def is_huge(func: ir.FuncDecl) -> bool:
+    nodes = itertools.chain(stmt_exprs(func.body), all_stmts(func.body))
+    return next(itertools.islice(nodes, HUGE_FUNCTION_NODES, None), None) is not None
+
+
+def all_stmts(stmts: list[ir.Stmt]) -> Iterator[ir.Stmt]:
+    for s in stmts:
+        yield s
+        if isinstance(s, ir.If):
+            yield from all_stmts(s.body)
+            yield from all_stmts(s.orelse)
+        elif isinstance(s, (ir.While, ir.ForRange)):
+            yield from all_stmts(s.body)
+
 
 def build_unit(modules: list[ir.ModuleIR], storage: Callable[[ir.FuncDecl], str]) -> Unit:
     """Globals, prototypes and bodies of all `modules`; `storage` gives each
     function's C storage class and attributes."""
     out = Output()
+    effects = analyze(modules)
     funcs = [(m, f) for m in modules for f in m.funcs.values()]
     globals_ = [global_definition(v, out) for m in modules for v in m.globals.values()]
     protos: list[str] = []
     bodies: list[str] = []
     for m, f in funcs:
         clones = recursion_clone_count(f)
+        huge = is_huge(f)
         for level in range(clones + 1):
             store = storage(f) if level == 0 else CLONE_STORAGE
+            if huge:
+                store = HUGE_STORAGE + store
             protos.append(signature(f, clone_name(f, level), store) + ";")
-            bodies.append(FunctionWriter(out, m, f, level, clones).write(store))
+            writer = FunctionWriter(out, m, f, effects, level, clones)
+            writer.huge = huge
+            bodies.append(writer.write(store))
     return Unit(out, globals_, protos, bodies)
 
 
@@ -591,7 +668,12 @@ def write_program(modules: list[ir.ModuleIR], entry: ir.FuncDecl) -> str:
     """One C unit for an executable whose `main` calls `entry`."""
     unit = build_unit(modules, lambda f: "static ")
     call = f"{symbol_name(entry)}()"
-    main_body = f"return {call};" if entry.ret != NONE else f"{call};\n    return 0;"
+    # the exit status is the low byte on every target, as POSIX takes it
+    main_body = (
+        f"return (int)((uint32_t){call} & 0xFF);"
+        if entry.ret != NONE
+        else f"{call};\n    return 0;"
+    )
     return unit.render(
         [
             "int main(int argc, char **argv) {",
@@ -604,16 +686,21 @@ def write_program(modules: list[ir.ModuleIR], entry: ir.FuncDecl) -> str:
 
 
 def export_entry(func: ir.FuncDecl) -> str:
-    """The wasm export of a public function: free the previous call's
-    temporaries (spy.h, strings), then call it."""
+    """The wasm export of a public function. An outermost call (depth 0) first
+    frees the previous outermost call's temporaries and the retired str
+    globals (no call is running, and the host has read that call's result);
+    nested calls (from a callback) free nothing. After a trap the host puts
+    the depth back (spy_recover)."""
     sym = symbol_name(func)
     params = ", ".join(f"{c_type(p.type)} {c_local_name(p.name)}" for p in func.params) or "void"
     args = ", ".join(c_local_name(p.name) for p in func.params)
-    ret = "" if func.ret == NONE else "return "
+    call = f"{sym}({args})"
+    body = f"    {call};\n" if func.ret == NONE else f"    {c_type(func.ret)} r = {call};\n"
+    tail = "    spy_thread.depth--;\n" + ("" if func.ret == NONE else "    return r;\n")
     return (
-        f'__attribute__((export_name("{sym}"))) {c_type(func.ret)} {sym}$export({params}) {{\n'
-        f"    spy_arena_reset();\n"
-        f"    {ret}{sym}({args});\n"
+        f'__attribute__((export_name("{sym}"))) {c_type(func.ret)} {sym}$$export({params}) {{\n'
+        "    if (spy_thread.depth++ == 0) spy_outermost_entry();\n"
+        f"{body}{tail}"
         "}"
     )
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from . import ir
-from .constfold import NotConstant, fold
+from .constfold import ConstantPanic, NotConstant, fold
 from .errors import Loc, SpyCompileError
 from .loader import LoadedModule
 from .source import SourceFile
@@ -262,8 +262,10 @@ class ModuleChecker:
                 f"the value of global '{target.id}' must be a constant expression ({exc})",
                 value_node,
             ) from None
-        except ZeroDivisionError:
-            raise self.error("division by zero in a constant expression", value_node) from None
+        except ConstantPanic as exc:  # what the same expression would raise at run time
+            raise SpyCompileError(
+                f"{exc.kind} in a constant expression: {exc.message}", exc.loc or value.loc
+            ) from None
         var = ir.GlobalVar(
             self.ir.name, target.id, value.type, mutable, folded, self.src.node_loc(target)
         )
@@ -628,6 +630,14 @@ class FunctionChecker:
         if isinstance(v, float):
             return ir.Const(F64, loc, v)
         if isinstance(v, str):
+            try:
+                v.encode("utf-8")
+            except UnicodeEncodeError as exc:  # SPy strings are UTF-8, which has no surrogates
+                raise self.error(
+                    f"string literal contains a lone surrogate ({ascii(v[exc.start])[1:-1]}), "
+                    "which UTF-8 cannot encode",
+                    node,
+                ) from None
             return ir.Const(STR, loc, v)
         if v is None:
             return ir.Const(NONE, loc, None)

@@ -9,11 +9,22 @@ from __future__ import annotations
 import math
 
 from . import ir
+from .errors import Loc
 from .types import BOOL, STR, SpyType
 
 
 class NotConstant(Exception):
     """The expression needs run-time evaluation."""
+
+
+class ConstantPanic(Exception):
+    """The expression would panic at run time (as `kind`, with `message`)."""
+
+    def __init__(self, kind: str, message: str, loc: Loc | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.loc = loc
 
 
 def fold(e: ir.Expr) -> ir.ConstValue:
@@ -35,7 +46,12 @@ def fold(e: ir.Expr) -> ir.ConstValue:
             v = ~v
         return wrap(v, e.type)
     if isinstance(e, ir.BinOp):
-        return binop(e.op, fold(e.left), fold(e.right), e.type)
+        left, right = fold(e.left), fold(e.right)
+        try:
+            return binop(e.op, left, right, e.type)
+        except ConstantPanic as exc:
+            exc.loc = exc.loc or e.loc
+            raise
     if isinstance(e, ir.StrConcat):
         left, right = fold(e.left), fold(e.right)
         assert isinstance(left, str) and isinstance(right, str)
@@ -72,32 +88,65 @@ def convert_value(v: ir.ConstValue, t: SpyType) -> ir.ConstValue:
 
 
 def binop(op: str, a: ir.ConstValue, b: ir.ConstValue, t: SpyType) -> ir.ConstValue:
+    """`a op b` as the generated C computes it (libspy's helpers, spy.h)."""
     assert isinstance(a, (int, float)) and isinstance(b, (int, float))
-    if op == "+":
-        r: int | float = a + b
-    elif op == "-":
-        r = a - b
-    elif op == "*":
-        r = a * b
-    elif op == "/":
-        r = a / b
-    elif op == "//":
-        r = a // b
-        if isinstance(r, float):
-            r = float(math.floor(r)) if math.isfinite(r) else r
-    elif op == "%":
-        r = a % b
-    elif op == "**":
-        if isinstance(a, int) and isinstance(b, int) and b < 0:
-            raise NotConstant("negative integer exponent")
-        r = a**b
-    elif op in ("<<", ">>", "&", "|", "^"):
-        assert isinstance(a, int) and isinstance(b, int)
-        if b < 0:
-            raise NotConstant("negative shift count")
-        r = {"<<": a << b, ">>": a >> b, "&": a & b, "|": a | b, "^": a ^ b}[op]
-    else:
-        raise NotConstant(f"operator {op}")
     if t == BOOL:
-        return bool(r)
-    return wrap(r, t)
+        assert isinstance(a, int) and isinstance(b, int)
+        return bool(int_binop(op, int(a), int(b), 1))
+    if op == "/":
+        # SPy's `/` converts both operands to f64, then divides
+        if b == 0:
+            kind = "float division" if isinstance(a, float) else "division"
+            raise ConstantPanic("ZeroDivisionError", f"{kind} by zero")
+        return t.round_float(float(a) / float(b))
+    if t.is_int:
+        assert isinstance(a, int) and isinstance(b, int)
+        return t.wrap(int_binop(op, a, b, t.bits))
+    return t.round_float(float_binop(op, float(a), float(b)))
+
+
+def int_binop(op: str, a: int, b: int, bits: int) -> int:
+    """Integer `a op b` before wrapping; never builds an integer much wider
+    than `bits`, whatever the operands (`2 ** 10**10` folds at once)."""
+    if op in ("+", "-", "*", "&", "|", "^"):
+        return {"+": a + b, "-": a - b, "*": a * b, "&": a & b, "|": a | b, "^": a ^ b}[op]
+    if op in ("//", "%"):
+        if b == 0:
+            raise ConstantPanic("ZeroDivisionError", "integer division or modulo by zero")
+        return a // b if op == "//" else a % b
+    if op == "**":
+        if b < 0:
+            raise ConstantPanic("ValueError", "negative exponent in integer power")
+        return pow(a, b, 1 << bits)  # the wrapped result, by modular exponentiation
+    if op in ("<<", ">>"):
+        if b < 0:
+            raise ConstantPanic("ValueError", "negative shift count")
+        if op == "<<":
+            return 0 if b >= bits else a << b
+        return (-1 if a < 0 else 0) if b >= bits else a >> b
+    raise NotConstant(f"operator {op}")
+
+
+def float_binop(op: str, a: float, b: float) -> float:
+    if op in ("+", "-", "*"):
+        return {"+": a + b, "-": a - b, "*": a * b}[op]
+    if op in ("//", "%"):
+        if b == 0:
+            what = "floor division" if op == "//" else "modulo"
+            raise ConstantPanic("ZeroDivisionError", f"float {what} by zero")
+        return a // b if op == "//" else a % b  # Python's rules, as libspy's math.c
+    if op == "**":
+        return float_pow(a, b)
+    raise NotConstant(f"operator {op}")
+
+
+def float_pow(x: float, y: float) -> float:
+    """spy_f64_pow (math.c): Python's errors, C's pow otherwise."""
+    if x == 0 and y < 0:
+        raise ConstantPanic("ZeroDivisionError", "0.0 cannot be raised to a negative power")
+    if x < 0 and math.isfinite(y) and y != math.floor(y):
+        raise ConstantPanic("ValueError", "negative number cannot be raised to a fractional power")
+    try:
+        return math.pow(x, y)
+    except OverflowError:
+        raise ConstantPanic("OverflowError", "(34, 'Numerical result out of range')") from None

@@ -1,11 +1,15 @@
-"""Which functions can panic. The Python-facing native wrapper guards a call
-with setjmp only when the callee can panic, so pure functions pay nothing."""
+"""What calling a function can do: panic, run long (poll), recurse, make
+temporaries, see str globals. The Python-facing wrappers set up only what a
+callee needs (a setjmp guard, an arena mark, ...), so simple functions pay
+nothing at the boundary."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from . import ir
+from .types import STR
 
 # operations whose helpers call spy_panic (division by zero, bad shifts,
 # failed parses, math domain errors, out-of-memory on a string allocation)
@@ -67,8 +71,8 @@ def stmt_exprs(stmts: list[ir.Stmt]) -> Iterator[ir.Expr]:
 
 def _panics_directly(stmts: list[ir.Stmt]) -> bool:
     for s in stmts:
-        if isinstance(s, (ir.Raise, ir.Assert)):
-            return True
+        if isinstance(s, (ir.Raise, ir.Assert, ir.Print)):
+            return True  # print: the host's write may raise (Ctrl-C, a closed file)
         if isinstance(s, ir.ForRange) and s.step is not None:
             return True
         if isinstance(s, ir.If) and (_panics_directly(s.body) or _panics_directly(s.orelse)):
@@ -78,26 +82,130 @@ def _panics_directly(stmts: list[ir.Stmt]) -> bool:
     for e in stmt_exprs(stmts):
         if isinstance(e, ir.BinOp) and e.op in _PANICKING_OPS:
             return True
-        if isinstance(e, (ir.ParseStr, ir.StrOf, ir.StrConcat)):
-            return True
+        if isinstance(e, (ir.ParseStr, ir.StrOf, ir.StrConcat, ir.StrLen)):
+            return True  # len(): OverflowError past 2**31 - 1 characters
         if isinstance(e, ir.RuntimeCall) and e.func.takes_loc:
             return True
     return False
 
 
-def panicking_functions(modules: list[ir.ModuleIR]) -> set[tuple[str, str]]:
-    """(module, name) of every function that can panic, directly or through calls."""
-    funcs = {(f.module, f.name): f for m in modules for f in m.funcs.values()}
-    result = {key for key, f in funcs.items() if _panics_directly(f.body)}
-    callees = {
-        key: {(e.func.module, e.func.name) for e in stmt_exprs(f.body) if isinstance(e, ir.Call)}
-        for key, f in funcs.items()
-    }
+FuncKey = tuple[str, str]
+
+
+def _key(f: ir.FuncDecl) -> FuncKey:
+    return (f.module, f.name)
+
+
+def _callees(f: ir.FuncDecl) -> set[FuncKey]:
+    return {_key(e.func) for e in stmt_exprs(f.body) if isinstance(e, ir.Call)}
+
+
+def _has_loop(stmts: list[ir.Stmt]) -> bool:
+    for s in stmts:
+        if isinstance(s, (ir.While, ir.ForRange)):
+            return True
+        if isinstance(s, ir.If) and (_has_loop(s.body) or _has_loop(s.orelse)):
+            return True
+    return False
+
+
+def _allocates(f: ir.FuncDecl) -> bool:
+    return any(
+        isinstance(e, (ir.StrOf, ir.StrConcat, ir.ParseStr))
+        or (isinstance(e, ir.RuntimeCall) and e.func.ret == STR)
+        for e in stmt_exprs(f.body)
+    )
+
+
+def _str_globals(stmts: list[ir.Stmt]) -> bool:
+    for s in stmts:
+        if isinstance(s, ir.Assign) and isinstance(s.target, ir.GlobalRef) and s.target.type == STR:
+            return True
+    return any(
+        isinstance(e, ir.GlobalRef) and e.type == STR and e.var.mutable for e in stmt_exprs(stmts)
+    )
+
+
+def _closure(direct: set[FuncKey], callees: dict[FuncKey, set[FuncKey]]) -> set[FuncKey]:
+    """`direct` and every function that calls into it."""
+    result = set(direct)
     changed = True
-    while changed:  # propagate to callers until nothing changes
+    while changed:
         changed = False
         for key, called in callees.items():
             if key not in result and called & result:
                 result.add(key)
                 changed = True
     return result
+
+
+def _recursive(callees: dict[FuncKey, set[FuncKey]]) -> set[FuncKey]:
+    """Functions on a cycle of the call graph: Tarjan's strongly connected
+    components, iterative (a program may have thousands of functions)."""
+    index: dict[FuncKey, int] = {}
+    low: dict[FuncKey, int] = {}
+    stack: list[FuncKey] = []
+    on_stack: set[FuncKey] = set()
+    result: set[FuncKey] = set()
+    for root in callees:
+        if root in index:
+            continue
+        work = [(root, iter(sorted(callees[root])))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, it = work[-1]
+            child = next(it, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(callees.get(child, ())))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1 or node in callees.get(node, ()):
+                    result.update(component)
+    return result
+
+
+@dataclass(frozen=True)
+class Effects:
+    """Per function (module, name), what a call of it may do, through calls too."""
+
+    panics: frozenset[FuncKey]  # a panic, or a host exception (poll, print)
+    polls: frozenset[FuncKey]  # runs a loop or recursion: may be long
+    recursive: frozenset[FuncKey]  # on a call-graph cycle: SPY_ENTER at its entry
+    allocates: frozenset[FuncKey]  # makes temporaries in the arena
+    str_globals: frozenset[FuncKey]  # reads or writes a `var` str global
+
+
+def analyze(modules: list[ir.ModuleIR]) -> Effects:
+    funcs = {_key(f): f for m in modules for f in m.funcs.values()}
+    callees = {key: _callees(f) for key, f in funcs.items()}
+    recursive = _recursive(callees)
+    polls = _closure({k for k, f in funcs.items() if _has_loop(f.body)} | recursive, callees)
+    panics = _closure({k for k, f in funcs.items() if _panics_directly(f.body)}, callees) | polls
+    allocates = _closure({k for k, f in funcs.items() if _allocates(f)}, callees)
+    str_globals = _closure({k for k, f in funcs.items() if _str_globals(f.body)}, callees)
+    return Effects(
+        frozenset(panics),
+        frozenset(polls),
+        frozenset(recursive),
+        frozenset(allocates),
+        frozenset(str_globals),
+    )

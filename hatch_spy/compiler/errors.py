@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 
@@ -34,10 +35,39 @@ class SpyCompileError(SpyError):
         text = f"{self.loc}: error: {self.message}"
         src = self.loc.source_line.rstrip("\n")
         if src:
-            # Keep the caret under the right character: tabs stay tabs.
-            pad = "".join("\t" if c == "\t" else " " for c in src[: self.loc.col])
-            text += f"\n    {src}\n    {pad}^"
+            shown, before = shown_window(src, self.loc.col)
+            text += f"\n    {shown}\n    {caret_padding(before)}^"
         return text
 
     def __str__(self) -> str:
         return self.format()
+
+
+SHOWN_WIDTH = 120  # longer source lines are shown around the error only
+
+
+def shown_window(src: str, col: int) -> tuple[str, str]:
+    """The part of `src` to show, and what of it comes before the caret."""
+    if len(src) <= SHOWN_WIDTH:
+        return src, src[:col]
+    start = max(0, min(col - SHOWN_WIDTH // 2, len(src) - SHOWN_WIDTH))
+    end = start + SHOWN_WIDTH
+    head = "..." if start else ""
+    shown = head + src[start:end] + ("..." if end < len(src) else "")
+    return shown, head + src[start:col]
+
+
+def caret_padding(before: str) -> str:
+    """What puts a caret under the character after `before` on a terminal:
+    tabs stay tabs, wide (CJK) characters take two columns, combining marks none."""
+    out = []
+    for c in before:
+        if c == "\t":
+            out.append("\t")
+        elif unicodedata.combining(c):
+            continue
+        elif unicodedata.east_asian_width(c) in ("W", "F"):
+            out.append("  ")
+        else:
+            out.append(" ")
+    return "".join(out)

@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 import ast
+import codecs
 import io
 import itertools
+import re
 import tokenize
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import Loc, SpyCompileError
+from .errors import Loc, SpyCompileError, SpyError
+from .limits import check_nesting, parser_recursion_limit
 
 DECL_KEYWORDS = ("var", "const")
+_DECL_WORD = re.compile(r"\b(?:var|const)\b")
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines as Python numbers them: only `\\n` ends a line (the text has
+    universal newlines already); `str.splitlines` would also split at form
+    feeds, U+2028 and others, and shift every line number after them."""
+    return text.split("\n")
 
 
 @dataclass
@@ -24,14 +36,32 @@ class SourceFile:
     lines: list[str] = field(default_factory=list)
     # line -> (col where the keyword stood, its length + following space, keyword)
     decls: dict[int, tuple[int, int, str]] = field(default_factory=dict)
+    # the lines `ast` saw (after the rewrite), to turn its byte columns into characters
+    parsed_lines: list[str] = field(default_factory=list)
+    _byte_to_char: dict[int, list[int] | None] = field(default_factory=dict)
 
     def loc(self, line: int, col: int) -> Loc:
-        """Loc of an `ast` position, mapped back onto the original text."""
+        """Loc of an `ast` position (`col` counts UTF-8 bytes of the parsed line)."""
+        return self.char_loc(line, self._char_col(line, col))
+
+    def char_loc(self, line: int, col: int) -> Loc:
+        """Loc of a position in the parsed text, `col` in characters, mapped
+        back onto the original text."""
         decl = self.decls.get(line)
         if decl is not None and col >= decl[0]:
             col += decl[1]
         src = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
-        return Loc(self.display_name, line, col, src)
+        return Loc(self.display_name, line, max(0, min(col, len(src))), src)
+
+    def _char_col(self, line: int, col: int) -> int:
+        if line not in self._byte_to_char:
+            text = self.parsed_lines[line - 1] if 0 < line <= len(self.parsed_lines) else ""
+            # None: an ASCII line, where bytes are characters (the usual case)
+            self._byte_to_char[line] = None if text.isascii() else _byte_offsets(text)
+        table = self._byte_to_char[line]
+        if table is None:
+            return col
+        return table[min(col, len(table) - 1)]
 
     def node_loc(self, node: ast.AST) -> Loc:
         return self.loc(getattr(node, "lineno", 1), getattr(node, "col_offset", 0))
@@ -41,18 +71,30 @@ class SourceFile:
         return decl[2] if decl else None
 
 
+def _byte_offsets(text: str) -> list[int]:
+    """For each UTF-8 byte offset into `text`, the character it falls in."""
+    table: list[int] = []
+    for i, c in enumerate(text):
+        table.extend([i] * len(c.encode("utf-8", "surrogatepass")))
+    table.append(len(text))
+    return table
+
+
 def _strip_decl_keywords(text: str) -> tuple[str, dict[int, tuple[int, int, str]]]:
     """Remove `var`/`const` where they start a statement and a name follows.
 
     `ast` cannot parse them; the rewrite keeps every other column in place and
     records what it removed so that locations map back exactly.
     """
-    lines = text.splitlines(keepends=True)
     decls: dict[int, tuple[int, int, str]] = {}
+    if not _DECL_WORD.search(text):
+        return text, decls  # the tokenizer is slow: skip it when it would find nothing
+    parts = split_lines(text)
+    lines = [p + "\n" for p in parts[:-1]] + [parts[-1]]
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
-    except (tokenize.TokenError, SyntaxError):
-        return text, decls  # ast.parse reports the real syntax error
+    except Exception:  # any tokenizer complaint: ast.parse reports the real error
+        return text, decls
     starts = {tokenize.NEWLINE, tokenize.NL, tokenize.INDENT, tokenize.DEDENT}
     prev_type = tokenize.NEWLINE
     for tok, nxt in itertools.pairwise(tokens):
@@ -74,21 +116,65 @@ def _strip_decl_keywords(text: str) -> tuple[str, dict[int, tuple[int, int, str]
 
 
 def read_source(path: Path, display_name: str) -> SourceFile:
-    text = path.read_text(encoding="utf-8")
-    return parse_text(text, path, display_name)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SpyError(f"cannot read {display_name}: {exc.strerror or exc}") from None
+    return parse_text(decode_source(data, display_name), path, display_name)
+
+
+def decode_source(data: bytes, display_name: str) -> str:
+    """UTF-8 text with universal newlines, as Python reads source; a leading
+    byte order mark is dropped, as Python drops it."""
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(data, exc.start, display_name) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _not_utf8(data: bytes, pos: int, display_name: str) -> SpyCompileError:
+    start = data.rfind(b"\n", 0, pos) + 1
+    end = data.find(b"\n", pos)
+    line_bytes = data[start : end if end >= 0 else len(data)]
+    line = data.count(b"\n", 0, pos) + 1
+    col = len(data[start:pos].decode("utf-8", "replace"))
+    shown = line_bytes.decode("utf-8", "replace").rstrip("\r")
+    return SpyCompileError(
+        f"this file is not valid UTF-8 (byte 0x{data[pos]:02x}): save it as UTF-8",
+        Loc(display_name, line, col, shown),
+    )
 
 
 def parse_text(text: str, path: Path, display_name: str) -> SourceFile:
-    src = SourceFile(path, display_name, text, text.splitlines())
+    src = SourceFile(path, display_name, text, split_lines(text))
     return src
 
 
 def parse_module(src: SourceFile) -> ast.Module:
+    nul = src.text.find("\0")
+    if nul >= 0:
+        line = src.text.count("\n", 0, nul) + 1
+        col = nul - (src.text.rfind("\n", 0, nul) + 1)
+        raise SpyCompileError("source code cannot contain NUL bytes", src.char_loc(line, col))
     rewritten, src.decls = _strip_decl_keywords(src.text)
+    src.parsed_lines = split_lines(rewritten)
     try:
-        return ast.parse(rewritten, filename=src.display_name)
+        with warnings.catch_warnings(), parser_recursion_limit():
+            warnings.simplefilter("ignore")  # e.g. invalid escapes: Python runs them too
+            tree = ast.parse(rewritten, filename=src.display_name)
     except SyntaxError as exc:
         line = exc.lineno or 1
-        col = max((exc.offset or 1) - 1, 0)
-        loc = src.loc(line, col)
-        raise SpyCompileError(f"invalid syntax: {exc.msg}", loc) from None
+        col = max((exc.offset or 1) - 1, 0)  # characters, 1-based
+        raise SpyCompileError(f"invalid syntax: {exc.msg}", src.char_loc(line, col)) from None
+    except (RecursionError, MemoryError):
+        # Python's parser has fixed limits of its own (thousands of levels)
+        raise SpyCompileError(
+            "this file is nested too deeply for Python's parser (an expression or an "
+            "if/elif chain thousands of levels deep): split it up",
+            src.char_loc(1, 0),
+        ) from None
+    check_nesting(tree, src.node_loc)
+    return tree

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import struct
 from dataclasses import dataclass
 
@@ -45,7 +46,10 @@ class SpyType:
     def round_float(self, value: float) -> float:
         """`value` as this float type holds it (f32 rounds to single precision)."""
         if self.bits == 32:
-            return float(struct.unpack("f", struct.pack("f", value))[0])
+            try:
+                return float(struct.unpack("f", struct.pack("f", value))[0])
+            except OverflowError:  # rounds past the largest float: C gives infinity
+                return math.copysign(math.inf, value)
         return float(value)
 
     def wrap(self, value: int) -> int:

@@ -3,6 +3,7 @@ native extension's C helpers (libspy/include/spy_cpython.h)."""
 
 from __future__ import annotations
 
+import math
 import operator
 from typing import Any
 
@@ -41,6 +42,17 @@ def to_float(value: Any, func: str, param: str) -> float:
         return float(value)
     except TypeError:
         raise type_error(value, func, param, "float") from None
+
+
+# the smallest magnitude that rounds to infinity as an f32 (2**128 - 2**103)
+F32_OVERFLOW = 2.0**128 - 2.0**103
+
+
+def to_f32(value: float, func: str, param: str) -> float:
+    """An f64 passed for an f32 must round to a finite f32 (as struct.pack does)."""
+    if math.isfinite(value) and abs(value) >= F32_OVERFLOW:
+        raise OverflowError(f"{func}() argument '{param}' is out of range for f32: {value!r}")
+    return value
 
 
 def to_bool(value: Any, func: str, param: str) -> bool:

@@ -1,22 +1,36 @@
 """The wasm backend: a package's `.wasm` in an engine instance, its exports
 wrapped as Python functions that check arguments like the native extension.
 
-A trap poisons only its instance (its stack pointer is lost): the backend
-reads the panic, makes a fresh instance and raises the exception.
+Threads: one instance per package per process, so `var` globals mean the same
+as natively (one value per process). A wasm store runs one call at a time:
+each package has a re-entrant lock, held from writing the arguments to
+reading the result, and re-entered by a callback on the same thread (print
+to a Python sys.stdout that calls compiled code). Arguments are converted
+before the lock is taken, since converting runs Python code (`__index__`).
+
+Traps: a panic traps at a known point; the backend reads the panic, puts the
+stack pointer back where the call began and lowers the module's nesting
+depth, so the instance, its heap and its globals live on. A trap of unknown
+cause (a bug) makes a fresh instance, since its state cannot be trusted.
 """
 
 from __future__ import annotations
 
+import keyword
 import struct
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
 from spy_abi import Function
 
-from ._convert import INT_RANGES, to_bool, to_float, to_int, to_str
+from ._convert import INT_RANGES, to_bool, to_f32, to_float, to_int, to_str
 from ._panic import SpyPanic, raise_panic
 from .engine import Engine, Instance, RawCall, WasmTrap
+
+# libspy's SPY_PANIC_HOST (spy.h): the host's own exception is pending
+PANIC_HOST = "<host exception>"
 
 WASM_KIND = {
     "i8": "i32",
@@ -39,6 +53,10 @@ class WasmPackage:
         self.engine = engine
         self.wasm = wasm
         self.sha256 = sha256
+        self.lock = threading.RLock()
+        self.depth = 0  # calls of this package running, nested by callbacks
+        self.entry_sp: dict[int, int | None] = {}  # depth -> stack pointer at entry
+        self.generation = 0  # counts fresh instances
         # symbol -> [RawCall]: wrappers read the cell, so a fresh instance
         # can replace every call at once
         self.cells: dict[str, list[RawCall]] = {}
@@ -48,7 +66,10 @@ class WasmPackage:
     def _fresh(self) -> None:
         inst: Instance = self.engine.instantiate(self.wasm, self.sha256)
         self.instance = inst
+        self.generation += 1
+        self.base_sp = inst.stack_pointer
         self._panic_info = inst.raw_call("spy_panic_info", [], ["i32"])
+        self._recover = inst.raw_call("spy_recover", ["i32"], [])
         self._alloc = inst.raw_call("spy_alloc", ["i32"], ["i32"])
         self._free = inst.raw_call("spy_free", ["i32"], [])
         self._str_from_host = inst.raw_call("spy_str_from_host", ["i32", "i32"], ["i32"])
@@ -57,10 +78,15 @@ class WasmPackage:
             self.cells[symbol][0] = inst.raw_call(symbol, params, results)
 
     def cell(self, symbol: str, params: list[str], results: list[str]) -> list[RawCall]:
-        if symbol not in self.cells:
-            self.signatures[symbol] = (params, results)
-            self.cells[symbol] = [self.instance.raw_call(symbol, params, results)]
-        return self.cells[symbol]
+        with self.lock:
+            if symbol not in self.cells:
+                self.signatures[symbol] = (params, results)
+                self.cells[symbol] = [self.instance.raw_call(symbol, params, results)]
+            return self.cells[symbol]
+
+    def save_sp(self, depth: int) -> None:
+        """Before a nested call: where its trap must put the stack pointer back."""
+        self.entry_sp[depth] = self.instance.stack_pointer
 
     # ---- strings across the boundary --------------------------------------
 
@@ -69,6 +95,8 @@ class WasmPackage:
         self._alloc.i32[0] = len(data) or 1
         self._call(self._alloc)
         buf = self._alloc.i32[0] & 0xFFFFFFFF
+        if buf == 0:
+            raise MemoryError(f"no room for a {len(data)}-byte string in the wasm module's memory")
         self.instance.write(buf, data)
         c = self._str_from_host
         c.i32[0] = buf
@@ -79,10 +107,12 @@ class WasmPackage:
         self._call(self._free)
         return result
 
-    def free_host_str(self, address: int) -> None:
-        """Free an argument made by host_str, once the call returned."""
-        self._str_free_host.i32[0] = address
-        self._call(self._str_free_host)
+    def free_host_str(self, address: int, generation: int) -> None:
+        """Free an argument made by host_str, once the call returned or trapped
+        (unless the instance it lived in was replaced)."""
+        if address and generation == self.generation:
+            self._str_free_host.i32[0] = address
+            self._call(self._str_free_host)
 
     def read_str(self, address: int) -> str:
         length, _ncp, utf8 = struct.unpack("<III", self.instance.read(address, 12))
@@ -101,28 +131,39 @@ class WasmPackage:
         try:
             c()
         except WasmTrap as trap:
-            self.trapped(trap)
+            self.trapped(trap, self.depth)
 
     # ---- traps -------------------------------------------------------------
 
-    def trapped(self, trap: WasmTrap) -> NoReturn:
-        panic = None if trap.interrupted else self._read_panic()
-        self._fresh()
-        if trap.interrupted:
-            raise KeyboardInterrupt
-        if panic is not None:
-            raise_panic(*panic)
-        if "call stack exhausted" in str(trap):
+    def trapped(self, trap: WasmTrap, depth: int) -> NoReturn:
+        """Raise the exception of a trap in a call that began at `depth`."""
+        panic = self._read_panic()
+        if panic is None and not trap.stack_overflow:
+            self._fresh()  # not a panic: nothing known about the instance's state
+            raise SpyPanic("WasmTrap", str(trap))
+        self.instance.stack_pointer = self.base_sp if depth == 0 else self.entry_sp.get(depth)
+        self._recover.i32[0] = depth
+        self._recover()
+        if panic is None:
             raise RecursionError("maximum recursion depth exceeded in compiled SPy code")
-        raise SpyPanic("WasmTrap", str(trap))
+        if panic[0] == PANIC_HOST:
+            exc = self.engine.take_pending()
+            if exc is None:  # Ctrl-C: Python's handler says what it raises
+                self.engine.run_signal_handlers()
+                raise KeyboardInterrupt
+            raise exc
+        raise_panic(*panic)
+        raise AssertionError("raise_panic returned")
 
     def _read_panic(self) -> tuple[str, str, str, int] | None:
+        """The panic recorded by the trapped call, cleared so it is read once."""
         try:
             self._panic_info()
             info = self._panic_info.i32[0] & 0xFFFFFFFF
             kind, msg, msg_len, file, line = struct.unpack("<IIIIi", self.instance.read(info, 20))
             if kind == 0:
                 return None
+            self.instance.write(info, b"\0\0\0\0")
             message = self.instance.read(msg, msg_len).decode("utf-8", "replace")
             return self._cstring(kind), message, self._cstring(file), line
         except (WasmTrap, OSError, ValueError):
@@ -135,15 +176,23 @@ class WasmPackage:
         params = [WASM_KIND[p.type] for p in fn.params]
         results = [] if fn.returns == "None" else [WASM_KIND[fn.returns]]
         cell = self.cell(symbol, params, results)
-        source = wrapper_source(fn, strides(cell[0]))
+        prefix = internal_prefix(fn)
+        source = wrapper_source(fn, strides(cell[0]), prefix)
         namespace: dict[str, Any] = {
-            "cell": cell,
-            "pkg": self,
-            "WasmTrap": WasmTrap,
-            "to_int": to_int,
-            "to_float": to_float,
-            "to_bool": to_bool,
-            "to_str": to_str,
+            f"{prefix}cell": cell,
+            f"{prefix}pkg": self,
+            f"{prefix}lock": self.lock,
+            f"{prefix}irq": self.engine.interrupts,
+            f"{prefix}WasmTrap": WasmTrap,
+            f"{prefix}to_int": to_int,
+            f"{prefix}to_float": to_float,
+            f"{prefix}to_f32": to_f32,
+            f"{prefix}to_bool": to_bool,
+            f"{prefix}to_str": to_str,
+            # builtins too: a parameter may be named `type` or `int`
+            f"{prefix}type": type,
+            f"{prefix}int": int,
+            f"{prefix}float": float,
         }
         exec(compile(source, f"<spy wrapper {module}.{fn.name}>", "exec"), namespace)
         func: Callable[..., Any] = namespace[fn.name]
@@ -154,66 +203,92 @@ class WasmPackage:
         return func
 
 
+def internal_prefix(fn: Function) -> str:
+    """A prefix for the wrapper's own names that no parameter or function name
+    starts with, so user names never collide with them."""
+    names = [fn.name, *(p.name for p in fn.params)]
+    prefix = "_spy_"
+    while any(n.startswith(prefix) for n in names):
+        prefix = "_" + prefix
+    return prefix
+
+
 def strides(c: RawCall) -> dict[str, int]:
     return {"i32": c.stride_32, "f32": c.stride_32, "i64": c.stride_64, "f64": c.stride_64}
 
 
-def wrapper_source(fn: Function, stride: dict[str, int]) -> str:
+def wrapper_source(fn: Function, stride: dict[str, int], prefix: str) -> str:
     """Python source of a fast wrapper: Python binds the arguments (so errors
-    read like any def's), each is checked, written into its slot, and the
-    result is read back from slot 0."""
+    read like any def's); each is checked and converted (which may run Python
+    code), then, under the package's lock, written into its slot; the result
+    is read back from slot 0. Internal names start with `prefix`."""
+    P = prefix
+    assert not any(keyword.iskeyword(p.name) for p in fn.params)
     names = [p.name for p in fn.params]
-    lines = [f"def {fn.name}({', '.join(names)}):", "    c = cell[0]"]
+    fname = repr(fn.name)
+    convert: list[str] = []
+    store: list[str] = []
+    str_slots: list[str] = []
     for k, p in enumerate(fn.params):
         t, n = p.type, p.name
-        fname = repr(fn.name)
         kind = WASM_KIND[t]
-        view = kind  # the typed view has the wasm kind's name
         slot = k * stride[kind]
         if t in INT_RANGES:
             lo, hi = INT_RANGES[t]
-            lines.append(
-                f"    if type({n}) is not int or not {lo} <= {n} <= {hi}: {n} = to_int({n}, {fname}, {n!r}, {t!r})"
+            convert.append(
+                f"    if {P}type({n}) is not {P}int or not {lo} <= {n} <= {hi}: {n} = {P}to_int({n}, {fname}, {n!r}, {t!r})"
             )
-            lines.append(f"    c.{view}[{slot}] = {n}")
+            store.append(f"            {P}c.{kind}[{slot}] = {n}")
         elif t in ("f32", "f64"):
-            lines.append(f"    if type({n}) is not float: {n} = to_float({n}, {fname}, {n!r})")
-            lines.append(f"    c.{view}[{slot}] = {n}")
+            convert.append(
+                f"    if {P}type({n}) is not {P}float: {n} = {P}to_float({n}, {fname}, {n!r})"
+            )
+            if t == "f32":
+                convert.append(f"    {n} = {P}to_f32({n}, {fname}, {n!r})")
+            store.append(f"            {P}c.{kind}[{slot}] = {n}")
         elif t == "bool":
-            lines.append(f"    to_bool({n}, {fname}, {n!r})")
-            lines.append(f"    c.i32[{slot}] = {n}")
+            convert.append(f"    {P}to_bool({n}, {fname}, {n!r})")
+            store.append(f"            {P}c.i32[{slot}] = {n}")
         elif t == "str":
-            lines.append(f"    {n} = pkg.host_str(to_str({n}, {fname}, {n!r}))")
-            lines.append(f"    c.i32[{slot}] = {n}")
+            convert.append(f"    {n} = {P}to_str({n}, {fname}, {n!r})")
+            str_slots.append(f"{P}s{k}")
+            store.append(f"            {P}s{k} = {P}pkg.host_str({n})")
+            store.append(f"            {P}c.i32[{slot}] = {P}s{k}")
+    lines = [f"def {fn.name}({', '.join(names)}):", *convert]
     lines += [
-        "    try:",
-        "        c()",
-        "    except WasmTrap as trap:",
-        "        pkg.trapped(trap)",
+        f"    if not {P}irq.armed: {P}irq.arm()",
+        f"    with {P}lock:",
+        f"        {P}c = {P}cell[0]",
+        f"        {P}d = {P}pkg.depth",
+        f"        if {P}d: {P}pkg.save_sp({P}d)",
+        f"        {P}pkg.depth = {P}d + 1",
+        *[f"        {s} = 0" for s in str_slots],
+        f"        {P}g = {P}pkg.generation",
+        "        try:",
+        *store,
+        "            try:",
+        f"                {P}c()",
+        f"            except {P}WasmTrap as {P}t:",
+        f"                {P}pkg.trapped({P}t, {P}d)",
+        f"            return {result_expr(fn.returns, P)}",
+        "        finally:",
+        f"            {P}pkg.depth = {P}d",
+        *[f"            {P}pkg.free_host_str({s}, {P}g)" for s in str_slots],
     ]
-    str_args = [p.name for p in fn.params if p.type == "str"]
-    if not str_args:
-        lines.append(f"    return {result_expr(fn.returns)}")
-    else:
-        # read the result first: it may be one of the arguments, which are
-        # the host's to free (a trap discarded them with the instance)
-        lines.append(f"    result = {result_expr(fn.returns)}")
-        lines += [f"    pkg.free_host_str({name})" for name in str_args]
-        lines.append("    return result")
     return "\n".join(lines) + "\n"
 
 
-def result_expr(t: str) -> str:
+def result_expr(t: str, P: str) -> str:
     return {
         "None": "None",
-        "bool": "c.i32[0] != 0",
-        "i8": "((c.i32[0] + 128) & 0xFF) - 128",
-        "u8": "c.i32[0] & 0xFF",
-        "i32": "c.i32[0]",
-        "u32": "c.i32[0] & 0xFFFFFFFF",
-        "i64": "c.i64[0]",
-        "u64": "c.i64[0] & 0xFFFFFFFFFFFFFFFF",
-        "f32": "c.f32[0]",
-        "f64": "c.f64[0]",
-        "str": "pkg.read_str(c.i32[0] & 0xFFFFFFFF)",
+        "bool": f"{P}c.i32[0] != 0",
+        "i8": f"(({P}c.i32[0] + 128) & 0xFF) - 128",
+        "u8": f"{P}c.i32[0] & 0xFF",
+        "i32": f"{P}c.i32[0]",
+        "u32": f"{P}c.i32[0] & 0xFFFFFFFF",
+        "i64": f"{P}c.i64[0]",
+        "u64": f"{P}c.i64[0] & 0xFFFFFFFFFFFFFFFF",
+        "f32": f"{P}c.f32[0]",
+        "f64": f"{P}c.f64[0]",
+        "str": f"{P}pkg.read_str({P}c.i32[0] & 0xFFFFFFFF)",
     }[t]

@@ -4,14 +4,21 @@ Calls go through `wasmtime_func_call_unchecked` with a preallocated array of
 raw values: the signature is checked once, when the call is prepared, which
 makes a call about twenty times cheaper than wasmtime-py's `Func.__call__`.
 Compiled modules are cached per user (keyed by the wasm's sha256, the
-wasmtime version and the engine configuration); only our own cache folder is
-read. Ctrl-C interrupts running wasm through epoch interruption.
+wasmtime version and the engine configuration) and verified before use.
+
+Ctrl-C: compiled code polls (see libspy's spy.h). A watcher thread reads
+SIGINT from the signal wakeup fd (forwarding to a wakeup fd set before ours,
+such as asyncio's) and sets each instance's interrupt flag in linear memory;
+the next poll unwinds with a panic at that safe point, and the backend runs
+Python's signal handlers. Nothing calls into Python to poll: a pending
+KeyboardInterrupt fires on the first bytecode of any host callback, which is
+wasmtime-py's trampoline, outside its `try`, and the process dies.
 """
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
+import hashlib
 import importlib.metadata
 import os
 import platform
@@ -19,9 +26,10 @@ import signal
 import socket
 import sys
 import threading
-from collections.abc import Callable, Sequence
+import weakref
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import wasmtime
 from wasmtime import _ffi as ffi
@@ -37,13 +45,28 @@ _call_unchecked.argtypes = None  # type: ignore[assignment]  # no per-call conve
 _RAW_SIZE = ctypes.sizeof(ffi.wasmtime_val_raw_t)
 STRIDE_I32 = _RAW_SIZE // 4
 STRIDE_I64 = _RAW_SIZE // 8
-CONFIG_KEY = "epoch1"  # what the engine configuration is, for cache keys
+CONFIG_KEY = "poll1"  # what the engine configuration is, for cache keys
+CHECKSUM_SIZE = 32  # a cache entry ends with sha256(key + compiled bytes)
+
+# PyErr_CheckSignals through ctypes.pythonapi (which holds the GIL and raises
+# the exception it sets): runs Python's pending signal handlers here and now.
+_check_signals = ctypes.pythonapi.PyErr_CheckSignals
+_check_signals.restype = ctypes.c_int
+_check_signals.argtypes = []
 
 
-class _Interrupts:
-    """Counts Ctrl-C presses seen while wasm may run; see `WasmtimeRawCall`."""
+class _Pending(threading.local):
+    """The exception a host import caught for this thread's running call."""
 
-    count = 0
+    exception: BaseException | None = None
+
+
+pending = _Pending()
+
+
+def take_pending() -> BaseException | None:
+    exc, pending.exception = pending.exception, None
+    return exc
 
 
 def _kind(valtype: wasmtime.ValType) -> str:
@@ -69,13 +92,8 @@ class WasmtimeRawCall:
         self._func = func
         self._fref = ctypes.byref(func._func)
         self._ctx = owner.store._context()
-        self._seen = _Interrupts.count
 
     def __call__(self) -> None:
-        if self._seen != _Interrupts.count:
-            # a Ctrl-C arrived outside any call: re-arm this store's deadline
-            self._owner.store.set_epoch_deadline(1)
-            self._seen = _Interrupts.count
         err = _call_unchecked(self._ctx, self._fref, self._buf, self._n, self._trap_ref)
         if err or self._trap:
             self._fail(err)
@@ -89,8 +107,9 @@ class WasmtimeRawCall:
         trap = wasmtime.Trap._from_ptr(self._trap)
         self._trap = ctypes.POINTER(ffi.wasm_trap_t)()  # the Trap object owns the old one
         self._trap_ref = ctypes.byref(self._trap)
-        interrupted = trap.trap_code == wasmtime.TrapCode.INTERRUPT
-        raise WasmTrap(trap.message.splitlines()[0] if trap.message else "trap", interrupted)
+        code = trap.trap_code
+        message = trap.message.splitlines()[0] if trap.message else "trap"
+        raise WasmTrap(message, stack_overflow=code == wasmtime.TrapCode.STACK_OVERFLOW)
 
 
 class WasmtimeInstance:
@@ -100,7 +119,6 @@ class WasmtimeInstance:
         wasi.inherit_stdout()
         wasi.inherit_stderr()
         self.store.set_wasi(wasi)
-        self.store.set_epoch_deadline(1)
         self.instance = engine.linker.instantiate(self.store, module)
         self.exports = self.instance.exports(self.store)
         memory = self.exports["memory"]
@@ -109,6 +127,16 @@ class WasmtimeInstance:
         init = self.exports.get("_initialize")
         if isinstance(init, wasmtime.Func):
             init(self.store)  # a reactor's constructors
+        sp = self.exports.get("__stack_pointer")
+        self._sp = sp if isinstance(sp, wasmtime.Global) else None
+        flag_of = self.exports.get("spy_interrupt_flag")
+        if isinstance(flag_of, wasmtime.Func):
+            address = flag_of(self.store)
+            base = ctypes.addressof(self.memory.data_ptr(self.store).contents)
+            # linear memory is reserved once and never moves (wasmtime's
+            # static memories), so this address stays valid
+            watcher.register(self, ctypes.c_int32.from_address(base + address))
+            watcher.arm()
 
     def raw_call(
         self, export: str, params: Sequence[WasmKind], results: Sequence[WasmKind]
@@ -131,25 +159,118 @@ class WasmtimeInstance:
     def write(self, address: int, data: bytes) -> None:
         self.memory.write(self.store, data, address)
 
+    @property
+    def stack_pointer(self) -> int | None:
+        return None if self._sp is None else int(self._sp.value(self.store))
 
-def _host_write(caller: wasmtime.Caller, address: int, size: int) -> None:
+    @stack_pointer.setter
+    def stack_pointer(self, value: int | None) -> None:
+        if self._sp is not None and value is not None:
+            self._sp.set_value(self.store, wasmtime.Val.i32(value))
+
+
+def _host_write(caller: wasmtime.Caller, address: int, size: int) -> int:
     """`spy.write`, which a reactor's print() calls: to sys.stdout, so SPy output
-    interleaves with Python's and redirect_stdout captures it."""
+    interleaves with Python's and redirect_stdout captures it. An exception of
+    the write (Ctrl-C, a closed file) is kept and the call unwinds, as print
+    raises in Python."""
     try:
         memory = caller["memory"]
         assert isinstance(memory, wasmtime.Memory)
         data = bytes(memory.read(caller, address, address + size))
         if sys.stdout is not None:
             sys.stdout.write(data.decode("utf-8", "replace"))
-    except Exception:  # best effort, as print is; never trap the module over output
-        pass
+    except BaseException as exc:
+        pending.exception = exc
+        return 1
+    return 0
+
+
+class InterruptWatcher:
+    """Turns SIGINT into interrupt flags in every live instance's memory.
+
+    Armed from the main thread (only it may set the wakeup fd): when the first
+    instance is made there, else at the first call made there. After a fork
+    the child makes its own socket pair and thread."""
+
+    def __init__(self) -> None:
+        self.armed = False
+        self._flags: weakref.WeakKeyDictionary[object, ctypes.c_int32] = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+        self._stale_fd = -1  # our parent's socket, inherited across fork
+        os.register_at_fork(after_in_child=self._after_fork)
+
+    def register(self, owner: object, flag: ctypes.c_int32) -> None:
+        with self._lock:
+            self._flags[owner] = flag
+
+    def interrupt(self) -> None:
+        with self._lock:
+            for flag in self._flags.values():
+                flag.value = 1
+
+    def arm(self) -> None:
+        if self.armed or threading.current_thread() is not threading.main_thread():
+            return
+        rsock, wsock = socket.socketpair()
+        wsock.setblocking(False)
+        try:
+            previous = signal.set_wakeup_fd(wsock.fileno(), warn_on_full_buffer=False)
+        except ValueError:  # not the main interpreter
+            rsock.close()
+            wsock.close()
+            self.armed = True
+            return
+        if previous == self._stale_fd:
+            previous = -1
+        self.armed = True
+        threading.Thread(
+            target=self._watch,
+            args=(rsock, wsock, previous),
+            name="spy-runtime-interrupts",
+            daemon=True,
+        ).start()
+
+    def _watch(self, rsock: socket.socket, wsock: socket.socket, previous: int) -> None:
+        while True:
+            try:
+                data = rsock.recv(64)
+            except OSError:
+                return
+            if not data:
+                return
+            if previous != -1:  # the wakeup fd's owner before us (asyncio) hears it too
+                try:
+                    os.write(previous, data)
+                except OSError:
+                    previous = -1
+            if signal.SIGINT in data:
+                self.interrupt()
+
+    def _after_fork(self) -> None:
+        self.armed = False
+        self._lock = threading.Lock()
+        self._stale_fd = signal.set_wakeup_fd(-1) if _is_main() else -1
+        self.arm()
+
+
+def _is_main() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+def run_signal_handlers() -> None:
+    """Run Python's pending signal handlers now (they raise, e.g. KeyboardInterrupt)."""
+    _check_signals()
+
+
+watcher = InterruptWatcher()
 
 
 def cache_dir() -> Path | None:
     """Our per-user cache of compiled modules, or None where it cannot be trusted."""
     env = os.environ.get("SPY_RUNTIME_CACHE_DIR")
     base = (
-        Path(env)
+        Path(env).absolute()
         if env
         else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "spy-runtime"
     )
@@ -165,90 +286,100 @@ def cache_dir() -> Path | None:
     return folder
 
 
+def seal(key: str, compiled: bytes) -> bytes:
+    """A cache entry: the compiled bytes, then a checksum over the key and them,
+    so that a damaged, truncated or misplaced entry is never run."""
+    return compiled + hashlib.sha256(key.encode() + b"\0" + compiled).digest()
+
+
+def unseal(key: str, entry: bytes) -> bytes | None:
+    """The compiled bytes of a cache entry, or None when its checksum fails."""
+    compiled, checksum = entry[:-CHECKSUM_SIZE], entry[-CHECKSUM_SIZE:]
+    if len(entry) <= CHECKSUM_SIZE:
+        return None
+    if hashlib.sha256(key.encode() + b"\0" + compiled).digest() != checksum:
+        return None
+    return compiled
+
+
+def read_entry(path: Path) -> bytes | None:
+    """An entry's bytes if it is a regular file of ours nobody else can write."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(f.fileno())
+        if hasattr(os, "getuid") and (st.st_uid != os.getuid() or st.st_mode & 0o022):
+            return None
+        return f.read()
+
+
 class WasmtimeEngine:
     _shared: ClassVar[WasmtimeEngine | None] = None
 
     def __init__(self) -> None:
-        config = wasmtime.Config()
-        config.epoch_interruption = True
-        self.engine = wasmtime.Engine(config)
+        self.engine = wasmtime.Engine(wasmtime.Config())
         self.linker = wasmtime.Linker(self.engine)
         self.linker.define_wasi()
         i32 = wasmtime.ValType.i32()
         self.linker.define_func(
-            "spy", "write", wasmtime.FuncType([i32, i32], []), _host_write, access_caller=True
+            "spy", "write", wasmtime.FuncType([i32, i32], [i32]), _host_write, access_caller=True
         )
         self._modules: dict[str, wasmtime.Module] = {}
+        self._lock = threading.Lock()
         self.version = importlib.metadata.version("wasmtime")
-        _install_interrupt_watcher(self)
+
+    _shared_lock = threading.Lock()
 
     @classmethod
     def shared(cls) -> WasmtimeEngine:
-        if cls._shared is None:
-            cls._shared = cls()
-        return cls._shared
+        with cls._shared_lock:
+            if cls._shared is None:
+                cls._shared = cls()
+            return cls._shared
 
     def module(self, wasm: Path, sha256: str) -> wasmtime.Module:
-        cached = self._modules.get(sha256)
-        if cached is not None:
+        with self._lock:
+            cached = self._modules.get(sha256)
+            if cached is None:
+                cached = self._modules[sha256] = self._compile(wasm, sha256)
             return cached
+
+    def _compile(self, wasm: Path, sha256: str) -> wasmtime.Module:
+        """From the per-user cache when a verified entry is there, else compiled
+        (and cached)."""
         folder = cache_dir()
-        key = f"{sha256}-{self.version}-{CONFIG_KEY}-{platform.machine()}.cwasm"
-        module = None
-        if folder is not None and (folder / key).is_file():
-            with contextlib.suppress(wasmtime.WasmtimeError):
-                module = wasmtime.Module.deserialize_file(self.engine, str(folder / key))
-        if module is None:
-            module = wasmtime.Module.from_file(self.engine, str(wasm))
-            if folder is not None:
-                tmp = folder / f"{key}.{os.getpid()}.tmp"
-                try:
-                    tmp.write_bytes(module.serialize())
-                    os.replace(tmp, folder / key)
-                except OSError:
-                    tmp.unlink(missing_ok=True)
-        self._modules[sha256] = module
+        key = f"{sha256}-{self.version}-{CONFIG_KEY}-{platform.machine()}"
+        path = None if folder is None else folder / f"{key}.cwasm"
+        entry = None if path is None else read_entry(path)
+        compiled = None if entry is None else unseal(key, entry)
+        if compiled is not None:
+            try:
+                return wasmtime.Module.deserialize(self.engine, compiled)
+            except wasmtime.WasmtimeError:
+                pass  # made by another build of wasmtime: compile anew
+        module = wasmtime.Module.from_file(self.engine, str(wasm))
+        if path is not None:
+            tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+            try:
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "wb") as f:
+                    f.write(seal(key, bytes(module.serialize())))
+                os.replace(tmp, path)
+            except OSError:
+                tmp.unlink(missing_ok=True)
         return module
 
     def instantiate(self, wasm: Path, sha256: str) -> WasmtimeInstance:
         return WasmtimeInstance(self, self.module(wasm, sha256))
 
-    def on_interrupt(self) -> Callable[[], None]:
-        def interrupt() -> None:
-            _Interrupts.count += 1
-            self.engine.increment_epoch()
+    @property
+    def interrupts(self) -> InterruptWatcher:
+        return watcher
 
-        return interrupt
+    def take_pending(self) -> BaseException | None:
+        return take_pending()
 
-
-def _install_interrupt_watcher(engine: WasmtimeEngine) -> None:
-    """Make Ctrl-C stop running wasm: Python runs signal handlers only between
-    bytecodes, never during the foreign call, so a thread reads the signal
-    from the wakeup fd and bumps the engine's epoch; the call traps, and the
-    pending KeyboardInterrupt is raised when Python regains control."""
-    if threading.current_thread() is not threading.main_thread():
-        return
-    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
-        return
-    rsock, wsock = socket.socketpair()
-    wsock.setblocking(False)
-    old = signal.set_wakeup_fd(wsock.fileno(), warn_on_full_buffer=False)
-    if old != -1:  # someone (asyncio) owns the wakeup fd: leave it to them
-        signal.set_wakeup_fd(old)
-        rsock.close()
-        wsock.close()
-        return
-    interrupt = engine.on_interrupt()
-
-    def watch(keep: Any = (rsock, wsock)) -> None:
-        while True:
-            try:
-                data = rsock.recv(64)
-            except OSError:
-                return
-            if not data:
-                return
-            if signal.SIGINT in data:
-                interrupt()
-
-    threading.Thread(target=watch, name="spy-runtime-interrupts", daemon=True).start()
+    def run_signal_handlers(self) -> None:
+        run_signal_handlers()

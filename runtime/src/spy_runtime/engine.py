@@ -7,7 +7,7 @@ layer does. Nothing else in spy_runtime touches an engine directly.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol, TypeVar
 
@@ -16,11 +16,11 @@ WasmKind = str  # "i32" | "i64" | "f32" | "f64"
 
 
 class WasmTrap(Exception):
-    """The instance trapped; `interrupted` when an epoch interrupt stopped it."""
+    """The instance trapped; `stack_overflow` when the engine's stack ran out."""
 
-    def __init__(self, message: str, interrupted: bool = False) -> None:
+    def __init__(self, message: str, stack_overflow: bool = False) -> None:
         super().__init__(message)
-        self.interrupted = interrupted
+        self.stack_overflow = stack_overflow
 
 
 T = TypeVar("T")
@@ -65,14 +65,39 @@ class Instance(Protocol):
     def read(self, address: int, size: int) -> bytes: ...
     def write(self, address: int, data: bytes) -> None: ...
 
+    @property
+    def stack_pointer(self) -> int | None:
+        """The exported `__stack_pointer` (None when the module has none)."""
+        ...
+
+    @stack_pointer.setter
+    def stack_pointer(self, value: int | None) -> None: ...
+
+
+class Interrupts(Protocol):
+    """How Ctrl-C reaches running wasm: `arm()` from the main thread."""
+
+    @property
+    def armed(self) -> bool: ...
+
+    def arm(self) -> None: ...
+
 
 class Engine(Protocol):
+    @property
+    def interrupts(self) -> Interrupts: ...
+
     def instantiate(self, wasm: Path, sha256: str) -> Instance:
         """A fresh instance of the module at `wasm` (whose hash the caller checked)."""
         ...
 
-    def on_interrupt(self) -> Callable[[], None]:
-        """A function that, called from any thread, stops running wasm code."""
+    def take_pending(self) -> BaseException | None:
+        """The exception a host import (print) caught for this thread's call,
+        which then unwound with a SPY_PANIC_HOST panic; None after an interrupt."""
+        ...
+
+    def run_signal_handlers(self) -> None:
+        """Run Python's pending signal handlers (they may raise)."""
         ...
 
 

@@ -15,6 +15,7 @@ EXCEPTION_KINDS = frozenset(
         "MemoryError",
         "NotImplementedError",
         "OverflowError",
+        "RecursionError",
         "RuntimeError",
         "TypeError",
         "ValueError",

@@ -34,20 +34,91 @@
 #define SPY_LOOP_HINT
 #endif
 
+/* ---- per-thread call state -------------------------------------------------
+ * Everything a call of compiled code changes besides the program's own `var`
+ * globals lives here, once per thread: threads calling compiled functions at
+ * the same time do not share panics, temporaries or stack limits. Natively
+ * it is initial-exec TLS (one %fs-relative load; the extension asks for
+ * static TLS space, as any C library with __thread does). wasm32-wasi
+ * without threads has one thread: a plain global. */
+#if defined(__wasm__)
+#define SPY_TLS
+#else
+#define SPY_TLS _Thread_local __attribute__((tls_model("initial-exec")))
+#endif
+
+typedef struct spy_PanicInfo {
+    const char *kind;
+    const char *message;
+    size_t message_length;
+    const char *file;
+    int32_t line;
+} spy_PanicInfo;
+
+typedef struct spy_Thread {
+    /* polls until the next spy_poll_slow(); starts at 0, so a thread's first
+       poll initializes the rest */
+    int32_t budget;
+    int32_t depth;       /* entries from the host now running (wasm) */
+    char *stack_limit;   /* a frame below this address is RecursionError */
+    spy_PanicInfo panic; /* this thread's last panic */
+    void **arena;        /* the temporaries: see "Who frees a string" */
+    size_t arena_len;
+    size_t arena_cap;
+    void *panic_jmp;     /* extension: the innermost guarded call's jmp_buf */
+    void *host_state;    /* extension: the PyThreadState saved while the GIL is released */
+    char message_buf[256]; /* panic messages libspy formats */
+} spy_Thread;
+
+extern SPY_TLS spy_Thread spy_thread;
+
+/* ---- polls -------------------------------------------------------------------
+ * Generated code polls at every loop back-edge and at the entry of every
+ * recursive function. The fast path is a decrement and a branch; every
+ * SPY_POLL_INTERVAL polls spy_poll_slow() runs the link mode's spy_mode_poll:
+ * check for Ctrl-C (the host's signal handlers), let other Python threads
+ * run during a long call. A poll is a safe point: an interrupt surfaces as a
+ * panic there, never inside libc. */
+#define SPY_POLL_INTERVAL 16384
+SPY_COLD void spy_poll_slow(const char *file, int32_t line);
+void spy_mode_poll(const char *file, int32_t line);
+#define SPY_POLL(file, line)                                                     \
+    do {                                                                         \
+        if (SPY_UNLIKELY(--spy_thread.budget < 0)) spy_poll_slow((file), (line)); \
+    } while (0)
+
+/* At the entry of a recursive function: RecursionError well before the
+ * thread's stack ends (natively; on wasm the engine's stack limit traps and
+ * the host raises RecursionError), then a poll. */
+#if defined(__wasm__)
+#define SPY_ENTER(file, line) SPY_POLL(file, line)
+#else
+SPY_NORETURN SPY_COLD void spy_recursion_error(const char *file, int32_t line);
+#define SPY_ENTER(file, line)                                                      \
+    do {                                                                           \
+        if (SPY_UNLIKELY((char *)__builtin_frame_address(0) < spy_thread.stack_limit)) \
+            spy_recursion_error((file), (line));                                   \
+        SPY_POLL(file, line);                                                      \
+    } while (0)
+#endif
+
 /* ---- strings -------------------------------------------------------------
  * Immutable UTF-8. `length` counts bytes, `ncp` code points (len() is O(1)).
  * Literals are static const objects; runtime strings are one allocation.
  *
  * Who frees a runtime string: strings made while compiled code runs are
- * temporaries in an arena, freed all at once by spy_arena_reset(), which the
- * entry points called from Python run first (so a call's temporaries live
- * until the next call, after its result was converted). A string stored into
- * a `var` global is copied out of the arena first (spy_str_persist). */
+ * temporaries in the thread's arena. An entry from Python notes the arena's
+ * length (spy_arena_mark) and, once the result is converted, frees what was
+ * added since (spy_arena_release): nested calls (a callback from print into
+ * compiled code) free only their own temporaries. A string stored into a
+ * `var` global is copied out of the arena (spy_global_str_store); the value
+ * it replaces may still be held by a running call, so it is retired and
+ * freed once no call that can see str globals runs (spy_globals_enter/leave). */
 typedef enum {
     SPY_STR_STATIC = 0, /* a literal */
     SPY_STR_TEMP = 1,   /* in the arena */
     SPY_STR_HOST = 2,   /* made for the host (an argument); the host frees it */
-    SPY_STR_KEPT = 3,   /* persisted for a global; never freed */
+    SPY_STR_KEPT = 3,   /* the value of a global; retired, then freed */
 } spy_StrKind;
 
 typedef struct spy_Str {
@@ -59,19 +130,29 @@ typedef struct spy_Str {
 
 #define SPY_STR_LITERAL(nbytes, ncp, s) {(nbytes), (ncp), (s), SPY_STR_STATIC}
 
-extern size_t spy_arena_len;
-void spy_arena_free_all(void);
-/* inline: most calls make no string, and pay a load and a branch */
-static inline void spy_arena_reset(void) {
-    if (SPY_UNLIKELY(spy_arena_len)) spy_arena_free_all();
+static inline size_t spy_arena_mark(void) { return spy_thread.arena_len; }
+void spy_arena_free_from(size_t mark);
+static inline void spy_arena_release(size_t mark) {
+    if (SPY_UNLIKELY(spy_thread.arena_len > mark)) spy_arena_free_from(mark);
 }
-const spy_Str *spy_str_persist(const spy_Str *s);
+void spy_global_str_store(const spy_Str **slot, const spy_Str *value);
+void spy_globals_enter(void);
+void spy_globals_leave(void);
+/* wasm, at an outermost entry from the host: no call is running, so free the
+   temporaries and the retired values, and let the link mode start afresh */
+void spy_outermost_entry(void);
+void spy_mode_outermost_entry(void);
 const spy_Str *spy_str_new_kind(const char *utf8, size_t nbytes, spy_StrKind kind);
 
 const spy_Str *spy_str_new(const char *utf8, size_t nbytes);
 const spy_Str *spy_str_concat(const spy_Str *a, const spy_Str *b);
 bool spy_str_eq(const spy_Str *a, const spy_Str *b);
-static inline int32_t spy_str_len(const spy_Str *s) { return (int32_t)s->ncp; }
+/* len() is an i32: past INT32_MAX characters an OverflowError, never a wrapped length */
+SPY_NORETURN SPY_COLD void spy_str_len_overflow(const char *file, int32_t line);
+static inline int32_t spy_str_len(const spy_Str *s, const char *file, int32_t line) {
+    if (SPY_UNLIKELY(s->ncp > INT32_MAX)) spy_str_len_overflow(file, line);
+    return (int32_t)s->ncp;
+}
 const spy_Str *spy_str_from_i64(int64_t x);
 const spy_Str *spy_str_from_u64(uint64_t x);
 const spy_Str *spy_str_from_f64(double x);
@@ -91,19 +172,13 @@ int spy_format_f32(float x, char *buf);
 
 /* ---- panics --------------------------------------------------------------
  * A panic is SPy's uncaught exception: kind ("ValueError"), message and the
- * .spy location. spy_panic records it in `spy_last_panic` and hands over to
- * spy_panic_handler(), which each link mode defines once: print and exit (an
- * executable), longjmp back to the Python boundary (an extension module), or
- * trap (a wasm reactor, where the host reads spy_last_panic). */
-typedef struct spy_PanicInfo {
-    const char *kind;
-    const char *message;
-    size_t message_length;
-    const char *file;
-    int32_t line;
-} spy_PanicInfo;
-
-extern spy_PanicInfo spy_last_panic;
+ * .spy location. spy_panic records it in the thread's `panic` and hands over
+ * to spy_panic_handler(), which each link mode defines once: print and exit
+ * (an executable), longjmp back to the Python boundary (an extension
+ * module), or trap (a wasm reactor, where the host reads the panic).
+ * SPY_PANIC_HOST means "the host has an exception of its own pending" (a
+ * KeyboardInterrupt raised by a poll): the boundary re-raises that one. */
+#define SPY_PANIC_HOST "<host exception>"
 
 SPY_NORETURN SPY_COLD void spy_panic(const char *kind, const char *msg, const char *file,
                                      int32_t line);
@@ -139,6 +214,8 @@ double spy_libm_exp(double x);
 double spy_libm_log(double x);
 double spy_libm_sin(double x);
 double spy_libm_cos(double x);
+/* x**y for finite x > 0, x != 1, finite y != 0; spy_f64_pow does the rest */
+double spy_libm_pow(double x, double y);
 
 /* ---- float arithmetic with Python's rules --------------------------------- */
 /* true division is inline: a call would keep the C compiler from

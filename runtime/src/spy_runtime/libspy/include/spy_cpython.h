@@ -8,47 +8,190 @@
 #ifndef SPY_CPYTHON_H
 #define SPY_CPYTHON_H
 
+#include <pthread.h>
 #include <setjmp.h>
 
 #include "spy.h"
 
-/* set by the wrapper around a call that can panic; see mode_cpython.c */
-extern _Thread_local jmp_buf *spy_panic_jmp;
+#include <signal.h>
+#include <string.h>
+
+/* hooks of mode_cpython.c, set at import */
 extern void (*spy_out_hook)(const char *s, size_t n);
+extern void (*spy_poll_hook)(const char *file, int32_t line);
 
 static PyObject *spy_py_raise_panic_fn; /* spy_runtime._panic.raise_panic */
 
-/* print() output of SPy code: to sys.stdout, so it interleaves with Python's
-   output and redirect_stdout captures it. Best effort, as print is. */
-static void spy_py_write(const char *s, size_t n) {
-    PyObject *exc_type, *exc_value, *exc_tb;
-    PyErr_Fetch(&exc_type, &exc_value, &exc_tb);
-    PyObject *out = PySys_GetObject("stdout"); /* borrowed */
-    if (out != NULL && out != Py_None) {
-        PyObject *text = PyUnicode_DecodeUTF8(s, (Py_ssize_t)n, "replace");
-        PyObject *write = PyObject_GetAttrString(out, "write");
-        if (text != NULL && write != NULL) Py_XDECREF(PyObject_CallFunctionObjArgs(write, text, NULL));
-        Py_XDECREF(text);
-        Py_XDECREF(write);
+/* ---- the GIL during long calls --------------------------------------------
+ * A call that polls (it has a loop or recursion) keeps the GIL only until its
+ * first slow poll, about SPY_POLL_INTERVAL loop iterations in: then it checks
+ * for signals and releases the GIL (spy_thread.host_state) so that other
+ * Python threads run while it computes. Whatever needs Python again (print,
+ * a panic, the result) takes the GIL back first: spy_py_hold/spy_py_unhold. */
+static void spy_py_hold(void **saved) {
+    *saved = spy_thread.host_state;
+    if (*saved != NULL) {
+        spy_thread.host_state = NULL;
+        PyEval_RestoreThread((PyThreadState *)*saved);
     }
-    PyErr_Restore(exc_type, exc_value, exc_tb);
+}
+
+static void spy_py_unhold(void *saved) {
+    if (saved != NULL) spy_thread.host_state = PyEval_SaveThread();
+}
+
+/* After a guarded call: take the GIL back if the call released it, and put
+   back the caller's saved state (a nested call's caller held the GIL). */
+static inline void spy_py_regain(void *prev) {
+    if (SPY_UNLIKELY(spy_thread.host_state != NULL))
+        PyEval_RestoreThread((PyThreadState *)spy_thread.host_state);
+    spy_thread.host_state = prev;
+}
+
+/* ---- Ctrl-C ----------------------------------------------------------------
+ * Python's own SIGINT handler only sets a flag that the interpreter reads
+ * between bytecodes; a thread computing without the GIL would never see it.
+ * So a long call chains a handler of ours in front of whatever C handler is
+ * installed (Python's, asyncio's is Python's too): it sets `pending`, then
+ * calls the previous one. Re-chained at the start of every long call, since
+ * signal.signal() reinstalls Python's handler. One handler per process,
+ * shared by every SPy extension through a capsule on spy_runtime._panic, so
+ * that two extensions never chain each other in a loop. */
+typedef struct spy_Sigint {
+    volatile sig_atomic_t pending;
+    struct sigaction previous;
+    void (*handler)(int, siginfo_t *, void *);
+} spy_Sigint;
+
+static spy_Sigint spy_sigint_own;
+static spy_Sigint *spy_sigint = &spy_sigint_own;
+static unsigned long spy_py_main_ident; /* threading.main_thread().ident */
+
+static void spy_sigint_handler(int sig, siginfo_t *info, void *ctx) {
+    spy_Sigint *s = &spy_sigint_own;
+    s->pending = 1;
+    if (s->previous.sa_flags & SA_SIGINFO)
+        s->previous.sa_sigaction(sig, info, ctx);
+    else if (s->previous.sa_handler != SIG_DFL && s->previous.sa_handler != SIG_IGN)
+        s->previous.sa_handler(sig);
+}
+
+static void spy_sigint_chain(void) {
+    struct sigaction cur;
+    if (sigaction(SIGINT, NULL, &cur) != 0) return;
+    if (cur.sa_flags & SA_SIGINFO) {
+        if (cur.sa_sigaction == spy_sigint->handler) return; /* ours already */
+    } else if (cur.sa_handler == SIG_DFL || cur.sa_handler == SIG_IGN) {
+        return; /* Ctrl-C kills or is ignored: nothing to forward */
+    }
+    spy_sigint->previous = cur;
+    struct sigaction ours = cur;
+    ours.sa_sigaction = spy_sigint->handler;
+    ours.sa_flags |= SA_SIGINFO;
+    sigaction(SIGINT, &ours, NULL);
+}
+
+static void spy_py_after_fork_child(void) {
+    /* the thread that forked is the child's main thread, as for Python */
+    spy_py_main_ident = PyThread_get_thread_ident();
+}
+
+/* Unwind to the innermost guarded call with the Python exception that is set. */
+SPY_NORETURN static void spy_py_unwind(const char *file, int32_t line) {
+    spy_panic(SPY_PANIC_HOST, "", file, line);
+}
+
+static void spy_py_poll(const char *file, int32_t line) {
+    if (spy_thread.panic_jmp == NULL) return; /* not inside a guarded call */
+    bool main_thread = PyThread_get_thread_ident() == spy_py_main_ident;
+    if (spy_thread.host_state == NULL) {
+        /* first slow poll of this call: it is a long one */
+        if (PyErr_CheckSignals() < 0) spy_py_unwind(file, line);
+        if (main_thread) spy_sigint_chain();
+        spy_thread.host_state = PyEval_SaveThread();
+    } else if (main_thread && spy_sigint->pending) {
+        spy_sigint->pending = 0;
+        void *saved;
+        spy_py_hold(&saved);
+        int rc = PyErr_CheckSignals();
+        if (rc < 0) spy_py_unwind(file, line); /* the wrapper keeps the GIL */
+        spy_py_unhold(saved);
+    }
+}
+
+/* print() output of SPy code: to sys.stdout, so it interleaves with Python's
+   output and redirect_stdout captures it. A write that raises (Ctrl-C, a
+   closed file) unwinds the call with that exception, as Python's print does. */
+static void spy_py_write(const char *s, size_t n) {
+    void *saved;
+    spy_py_hold(&saved);
+    PyObject *out = PySys_GetObject("stdout"); /* borrowed */
+    if (out == NULL || out == Py_None) { /* no stdout: print does nothing */
+        spy_py_unhold(saved);
+        return;
+    }
+    Py_INCREF(out); /* the write may replace sys.stdout */
+    PyObject *text = PyUnicode_DecodeUTF8(s, (Py_ssize_t)n, "replace");
+    PyObject *r = text == NULL ? NULL : PyObject_CallMethod(out, "write", "O", text);
+    Py_XDECREF(text);
+    Py_DECREF(out);
+    if (r == NULL) spy_py_unwind("<print>", 0); /* the wrapper holds the GIL now */
+    Py_DECREF(r);
+    spy_py_unhold(saved);
 }
 
 static int spy_py_init(void) {
     spy_out_hook = spy_py_write;
+    spy_poll_hook = spy_py_poll;
     PyObject *mod = PyImport_ImportModule("spy_runtime._panic");
     if (mod == NULL) return -1;
     spy_py_raise_panic_fn = PyObject_GetAttrString(mod, "raise_panic");
+    /* the process's one Ctrl-C handler: the first SPy extension's */
+    PyObject *cap = PyObject_GetAttrString(mod, "_sigint_capsule");
+    if (cap != NULL) {
+        spy_Sigint *shared = (spy_Sigint *)PyCapsule_GetPointer(cap, "spy_runtime.sigint");
+        Py_DECREF(cap);
+        if (shared == NULL) goto fail;
+        spy_sigint = shared;
+    } else {
+        PyErr_Clear();
+        spy_sigint_own.handler = spy_sigint_handler;
+        cap = PyCapsule_New(&spy_sigint_own, "spy_runtime.sigint", NULL);
+        if (cap == NULL || PyObject_SetAttrString(mod, "_sigint_capsule", cap) < 0) {
+            Py_XDECREF(cap);
+            goto fail;
+        }
+        Py_DECREF(cap);
+    }
+    PyObject *threading = PyImport_ImportModule("threading");
+    if (threading == NULL) goto fail;
+    PyObject *main_thread = PyObject_CallMethod(threading, "main_thread", NULL);
+    Py_DECREF(threading);
+    if (main_thread == NULL) goto fail;
+    PyObject *ident = PyObject_GetAttrString(main_thread, "ident");
+    Py_DECREF(main_thread);
+    if (ident == NULL) goto fail;
+    spy_py_main_ident = PyLong_AsUnsignedLong(ident);
+    Py_DECREF(ident);
+    if (PyErr_Occurred()) goto fail;
+    pthread_atfork(NULL, NULL, spy_py_after_fork_child);
     Py_DECREF(mod);
     return spy_py_raise_panic_fn == NULL ? -1 : 0;
+fail:
+    Py_DECREF(mod);
+    return -1;
 }
 
-/* Turn spy_last_panic into a Python exception; always returns NULL. */
+/* The thread's panic as a Python exception (or the Python exception a poll
+   left pending); always returns NULL. Called with the GIL held. */
 static PyObject *spy_py_raise_panic(void) {
-    PyObject *args = Py_BuildValue(
-        "(ss#si)", spy_last_panic.kind, spy_last_panic.message,
-        (Py_ssize_t)spy_last_panic.message_length, spy_last_panic.file,
-        (int)spy_last_panic.line);
+    const spy_PanicInfo *p = &spy_thread.panic;
+    if (p->kind == (const char *)SPY_PANIC_HOST || strcmp(p->kind, SPY_PANIC_HOST) == 0) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_SystemError, "SPy poll unwound without an exception");
+        return NULL;
+    }
+    PyObject *args = Py_BuildValue("(ss#si)", p->kind, p->message,
+                                   (Py_ssize_t)p->message_length, p->file, (int)p->line);
     if (args == NULL) return NULL;
     PyObject *r = PyObject_CallObject(spy_py_raise_panic_fn, args);
     Py_DECREF(args);
@@ -212,19 +355,37 @@ static int spy_py_to_f64(PyObject *o, const char *func, const char *param, doubl
     return 0;
 }
 
+/* an f64 for an f32 must round to a finite f32, as struct.pack('f') requires */
+static int spy_py_check_f32(double x, const char *func, const char *param) {
+    float y = (float)x;
+    if (isinf(y) && !isinf(x)) {
+        PyObject *v = PyFloat_FromDouble(x);
+        if (v == NULL) return -1;
+        PyErr_Format(PyExc_OverflowError, "%s() argument '%s' is out of range for f32: %R",
+                     func, param, v);
+        Py_DECREF(v);
+        return -1;
+    }
+    return 0;
+}
+
 static int spy_py_to_bool(PyObject *o, const char *func, const char *param, bool *out) {
     if (!PyBool_Check(o)) return spy_py_type_error(o, func, param, "bool");
     *out = o == Py_True;
     return 0;
 }
 
-static int spy_py_to_str(PyObject *o, const char *func, const char *param,
-                         const spy_Str **out) {
+/* A str argument: a header over the object's own UTF-8 (cached in the str,
+   alive while the caller holds its arguments), so nothing is copied. */
+static int spy_py_to_str(PyObject *o, const char *func, const char *param, spy_Str *out) {
     if (!PyUnicode_Check(o)) return spy_py_type_error(o, func, param, "str");
     Py_ssize_t n;
     const char *utf8 = PyUnicode_AsUTF8AndSize(o, &n);
     if (utf8 == NULL) return -1; /* lone surrogates */
-    *out = spy_str_new(utf8, (size_t)n);
+    out->length = (size_t)n;
+    out->ncp = (size_t)PyUnicode_GetLength(o);
+    out->utf8 = utf8;
+    out->kind = SPY_STR_HOST;
     return 0;
 }
 

@@ -57,16 +57,41 @@ double spy_f64_mod(double x, double y, const char *file, int32_t line) {
     return r;
 }
 
+static bool is_odd_integer(double y) { return fmod(fabs(y), 2.0) == 1.0; } /* exact */
+
+/* Python's float ** (float_pow in Objects/floatobject.c): its special cases
+ * in its order, then libspy's pow, the same bits on every target. */
 double spy_f64_pow(double x, double y, const char *file, int32_t line) {
-    if (x == 0 && y < 0)
-        spy_panic("ZeroDivisionError", "0.0 cannot be raised to a negative power", file, line);
-    if (x < 0 && y != floor(y) && isfinite(y))
-        spy_panic("ValueError", "negative number cannot be raised to a fractional power",
-                  file, line);
-    double r = pow(x, y);
-    if (isinf(r) && isfinite(x) && isfinite(y))
-        spy_panic("OverflowError", "(34, 'Numerical result out of range')", file, line);
-    return r;
+    if (y == 0) return 1.0; /* even nan**0 */
+    if (isnan(x)) return x;
+    if (isnan(y)) return x == 1.0 ? 1.0 : y;
+    if (isinf(y)) { /* |x| < 1: 0 or inf by the sign of y; |x| > 1 the other way */
+        double ax = fabs(x);
+        if (ax == 1.0) return 1.0; /* (-1)**inf too */
+        return (y > 0) == (ax > 1.0) ? HUGE_VAL : 0.0;
+    }
+    if (isinf(x)) {
+        bool odd = is_odd_integer(y);
+        if (y > 0) return odd ? x : fabs(x);
+        return odd ? copysign(0.0, x) : 0.0;
+    }
+    if (x == 0) {
+        if (y < 0)
+            spy_panic("ZeroDivisionError", "0.0 cannot be raised to a negative power", file, line);
+        return is_odd_integer(y) ? x : 0.0;
+    }
+    bool negate = false;
+    if (x < 0) {
+        if (y != floor(y))
+            spy_panic("ValueError", "negative number cannot be raised to a fractional power",
+                      file, line);
+        x = -x;
+        negate = is_odd_integer(y);
+    }
+    if (x == 1.0) return negate ? -1.0 : 1.0; /* (-1)**(huge integer) too */
+    double r = spy_libm_pow(x, y);
+    if (isinf(r)) spy_panic("OverflowError", "(34, 'Numerical result out of range')", file, line);
+    return negate ? -r : r;
 }
 
 float spy_f32_floordiv(float x, float y, const char *file, int32_t line) {

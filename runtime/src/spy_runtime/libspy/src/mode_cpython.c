@@ -1,15 +1,16 @@
 /* Link mode of the CPython extension.
- * Output goes to the hook the extension installs at import (it writes to
- * sys.stdout). A panic jumps back to the wrapper that called into SPy code,
- * which turns spy_last_panic into a Python exception: the interpreter lives on. */
+ * Output and polls go to hooks the extension installs at import (this file
+ * is compiled without Python.h; the hooks live in spy_cpython.h). A panic
+ * jumps back to the wrapper that called into SPy code, which turns the
+ * thread's panic into a Python exception: the interpreter lives on. */
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "spy.h"
 
-_Thread_local jmp_buf *spy_panic_jmp;
 void (*spy_out_hook)(const char *s, size_t n);
+void (*spy_poll_hook)(const char *file, int32_t line);
 
 void spy_out_write(const char *s, size_t n) {
     if (spy_out_hook != NULL)
@@ -18,10 +19,17 @@ void spy_out_write(const char *s, size_t n) {
         fwrite(s, 1, n, stdout);
 }
 
+void spy_mode_poll(const char *file, int32_t line) {
+    if (spy_poll_hook != NULL) spy_poll_hook(file, line);
+}
+
 void spy_panic_handler(void) {
-    if (spy_panic_jmp != NULL) longjmp(*spy_panic_jmp, 1);
+    jmp_buf *jb = spy_thread.panic_jmp;
+    if (jb != NULL) longjmp(*jb, 1);
     /* a panic outside any guarded call is a compiler bug: say what happened */
-    fprintf(stderr, "spy: unguarded panic %s at %s:%d\n", spy_last_panic.kind,
-            spy_last_panic.file, (int)spy_last_panic.line);
+    fprintf(stderr, "spy: unguarded panic %s at %s:%d\n", spy_thread.panic.kind,
+            spy_thread.panic.file, (int)spy_thread.panic.line);
     abort();
 }
+
+void spy_mode_outermost_entry(void) {}

@@ -1,8 +1,10 @@
 /* Link mode of a wasm reactor module (the wheel's .wasm).
  * Output goes to the host's `spy.write` import (spy_runtime writes it to
- * sys.stdout). A panic traps: the host sees the trap, reads spy_last_panic
- * through spy_panic_info() and raises the exception; the trapped instance is
- * discarded (its stack pointer is lost).
+ * sys.stdout). A panic traps: the host sees the trap, reads the panic through
+ * spy_panic_info(), puts the stack pointer back where the call began
+ * (spy_runtime reads the exported __stack_pointer) and raises the exception;
+ * the instance, its heap and its `var` globals live on. A poll unwinds when
+ * the host has flagged Ctrl-C.
  *
  * The exports the host needs live here because this object is linked
  * explicitly; members of libspy.a are pulled in only when referenced. */
@@ -10,15 +12,42 @@
 
 #include "spy.h"
 
-__attribute__((import_module("spy"), import_name("write"))) void spy_host_write(const char *s,
-                                                                               size_t n);
+/* nonzero: writing raised (Ctrl-C, a closed file), and the host keeps the exception */
+__attribute__((import_module("spy"), import_name("write"))) int32_t spy_host_write(const char *s,
+                                                                                  size_t n);
 
-void spy_out_write(const char *s, size_t n) { spy_host_write(s, n); }
+void spy_out_write(const char *s, size_t n) {
+    if (spy_host_write(s, n)) spy_panic(SPY_PANIC_HOST, "", "<print>", 0);
+}
+
+/* Set by the host, from its signal watcher thread, when Ctrl-C arrives; read
+ * by every slow poll. No call into the host here: a Python callback entered
+ * while a signal is pending dies in wasmtime-py's trampoline. */
+static volatile int32_t interrupt_flag;
+
+__attribute__((export_name("spy_interrupt_flag"))) volatile int32_t *spy_interrupt_flag(void) {
+    return &interrupt_flag;
+}
+
+void spy_mode_poll(const char *file, int32_t line) {
+    if (interrupt_flag) {
+        interrupt_flag = 0;
+        spy_panic(SPY_PANIC_HOST, "", file, line);
+    }
+}
+
+void spy_mode_outermost_entry(void) {}
 
 void spy_panic_handler(void) { __builtin_trap(); }
 
 __attribute__((export_name("spy_panic_info"))) spy_PanicInfo *spy_panic_info(void) {
-    return &spy_last_panic;
+    return &spy_thread.panic;
+}
+
+/* After a trap the host resets what the unwound frames left: the nesting
+ * depth it had when the trapped call began. */
+__attribute__((export_name("spy_recover"))) void spy_recover(int32_t depth) {
+    spy_thread.depth = depth;
 }
 
 __attribute__((export_name("spy_alloc"))) void *spy_alloc(size_t n) { return malloc(n); }

@@ -1,0 +1,51 @@
+/* The per-thread call state, polls and the recursion guard (see spy.h). */
+#define _GNU_SOURCE /* pthread_getattr_np */
+#include <stdint.h>
+#include <stdlib.h>
+
+#if !defined(__wasm__) && defined(__linux__)
+#include <pthread.h>
+#endif
+
+#include "spy.h"
+
+SPY_TLS spy_Thread spy_thread;
+
+/* Stack kept free below the recursion limit: room for the panic path and for
+ * Python code that a callback (print to a Python sys.stdout) runs there. */
+#define SPY_STACK_RESERVE (512 * 1024)
+
+#if !defined(__wasm__)
+/* The lowest address this thread's frames may reach; NULL when unknown
+   (then no check happens, as before). */
+static char *stack_limit(void) {
+#if defined(__linux__)
+    pthread_attr_t attr;
+    void *addr;
+    size_t size;
+    if (pthread_getattr_np(pthread_self(), &attr) != 0) return NULL;
+    int rc = pthread_attr_getstack(&attr, &addr, &size);
+    pthread_attr_destroy(&attr);
+    if (rc != 0 || size < 2 * SPY_STACK_RESERVE) return NULL;
+    /* the main thread's stack grows up to RLIMIT_STACK; glibc reports that
+       size, and a huge one (unlimited) is capped at what a thread gets */
+    char *top = (char *)addr + size;
+    size_t usable = size > ((size_t)1 << 30) ? ((size_t)1 << 30) : size;
+    return top - usable + SPY_STACK_RESERVE;
+#else
+    return NULL;
+#endif
+}
+
+void spy_recursion_error(const char *file, int32_t line) {
+    spy_panic("RecursionError", "maximum recursion depth exceeded", file, line);
+}
+#endif
+
+void spy_poll_slow(const char *file, int32_t line) {
+    spy_thread.budget = SPY_POLL_INTERVAL;
+#if !defined(__wasm__)
+    if (spy_thread.stack_limit == NULL) spy_thread.stack_limit = stack_limit();
+#endif
+    spy_mode_poll(file, line);
+}

@@ -1,0 +1,490 @@
+"""The runtime under threads, callbacks, panics, interrupts, deep recursion,
+planted caches and long runs: a real wheel of sample-packages/probes in a
+fresh virtual environment, on both backends."""
+
+from __future__ import annotations
+
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from wheelkit import SAMPLES, Venv, build_wheel, installed_env
+
+BACKENDS = ["native", "wasm"]
+
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="native wheels are Linux-only so far"
+)
+
+
+@pytest.fixture(scope="session")
+def probes(tmp_path_factory: pytest.TempPathFactory, local_wheels: Path) -> Venv:
+    wheel = build_wheel(SAMPLES / "probes", tmp_path_factory.mktemp("probes-wheel"))
+    return installed_env(tmp_path_factory, "probes", local_wheels, str(wheel), "spy-runtime[wasm]")
+
+
+def run_probe(env: Venv, backend: str, code: str, **extra_env: str) -> str:
+    proc = env.run_script(
+        "import spyprobes.core as p\n" + textwrap.dedent(code),
+        env={"SPY_BACKEND": backend, **extra_env},
+    )
+    return proc.stdout
+
+
+# ---- threads ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_threads_calling_at_once_get_correct_results(probes: Venv, backend: str) -> None:
+    # the wasm backend used to share one argument buffer: add(3601, 0) gave 1000000
+    out = run_probe(
+        probes,
+        backend,
+        """
+        import threading
+        bad = []
+        def work(k):
+            for i in range(3000):
+                if p.add(k, i) != k + i: bad.append(("add", k, i))
+                if p.label("t" + str(k), i) != f"t{k}:{i}": bad.append(("label", k, i))
+                p.busy(50)
+        threads = [threading.Thread(target=work, args=(k * 100000,)) for k in range(8)]
+        for t in threads: t.start()
+        for t in threads: t.join()
+        print(len(bad), bad[:3])
+        """,
+    )
+    assert out == "0 []\n"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_threads_printing_lose_no_line(probes: Venv, backend: str) -> None:
+    out = run_probe(
+        probes,
+        backend,
+        """
+        import threading, io, contextlib
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            threads = [threading.Thread(target=p.chatter, args=(200,)) for _ in range(6)]
+            for t in threads: t.start()
+            for t in threads: t.join()
+        # print writes piece by piece, as Python's does: threads may
+        # interleave pieces, but none is lost or garbled
+        text = buf.getvalue()
+        want = "".join(f"line {i} Hello, {i}!" + chr(10) for i in range(200)) * 6
+        print(text.count(chr(10)), sorted(text) == sorted(want))
+        """,
+    )
+    assert out == "1200 True\n"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_long_call_lets_other_python_threads_run(probes: Venv, backend: str) -> None:
+    out = run_probe(
+        probes,
+        backend,
+        """
+        import threading
+        done = threading.Event()
+        spins = 0
+        t = threading.Thread(target=lambda: (p.busy(300_000_000), done.set()))
+        t.start()
+        while not done.is_set():
+            spins += 1
+        t.join()
+        print(spins > 1000)
+        """,
+    )
+    # holding the GIL, the main thread would not run at all during the call
+    assert out == "True\n"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_var_globals_are_one_per_process_under_threads(probes: Venv, backend: str) -> None:
+    out = run_probe(
+        probes,
+        backend,
+        """
+        import threading
+        def work():
+            for _ in range(5000): p.bump()
+        threads = [threading.Thread(target=work) for _ in range(4)]
+        for t in threads: t.start()
+        for t in threads: t.join()
+        print(p.bump())
+        """,
+    )
+    # bump() is short: it runs under the GIL (native) or the module's lock
+    # (wasm), so no increment is lost
+    assert out == "20001\n"
+
+
+# ---- callbacks: Python code running during a call -----------------------------
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_index_callback_calling_compiled_code(probes: Venv, backend: str) -> None:
+    # an __index__ ran during the native call and freed the call's strings
+    out = run_probe(
+        probes,
+        backend,
+        """
+        class Sneaky:
+            def __index__(self):
+                for i in range(50):
+                    p.greet("x" * 100)
+                p.remember("from __index__")
+                return p.add(3, 4)
+        print(p.label("name" * 10, Sneaky()), p.remember("after"))
+        class Floaty:
+            def __float__(self):
+                p.chatter(1)
+                return 2.5
+        print(p.scale(Floaty()))
+        """,
+    )
+    assert out == f"{'name' * 10}:7 from __index__\nline 0 Hello, 0!\n2.5\n"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_print_to_a_python_stdout_that_calls_compiled_code(probes: Venv, backend: str) -> None:
+    out = run_probe(
+        probes,
+        backend,
+        """
+        import sys
+        class Tee:
+            def __init__(self):
+                self.parts = []
+                self.nested = False
+            def write(self, s):
+                self.parts.append(s)
+                if s == "1" and not self.nested:
+                    self.nested = True
+                    p.chatter(2)  # nested: prints through this same object
+                self.parts.append(p.greet("cb") if s.strip() else "")
+                return len(s)
+            def flush(self): pass
+        tee, real = Tee(), sys.stdout
+        sys.stdout = tee
+        p.chatter(3)
+        sys.stdout = real
+        text = "".join(x for x in tee.parts if not x.startswith("Hello, cb"))
+        print(repr(text), tee.parts.count("Hello, cb!"))
+        """,
+    )
+    nested = "line 0 Hello, 0!\nline 1 Hello, 1!\n"
+    want = f"line 0 Hello, 0!\nline 1{nested} Hello, 1!\nline 2 Hello, 2!\n"
+    assert out == f"{want!r} 15\n"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_print_raising_propagates_and_the_module_lives_on(probes: Venv, backend: str) -> None:
+    out = run_probe(
+        probes,
+        backend,
+        """
+        import sys
+        class Broken:
+            def write(self, s): raise OSError("disk full")
+            def flush(self): pass
+        real = sys.stdout
+        sys.stdout = Broken()
+        try:
+            p.chatter(3)
+        except OSError as e:
+            err = repr(e)
+        sys.stdout = real
+        print(err, p.add(1, 2), p.remember("x"))
+        """,
+    )
+    assert out == "OSError('disk full') 3 nobody\n"
+
+
+# ---- panics ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_panic_keeps_var_globals(probes: Venv, backend: str) -> None:
+    # on wasm a panic used to replace the instance: globals started over
+    out = run_probe(
+        probes,
+        backend,
+        """
+        p.remember("alice"); p.bump(); p.bump()
+        for _ in range(3):
+            try:
+                p.fail("boom")
+            except ValueError:
+                pass
+        try:
+            p.deep(10**8)
+        except RecursionError:
+            pass
+        print(p.remember("bob"), p.bump())
+        """,
+    )
+    assert out == "alice 3\n"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_panic_message_keeps_embedded_nul(probes: Venv, backend: str) -> None:
+    out = run_probe(
+        probes,
+        backend,
+        """
+        try:
+            p.nul_message()
+        except ValueError as e:
+            print(repr(str(e)))
+        """,
+    )
+    assert out == "'before\\x00after'\n"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_deep_recursion_raises_recursion_error_and_the_module_lives_on(
+    probes: Venv, backend: str
+) -> None:
+    out = run_probe(
+        probes,
+        backend,
+        """
+        for f in (p.deep, p.ping):
+            try:
+                f(10**8)
+            except RecursionError as e:
+                print("RecursionError")
+        print(p.deep(1000), p.ping(1001), p.add(1, 1))
+        """,
+    )
+
+    def unrolled(n: int, factors: tuple[int, int]) -> int:
+        """deep/ping in a loop: the innermost level (1) first; level k
+        multiplies by factors[k % 2] (ping alternates with pong)."""
+        value = 0
+        for k in range(1, n + 1):
+            value = (value * factors[(n - k) % 2] + k) % 1000003
+        return value
+
+    assert out == (
+        f"RecursionError\nRecursionError\n{unrolled(1000, (3, 3))} {unrolled(1001, (3, 5))} 2\n"
+    )
+
+
+# ---- arguments -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_wrapper_names_never_collide_with_user_names(probes: Venv, backend: str) -> None:
+    out = run_probe(
+        probes,
+        backend,
+        """
+        print(p.collide(1, 2, 3, 4, 5), p.collide(c=1, type=2, result=3, to_str=4, WasmTrap=5))
+        print(p.cell(4, 1), p.cell(cell=4, pkg=1))
+        """,
+    )
+    assert out == "12345 12345\n9 9\n"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_f64_out_of_f32_range_is_overflow_error(probes: Venv, backend: str) -> None:
+    out = run_probe(
+        probes,
+        backend,
+        """
+        for x in (1e39, -1e39, 2.0**128 - 2.0**103):
+            try:
+                p.scale(x)
+            except OverflowError as e:
+                print(e)
+        print(p.scale(3.4028235e38), p.scale(float("inf")), p.scale(2.0**128 - 2.0**104))
+        """,
+    )
+    assert out.splitlines() == [
+        "scale() argument 'x' is out of range for f32: 1e+39",
+        "scale() argument 'x' is out of range for f32: -1e+39",
+        "scale() argument 'x' is out of range for f32: 3.4028235677973366e+38",
+        "3.4028234663852886e+38 inf 3.4028234663852886e+38",
+    ]
+
+
+def test_signatures_are_the_declared_parameters(probes: Venv) -> None:
+    out = run_probe(
+        probes, "native", "import inspect; print(inspect.signature(p.label), p.label.__name__)"
+    )
+    assert out == "(name, n) label\n"
+
+
+# ---- memory ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_str_globals_free_the_values_they_replace(probes: Venv, backend: str) -> None:
+    out = run_probe(
+        probes,
+        backend,
+        """
+        import resource
+        from spy_runtime._loader import _packages
+        def rss_mb():
+            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        def pages():
+            wasm = _packages["spyprobes"].wasm
+            return wasm.instance.memory.size(wasm.instance.store) if wasm else 0
+        big = "x" * 1000
+        for _ in range(2000):
+            p.remember(big)
+        rss, pg = rss_mb(), pages()
+        for _ in range(200_000):
+            p.remember(big)
+        print(p.swap("carol"), p.swap("dave")[:6], round(rss_mb() - rss), pages() - pg)
+        """,
+    )
+    swapped, tail, grown_mb, grown_pages = out.split()
+    assert swapped == "x" * 1000 + "|carol" and tail == "carol|"
+    assert int(grown_pages) < 16  # allocator slack; leaking, this grew by 3,000 pages
+    assert int(grown_mb) < 20  # leaking, 200,000 values of 1 kB are 200 MB
+
+
+# ---- Ctrl-C ---------------------------------------------------------------------
+
+INTERRUPTED = """
+import os, sys, asyncio, threading
+how = sys.argv[1]
+def body():
+    import spyprobes.core as p
+    print("ready", flush=True)
+    try:
+        p.spin(1)  # endless, and free of side effects
+    except KeyboardInterrupt:
+        print("interrupted", flush=True)
+    print("next", p.add(2, 3), flush=True)
+    try:
+        p.deep(50)
+        p.busy(10**15)
+    except KeyboardInterrupt:
+        print("interrupted again", flush=True)
+if how == "plain":
+    body()
+elif how == "asyncio":
+    async def main():
+        body()
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        pass
+elif how == "thread-import":
+    t = threading.Thread(target=__import__, args=("spyprobes.core",))
+    t.start(); t.join()
+    body()
+elif how == "fork":
+    import spyprobes.core
+    spyprobes.core.add(1, 2)
+    pid = os.fork()
+    if pid == 0:
+        body()
+        os._exit(0)
+    try:
+        os.waitpid(pid, 0)
+    except KeyboardInterrupt:
+        os.waitpid(pid, 0)
+"""
+
+
+def interrupt_until_line(proc: subprocess.Popen[str]) -> str:
+    """Send SIGINT to the process group every half second until a line comes
+    (asyncio's handler lets the first Ctrl-C only cancel its task, as it
+    does for pure Python)."""
+    assert proc.stdout is not None
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    for _ in range(20):
+        os.killpg(proc.pid, signal.SIGINT)
+        if sel.select(timeout=0.5):
+            return proc.stdout.readline()
+    return "(no answer)"
+
+
+@pytest.mark.parametrize("how", ["plain", "asyncio", "thread-import", "fork"])
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_ctrl_c_interrupts_long_calls_and_the_next_call_runs(
+    probes: Venv, backend: str, how: str, tmp_path: Path
+) -> None:
+    script = tmp_path / "interrupted.py"
+    script.write_text(INTERRUPTED)
+    proc = subprocess.Popen(
+        [probes.python, str(script), how],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "SPY_BACKEND": backend},
+        start_new_session=True,
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == "ready\n"
+        time.sleep(0.2)
+        first = interrupt_until_line(proc)
+        after = proc.stdout.readline()
+        time.sleep(0.2)
+        second = interrupt_until_line(proc)
+        _, err = proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+    assert (first, after, second) == ("interrupted\n", "next 5\n", "interrupted again\n"), err
+    assert "Traceback" not in err.replace("KeyboardInterrupt", "") or how != "plain", err
+
+
+# ---- the compiled-module cache -----------------------------------------------------
+
+
+def test_planted_or_damaged_cache_entries_are_recompiled_not_run(
+    probes: Venv, tmp_path: Path
+) -> None:
+    cache = tmp_path / "cache"
+    env = {"SPY_RUNTIME_CACHE_DIR": str(cache)}
+    assert run_probe(probes, "wasm", "print(p.add(2, 3))", **env) == "5\n"
+    (entry,) = (cache / "wasm").glob("*.cwasm")
+    genuine = entry.read_bytes()
+    # a foreign module under the genuine key: another package's compiled code
+    other = tmp_path / "other.cwasm"
+    code = f"""
+    import wasmtime
+    e = wasmtime.Engine()
+    m = wasmtime.Module(e, '(module (func (export "f") (result i32) i32.const -1))')
+    open({str(other)!r}, "wb").write(m.serialize())
+    """
+    probes.run_script(code)
+    plants = {
+        "foreign": other.read_bytes(),
+        "foreign with its own checksum": other.read_bytes() + genuine[-32:],
+        "flipped machine code": bytes(
+            b ^ 0xFF if 4000 <= i < 4008 else b for i, b in enumerate(genuine)
+        ),
+        "truncated": genuine[: len(genuine) // 2],
+        "empty": b"",
+    }
+    for name, data in plants.items():
+        entry.write_bytes(data)
+        out = run_probe(probes, "wasm", "print(p.add(2, 3), p.greet('z'))", **env)
+        assert out == "5 Hello, z!\n", name
+        assert entry.read_bytes() == genuine, name  # replaced by a good entry
+
+
+def test_a_cache_folder_others_can_write_is_not_used(probes: Venv, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    (cache / "wasm").mkdir(parents=True)
+    os.chmod(cache / "wasm", 0o777)
+    out = run_probe(probes, "wasm", "print(p.add(2, 3))", SPY_RUNTIME_CACHE_DIR=str(cache))
+    assert out == "5\n"
+    assert list((cache / "wasm").iterdir()) == []
