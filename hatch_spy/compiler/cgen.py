@@ -251,9 +251,13 @@ class FunctionWriter:
     ) -> None:
         self.out = out
         self.func = func
-        # a recursive function checks the stack and polls at its entry; its
-        # always-inline clones do not (every fifth level is a real call)
-        self.enter_check = level == 0 and (func.module, func.name) in effects.recursive
+        # recursion checks the stack and polls before each real recursive
+        # call (SPY_ENTER), not at function entry, so that a base case returns
+        # without a prologue; calls into an always-inline clone need none
+        self.level = level
+        self.clones = clones
+        self.recursive = effects.recursive
+        self.self_call_is_real = clones == 0 or level == clones
         # which clone this is, and the C name that its self-calls go to
         self.name = clone_name(func, level)
         self.self_call = clone_name(func, (level + 1) % (clones + 1)) if clones else self.name
@@ -267,8 +271,6 @@ class FunctionWriter:
 
     def write(self, storage: str) -> str:
         self.lines.append(signature(self.func, self.name, storage) + " {")
-        if self.enter_check:
-            self.emit(1, f"SPY_ENTER({self.loc_args(self.func.loc)});")
         if self.acc_op is not None:
             identity = "1" if self.acc_op == "*" else "0"
             self.lines.append(f"    {c_type(self.func.ret)} _acc = {identity};")
@@ -304,9 +306,22 @@ class FunctionWriter:
             self.emit(depth + 1, f"_acc = ({ct})(_acc {op} _a);")
         for i, p in enumerate(self.func.params):
             self.emit(depth + 1, f"{c_local_name(p.name)} = _p{i};")
-        self.emit(depth + 1, f"SPY_POLL({self.loc_args(s.loc)});")  # a loop back-edge
+        # a loop back-edge; where the function recurses for real too (it has
+        # clones), only the quick poll: SPY_ENTER before the real call, every
+        # few levels, keeps the budget (a budget poll per level cost fib 40%)
+        poll = "SPY_POLL_QUICK" if self.clones else "SPY_POLL"
+        self.emit(depth + 1, f"{poll}({self.loc_args(s.loc)});")
         self.emit(depth + 1, "goto _tail;")
         self.emit(depth, "}")
+
+    def recursion_check(self, callee: ir.FuncDecl) -> bool:
+        """Does a call of `callee` from here recurse for real (a C call that
+        grows the stack, between functions of the call graph's cycles)?"""
+        if (callee.module, callee.name) not in self.recursive:
+            return False
+        if (self.func.module, self.func.name) not in self.recursive:
+            return False
+        return callee is not self.func or self.self_call_is_real
 
     def emit(self, depth: int, text: str) -> None:
         self.lines.append("    " * depth + text)
@@ -478,6 +493,9 @@ class FunctionWriter:
             return c_global_name(e.var)
         if isinstance(e, ir.Call):
             name = self.self_call if e.func is self.func else symbol_name(e.func)
+            if self.recursion_check(e.func):
+                check = f"SPY_ENTER({self.loc_args(e.loc)}); "
+                return self.ordered(e.args, lambda a: f"({{ {check}{name}({', '.join(a)}); }})")
             return self.ordered(e.args, lambda a: f"{name}({', '.join(a)})")
         if isinstance(e, ir.RuntimeCall):
             extra = [self.loc_args(e.loc)] if e.func.takes_loc else []

@@ -138,12 +138,15 @@ class WasmPackage:
     def trapped(self, trap: WasmTrap, depth: int) -> NoReturn:
         """Raise the exception of a trap in a call that began at `depth`."""
         panic = self._read_panic()
+        if panic is None and self.instance.take_interrupt():
+            # a poll trapped on Ctrl-C: Python's handler says what it raises
+            self._unwind(depth)
+            self.engine.run_signal_handlers()
+            raise KeyboardInterrupt
         if panic is None and not trap.stack_overflow:
             self._fresh()  # not a panic: nothing known about the instance's state
             raise SpyPanic("WasmTrap", str(trap))
-        self.instance.stack_pointer = self.base_sp if depth == 0 else self.entry_sp.get(depth)
-        self._recover.i32[0] = depth
-        self._recover()
+        self._unwind(depth)
         if panic is None:
             raise RecursionError("maximum recursion depth exceeded in compiled SPy code")
         if panic[0] == PANIC_HOST:
@@ -154,6 +157,12 @@ class WasmPackage:
             raise exc
         raise_panic(*panic)
         raise AssertionError("raise_panic returned")
+
+    def _unwind(self, depth: int) -> None:
+        """Put back what the frames a trap discarded left behind."""
+        self.instance.stack_pointer = self.base_sp if depth == 0 else self.entry_sp.get(depth)
+        self._recover.i32[0] = depth
+        self._recover()
 
     def _read_panic(self) -> tuple[str, str, str, int] | None:
         """The panic recorded by the trapped call, cleared so it is read once."""

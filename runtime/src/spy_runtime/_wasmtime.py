@@ -127,6 +127,7 @@ class WasmtimeInstance:
         init = self.exports.get("_initialize")
         if isinstance(init, wasmtime.Func):
             init(self.store)  # a reactor's constructors
+        self._interrupt: ctypes.c_int32 | None = None
         sp = self.exports.get("__stack_pointer")
         self._sp = sp if isinstance(sp, wasmtime.Global) else None
         flag_of = self.exports.get("spy_interrupt_flag")
@@ -135,7 +136,8 @@ class WasmtimeInstance:
             base = ctypes.addressof(self.memory.data_ptr(self.store).contents)
             # linear memory is reserved once and never moves (wasmtime's
             # static memories), so this address stays valid
-            watcher.register(self, ctypes.c_int32.from_address(base + address))
+            self._interrupt = ctypes.c_int32.from_address(base + address)
+            watcher.register(self, self._interrupt)
             watcher.arm()
 
     def raw_call(
@@ -158,6 +160,14 @@ class WasmtimeInstance:
 
     def write(self, address: int, data: bytes) -> None:
         self.memory.write(self.store, data, address)
+
+    def take_interrupt(self) -> bool:
+        """Was this instance's Ctrl-C flag set? Clears it."""
+        flag = self._interrupt
+        if flag is None or not flag.value:
+            return False
+        flag.value = 0
+        return True
 
     @property
     def stack_pointer(self) -> int | None:

@@ -65,6 +65,10 @@ class Instance(Protocol):
     def read(self, address: int, size: int) -> bytes: ...
     def write(self, address: int, data: bytes) -> None: ...
 
+    def take_interrupt(self) -> bool:
+        """Had Ctrl-C been flagged for this instance (then a poll trapped)? Clears it."""
+        ...
+
     @property
     def stack_pointer(self) -> int | None:
         """The exported `__stack_pointer` (None when the module has none)."""

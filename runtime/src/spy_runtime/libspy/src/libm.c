@@ -76,13 +76,6 @@ static inline dd dd_mul_d(dd x, double d) {
     return quick_two_sum(p.hi, p.lo);
 }
 
-static inline dd dd_div_d(dd x, double d) {
-    double q1 = x.hi / d;
-    dd p = two_prod(q1, d);
-    double q2 = (((x.hi - p.hi) - p.lo) + x.lo) / d;
-    return quick_two_sum(q1, q2);
-}
-
 /* x / y: three quotient digits, each from the remainder of the last */
 static dd dd_div(dd x, dd y) {
     double q1 = x.hi / y.hi;
@@ -375,17 +368,56 @@ double spy_libm_pow(double x, double y) {
     return dd_scale_round(s, k);
 }
 
-/* sin and cos of |r| <= pi/4 as nested Taylor series in r*r */
+/* sin and cos of |r| <= pi/4 by their Taylor series in r*r: (-1)**k/(2k+1)!
+ * and (-1)**k/(2k)!, to 106 bits for k <= 8; the terms from k = 9 on are
+ * below 2**-58 and need only doubles. */
+static const dd SIN_C[9] = {
+    {0x1.0000000000000p+0, 0x0.0p+0},
+    {-0x1.5555555555555p-3, -0x1.5555555555555p-57},
+    {0x1.1111111111111p-7, 0x1.1111111111111p-63},
+    {-0x1.a01a01a01a01ap-13, -0x1.a01a01a01a01ap-73},
+    {0x1.71de3a556c734p-19, -0x1.c154f8ddc6c00p-73},
+    {-0x1.ae64567f544e4p-26, 0x1.c062e06d1f209p-80},
+    {0x1.6124613a86d09p-33, 0x1.f28e0cc748ebep-87},
+    {-0x1.ae7f3e733b81fp-41, -0x1.1d8656b0ee8cbp-97},
+    {0x1.952c77030ad4ap-49, 0x1.ac981465ddc6cp-103},
+};
+static const dd COS_C[9] = {
+    {0x1.0000000000000p+0, 0x0.0p+0},
+    {-0x1.0000000000000p-1, 0x0.0p+0},
+    {0x1.5555555555555p-5, 0x1.5555555555555p-59},
+    {-0x1.6c16c16c16c17p-10, 0x1.f49f49f49f49fp-65},
+    {0x1.a01a01a01a01ap-16, 0x1.a01a01a01a01ap-76},
+    {-0x1.27e4fb7789f5cp-22, -0x1.cbbc05b4fa99ap-76},
+    {0x1.1eed8eff8d898p-29, -0x1.2aec959e14c06p-83},
+    {-0x1.93974a8c07c9dp-37, -0x1.05d6f8a2efd1fp-92},
+    {0x1.ae7f3e733b81fp-45, 0x1.1d8656b0ee8cbp-101},
+};
+
+static dd series(const dd c[9], dd r2, double tail) {
+    dd p = dd_add_d(c[8], r2.hi * tail);
+    for (int k = 7; k >= 0; k--) p = dd_add(c[k], dd_mul(r2, p));
+    return p;
+}
+
 static dd sin_reduced(dd r) {
-    dd r2 = dd_mul(r, r), s = DD_ONE;
-    for (int n = 27; n >= 3; n -= 2) s = dd_add(DD_ONE, dd_neg(dd_div_d(dd_mul(r2, s), (double)(n * (n - 1)))));
-    return dd_mul(r, s);
+    dd r2 = dd_mul(r, r);
+    double z = r2.hi;
+    double tail = -0x1.2f49b46814157p-57 +
+                  z * (0x1.71b8ef6dcf572p-66 +
+                       z * (-0x1.761b41316381ap-75 +
+                            z * (0x1.3f3ccdd165fa9p-84 + z * -0x1.d1ab1c2dccea3p-94)));
+    return dd_mul(r, series(SIN_C, r2, tail));
 }
 
 static dd cos_reduced(dd r) {
-    dd r2 = dd_mul(r, r), s = DD_ONE;
-    for (int n = 26; n >= 2; n -= 2) s = dd_add(DD_ONE, dd_neg(dd_div_d(dd_mul(r2, s), (double)(n * (n - 1)))));
-    return s;
+    dd r2 = dd_mul(r, r);
+    double z = r2.hi;
+    double tail = -0x1.6827863b97d97p-53 +
+                  z * (0x1.e542ba4020225p-62 +
+                       z * (-0x1.0ce396db7f853p-70 +
+                            z * (0x1.f2cf01972f578p-80 + z * -0x1.88e85fc6a4e5ap-89)));
+    return series(COS_C, r2, tail);
 }
 
 /* x = q*pi/2 + r, exact enough for |x| < 2**30 */

@@ -10,10 +10,15 @@
 #include "spy.h"
 
 SPY_TLS spy_Thread spy_thread;
+volatile int32_t spy_poll_request;
 
 /* Stack kept free below the recursion limit: room for the panic path and for
  * Python code that a callback (print to a Python sys.stdout) runs there. */
 #define SPY_STACK_RESERVE (512 * 1024)
+
+void spy_recursion_error(const char *file, int32_t line) {
+    spy_panic("RecursionError", "maximum recursion depth exceeded", file, line);
+}
 
 #if !defined(__wasm__)
 /* The lowest address this thread's frames may reach; NULL when unknown
@@ -37,15 +42,21 @@ static char *stack_limit(void) {
 #endif
 }
 
-void spy_recursion_error(const char *file, int32_t line) {
-    spy_panic("RecursionError", "maximum recursion depth exceeded", file, line);
-}
 #endif
 
 void spy_poll_slow(const char *file, int32_t line) {
-    spy_thread.budget = SPY_POLL_INTERVAL;
+    int32_t budget = SPY_POLL_INTERVAL;
 #if !defined(__wasm__)
     if (spy_thread.stack_limit == NULL) spy_thread.stack_limit = stack_limit();
+    char *limit = spy_thread.stack_limit;
+    if (limit != NULL) {
+        char *sp = (char *)__builtin_frame_address(0);
+        if (sp < limit) spy_recursion_error(file, line);
+        size_t room = (size_t)(sp - limit) / SPY_FRAME_BOUND;
+        if (room < (size_t)budget) budget = (int32_t)room;
+    }
 #endif
+    spy_thread.budget = budget;
+    spy_poll_request = 0; /* what asked is kept by the link mode (a pending flag) */
     spy_mode_poll(file, line);
 }
