@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
@@ -61,14 +62,30 @@ def run_wasm(
     wasi.argv = [argv0, *args]
     store.set_wasi(wasi)
     instance = linker.instantiate(store, wasmtime.Module.from_file(engine, str(module)))
-    start = instance.exports(store)["_start"]
+    exports = instance.exports(store)
+    start = exports["_start"]
     assert isinstance(start, wasmtime.Func)
     try:
         start(store)
     except wasmtime.ExitTrap as exit_:
         return int(exit_.code)
-    except wasmtime.Trap as trap:
-        # a trap not raised by a panic: stack exhaustion or a runtime bug
-        first = str(trap).splitlines()[0] if str(trap) else "trap"
+    except (wasmtime.Trap, wasmtime.WasmtimeError) as trap:
+        status = exports.get("spy_exit_status")
+        if isinstance(status, wasmtime.Func):
+            code = int(status(store))
+            if code >= 0:  # main's status, beyond what WASI runtimes accept
+                return code
+        text = str(trap)
+        if "call stack exhausted" in text:  # as the native program's RecursionError
+            report = "RecursionError: maximum recursion depth exceeded\n"
+            if stderr is None:
+                sys.stdout.flush()
+                sys.stderr.write(report)
+            else:
+                with open(stderr, "a", encoding="utf-8") as err:
+                    err.write(report)
+            return 1
+        # a trap not raised by a panic: a runtime bug
+        first = text.splitlines()[0] if text else "trap"
         raise SpyError(f"the wasm module trapped: {first}") from None
     return 0

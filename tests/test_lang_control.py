@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from conftest import SpyRunner
@@ -391,6 +397,73 @@ def test_main_return_value_is_the_exit_code(spy: SpyRunner) -> None:
         """
     )
     assert (result.returncode, result.stdout) == (42, "bye\n")
+
+
+@pytest.mark.parametrize(("status", "code"), [(300, 44), (-1, 255), (256, 0), (255, 255)])
+def test_main_exit_status_is_its_low_byte_on_both_targets(
+    spy: SpyRunner, status: int, code: int
+) -> None:
+    # on wasm a status outside 0..255 used to be an internal error
+    result = spy.run(
+        f"""
+        def main() -> i32:
+            return {status}
+        """
+    )
+    assert result.returncode == code, result.stderr
+
+
+def test_deep_recursion_is_a_recursion_error(spy: SpyRunner) -> None:
+    # natively the stack overflowed and the process died of SIGSEGV
+    result = spy.run(
+        """
+        def deep(n: i32) -> i32:
+            if n <= 0:
+                return 0
+            r = deep(n - 1)
+            return (r * 3 + n) % 1000003
+
+        def main() -> None:
+            print(deep(1000))
+            print(deep(100000000))
+        """
+    )
+    assert (result.returncode, result.stdout) == (1, "304412\n"), result.stderr
+    assert result.stderr.splitlines()[-1] == "RecursionError: maximum recursion depth exceeded"
+
+
+def test_a_loop_without_side_effects_runs_forever(spy: SpyRunner, tmp_path: Path) -> None:
+    # C lets the compiler assume such a loop ends (and delete it); SPy's
+    # semantics do not: it must still be running when we give up waiting
+    spy.write(
+        """
+        def count(n: i32) -> i32:
+            c = 0
+            while n > 0:
+                c = c + 1
+            return c
+
+        def main() -> None:
+            print(count(1))
+        """
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "hatch_spy",
+        "run",
+        str(tmp_path / "main.spy"),
+        "--target",
+        spy.target,
+    ]
+    # a session of its own, so that the program the runner started dies too
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, start_new_session=True)
+    try:
+        with pytest.raises(subprocess.TimeoutExpired):
+            proc.communicate(timeout=3)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
 
 
 def test_truthiness_in_conditions(spy: SpyRunner) -> None:

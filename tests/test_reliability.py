@@ -4,6 +4,7 @@ fresh virtual environment, on both backends."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import selectors
 import signal
@@ -25,9 +26,62 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="session")
-def probes(tmp_path_factory: pytest.TempPathFactory, local_wheels: Path) -> Venv:
-    wheel = build_wheel(SAMPLES / "probes", tmp_path_factory.mktemp("probes-wheel"))
-    return installed_env(tmp_path_factory, "probes", local_wheels, str(wheel), "spy-runtime[wasm]")
+def probes_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_wheel(SAMPLES / "probes", tmp_path_factory.mktemp("probes-wheel"))
+
+
+@pytest.fixture(scope="session")
+def probes(
+    tmp_path_factory: pytest.TempPathFactory, local_wheels: Path, probes_wheel: Path
+) -> Venv:
+    return installed_env(
+        tmp_path_factory, "probes", local_wheels, str(probes_wheel), "spy-runtime[wasm]"
+    )
+
+
+def other_pythons() -> list[Path]:
+    """The machine's other CPythons (pyenv's), one per minor version."""
+    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    found: dict[str, Path] = {}
+    for python in sorted(root.glob("3.1[0-9].*/bin/python")):
+        minor = python.parent.parent.name.rsplit(".", 1)[0]
+        if minor != f"3.{sys.version_info.minor}":
+            found[minor] = python
+    return list(found.values())
+
+
+@pytest.mark.parametrize("python", other_pythons(), ids=lambda p: p.parent.parent.name)
+def test_the_abi3_wheel_on_other_pythons(
+    python: Path, tmp_path: Path, local_wheels: Path, probes_wheel: Path
+) -> None:
+    from wheelkit import run
+
+    env = Venv(tmp_path / "venv")
+    run([str(python), "-m", "venv", str(env.path)])
+    env.pip_install(str(probes_wheel), "spy-runtime[wasm]", find_links=local_wheels)
+    code = """
+    import threading
+    bad = []
+    def work(k):
+        for i in range(500):
+            if p.label("t", k + i) != f"t:{k + i}": bad.append(k)
+    threads = [threading.Thread(target=work, args=(k * 1000,)) for k in range(4)]
+    for t in threads: t.start()
+    for t in threads: t.join()
+    p.remember("alice")
+    try:
+        p.deep(10**8)
+    except RecursionError as e:
+        print(e)
+    class Sneaky:
+        def __index__(self):
+            p.greet("x" * 100)
+            return 7
+    print(len(bad), p.remember("bob"), p.label("n", Sneaky()), p.busy(1000))
+    """
+    want = "maximum recursion depth exceeded\n0 alice n:7 2997\n"
+    for backend in BACKENDS:
+        assert run_probe(env, backend, code) == want, backend
 
 
 def run_probe(env: Venv, backend: str, code: str, **extra_env: str) -> str:
@@ -439,8 +493,9 @@ def test_ctrl_c_interrupts_long_calls_and_the_next_call_runs(
         time.sleep(0.2)
         second = interrupt_until_line(proc)
         _, err = proc.communicate(timeout=20)
-    finally:
-        proc.kill()
+    finally:  # the whole session: a forked child too
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
     assert (first, after, second) == ("interrupted\n", "next 5\n", "interrupted again\n"), err
     assert "Traceback" not in err.replace("KeyboardInterrupt", "") or how != "plain", err
 

@@ -686,18 +686,29 @@ def write_program(modules: list[ir.ModuleIR], entry: ir.FuncDecl) -> str:
     """One C unit for an executable whose `main` calls `entry`."""
     unit = build_unit(modules, lambda f: "static ")
     call = f"{symbol_name(entry)}()"
-    # the exit status is the low byte on every target, as POSIX takes it
-    main_body = (
-        f"return (int)((uint32_t){call} & 0xFF);"
-        if entry.ret != NONE
-        else f"{call};\n    return 0;"
-    )
+    if entry.ret == NONE:
+        return unit.render(["int main(void) {", f"    {call};", "    return 0;", "}"])
+    # The exit status is the low byte on every target, as POSIX takes it.
+    # wasmtime refuses WASI exit statuses from 126 on: such a status is kept
+    # for the host (spy_exit_status, which hatch-spy's runner reads) and the
+    # module traps, so that no runtime reports success.
     return unit.render(
         [
-            "int main(int argc, char **argv) {",
-            "    (void)argc;",
-            "    (void)argv;",
-            f"    {main_body}",
+            "#if defined(__wasm__)",
+            "static int spy_exit_status_value = -1;",
+            '__attribute__((export_name("spy_exit_status"))) int spy_exit_status(void) {',
+            "    return spy_exit_status_value;",
+            "}",
+            "#endif",
+            "int main(void) {",
+            f"    int status = (int)((uint32_t){call} & 0xFF);",
+            "#if defined(__wasm__)",
+            "    if (status >= 126) {",
+            "        spy_exit_status_value = status;",
+            "        __builtin_trap();",
+            "    }",
+            "#endif",
+            "    return status;",
             "}",
         ]
     )

@@ -148,7 +148,7 @@ class WasmPackage:
             raise SpyPanic("WasmTrap", str(trap))
         self._unwind(depth)
         if panic is None:
-            raise RecursionError("maximum recursion depth exceeded in compiled SPy code")
+            raise RecursionError("maximum recursion depth exceeded")
         if panic[0] == PANIC_HOST:
             exc = self.engine.take_pending()
             if exc is None:  # Ctrl-C: Python's handler says what it raises
