@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from . import ir
-from .effects import Effects, analyze, children, stmt_exprs
+from .effects import Effects, analyze, children, has_loop, stmt_exprs
 from .errors import Loc
 from .types import BOOL, F32, F64, NONE, STR, SpyType
 
@@ -203,15 +203,6 @@ def accumulator_op(func: ir.FuncDecl) -> str | None:
 
 
 LOOP_HINT_MAX_NODES = 40
-
-
-def has_loop(stmts: list[ir.Stmt]) -> bool:
-    for s in stmts:
-        if isinstance(s, (ir.While, ir.ForRange)):
-            return True
-        if isinstance(s, ir.If) and (has_loop(s.body) or has_loop(s.orelse)):
-            return True
-    return False
 
 
 # Recursion unrolling: a small, directly recursive function gets this many

@@ -100,11 +100,11 @@ def _callees(f: ir.FuncDecl) -> set[FuncKey]:
     return {_key(e.func) for e in stmt_exprs(f.body) if isinstance(e, ir.Call)}
 
 
-def _has_loop(stmts: list[ir.Stmt]) -> bool:
+def has_loop(stmts: list[ir.Stmt]) -> bool:
     for s in stmts:
         if isinstance(s, (ir.While, ir.ForRange)):
             return True
-        if isinstance(s, ir.If) and (_has_loop(s.body) or _has_loop(s.orelse)):
+        if isinstance(s, ir.If) and (has_loop(s.body) or has_loop(s.orelse)):
             return True
     return False
 
@@ -198,7 +198,7 @@ def analyze(modules: list[ir.ModuleIR]) -> Effects:
     funcs = {_key(f): f for m in modules for f in m.funcs.values()}
     callees = {key: _callees(f) for key, f in funcs.items()}
     recursive = _recursive(callees)
-    polls = _closure({k for k, f in funcs.items() if _has_loop(f.body)} | recursive, callees)
+    polls = _closure({k for k, f in funcs.items() if has_loop(f.body)} | recursive, callees)
     panics = _closure({k for k, f in funcs.items() if _panics_directly(f.body)}, callees) | polls
     allocates = _closure({k for k, f in funcs.items() if _allocates(f)}, callees)
     str_globals = _closure({k for k, f in funcs.items() if _str_globals(f.body)}, callees)
