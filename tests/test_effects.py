@@ -103,7 +103,7 @@ def test_allocation_and_str_globals(tmp_path: Path) -> None:
 def test_polls_sit_on_loop_back_edges_and_real_recursive_calls(tmp_path: Path) -> None:
     _, c = analyzed(tmp_path)
     bodies = {m.group(1): b for b in c.split("\n\n") if (m := re.search(r"(spy_m\$\S+?)\(", b))}
-    assert "SPY_POLL(" in bodies["spy_m$looping"]
+    assert "SPY_CHUNK_POLL(" in bodies["spy_m$looping"]
     for plain in ("spy_m$leaf", "spy_m$calls_leaf", "spy_m$calls_looping", "spy_m$shout"):
         assert "SPY_" not in bodies[plain], plain
     # ping -> pong -> ping: each real call between them is checked

@@ -413,6 +413,48 @@ def test_main_exit_status_is_its_low_byte_on_both_targets(
     assert result.returncode == code, result.stderr
 
 
+def test_break_and_continue_across_poll_chunks(spy: SpyRunner) -> None:
+    # `for` runs in chunks of 4096 iterations (two C loops): a break must
+    # leave both, continue and the loop variable must behave as in Python
+    source = """
+        def main() -> None:
+            total: i64 = 0
+            last = 0
+            for i in range(3, 20000):
+                if i % 3 == 0:
+                    continue
+                if i == 13000:
+                    break
+                total += i
+                last = i
+            print(total, last)
+            k = 0
+            for j in range(50000, -7, -7):
+                k = j
+                if j < 4100:
+                    break
+            print(k)
+            n: u8 = 0
+            for b in range(250):
+                n = u8(b)
+            print(n)
+            count = 0
+            for x in range(-2147483648, -2147483648 + 9000):
+                count += 1
+            print(count)
+        """
+    total, last = 0, 0
+    for i in range(3, 20000):
+        if i % 3 == 0:
+            continue
+        if i == 13000:
+            break
+        total += i
+        last = i
+    k = next(j for j in range(50000, -7, -7) if j < 4100)
+    assert spy.output(source) == f"{total} {last}\n{k}\n249\n9000\n"
+
+
 def test_deep_recursion_is_a_recursion_error(spy: SpyRunner) -> None:
     # natively the stack overflowed and the process died of SIGSEGV
     result = spy.run(

@@ -255,6 +255,9 @@ class FunctionWriter:
         self.file = out.file(module.filename)
         self.lines: list[str] = []
         self.temps = 0
+        # per enclosing loop, innermost last: the label a `break` jumps to
+        # (a chunked `for` is two C loops), or None for a plain C `break`
+        self.break_labels: list[str | None] = []
         # accumulator tail-recursion elimination (what gcc does for fib):
         # `return A + f(x)` becomes `acc += A; params = x; goto top` and other
         # returns `return acc + X`; sound for wrapping integer + and *
@@ -342,15 +345,21 @@ class FunctionWriter:
         elif isinstance(s, ir.If):
             self.if_(s, depth)
         elif isinstance(s, ir.While):
+            n = self.temps = self.temps + 1
+            self.emit(depth, f"{{ SPY_LOOP_ENTER(_pb{n});")
             self.loop_hint(s.body, depth)
             self.emit(depth, f"while ({self.expr(s.test)}) {{")
-            self.poll(s.loc, depth + 1)
+            self.poll(s.loc, depth + 1, f"_pb{n}")
+            self.break_labels.append(None)
             self.block(s.body, depth + 1)
+            self.break_labels.pop()
             self.emit(depth, "}")
+            self.emit(depth, f"SPY_LOOP_LEAVE(_pb{n}); }}")
         elif isinstance(s, ir.ForRange):
             self.for_range(s, depth)
         elif isinstance(s, ir.Break):
-            self.emit(depth, "break;")
+            label = self.break_labels[-1]
+            self.emit(depth, f"goto {label};" if label else "break;")
         elif isinstance(s, ir.Continue):
             self.emit(depth, "continue;")
         elif isinstance(s, ir.Return):
@@ -385,11 +394,12 @@ class FunctionWriter:
         self.emit(depth, "} else {")
         self.block(orelse, depth + 1)
 
-    def poll(self, loc: Loc, depth: int) -> None:
+    def poll(self, loc: Loc, depth: int, counter: str) -> None:
         """At the top of a loop body, so every iteration polls, `continue` too:
         Ctrl-C reaches any loop, and no loop is free of side effects (C lets
-        the compiler assume such loops end; SPy's semantics do not)."""
-        self.emit(depth, f"SPY_POLL({self.loc_args(loc)});")
+        the compiler assume such loops end; SPy's semantics do not). The
+        loop counts in its local `counter` (SPY_LOOP_ENTER, spy.h)."""
+        self.emit(depth, f"SPY_LOOP_POLL({counter}, {self.loc_args(loc)});")
 
     def loop_hint(self, body: list[ir.Stmt], depth: int) -> None:
         """SPY_LOOP_HINT (see spy.h) before a small loop with no loop inside."""
@@ -397,38 +407,65 @@ class FunctionWriter:
             self.emit(depth, "SPY_LOOP_HINT")
 
     def for_range(self, s: ir.ForRange, depth: int) -> None:
+        """`for v in range(...)`, run in chunks of SPY_CHUNK iterations with one
+        poll per chunk (SPY_CHUNK_POLL, spy.h): the inner C loop is the plain
+        loop, which the C compiler unrolls and pipelines as it would without
+        polls. A `break` leaves both loops (a goto); `continue` goes on."""
         t = s.var.type
         ct = c_type(t)
         var = c_local_name(s.var.name)
         n = self.temps = self.temps + 1
+        loc = self.loc_args(s.loc)
         self.emit(depth, "{")
         if s.step is None:
             # i < stop <= MAX, so the increment never overflows
             self.emit(depth + 1, f"{ct} _stop{n} = {self.expr(s.stop)};")
-            self.loop_hint(s.body, depth + 1)
+            self.emit(depth + 1, f"{ct} _i{n} = {self.expr(s.start)};")
+            self.emit(depth + 1, f"while (_i{n} < _stop{n}) {{")
+            # the count left, exact in 64 bits for every integer type
+            self.emit(depth + 2, f"uint64_t _left{n} = (uint64_t)_stop{n} - (uint64_t)_i{n};")
             self.emit(
-                depth + 1, f"for ({ct} _i{n} = {self.expr(s.start)}; _i{n} < _stop{n}; _i{n}++) {{"
+                depth + 2,
+                f"{ct} _end{n} = _left{n} > SPY_CHUNK ? ({ct})(_i{n} + SPY_CHUNK) : _stop{n};",
             )
-            self.emit(depth + 2, f"{var} = _i{n};")
-            self.poll(s.loc, depth + 2)
+            self.emit(
+                depth + 2,
+                f"SPY_CHUNK_POLL(_left{n} > SPY_CHUNK ? SPY_CHUNK : (int32_t)_left{n}, {loc});",
+            )
+            self.loop_hint(s.body, depth + 2)
+            self.emit(depth + 2, f"for (; _i{n} < _end{n}; _i{n}++) {{")
+            self.emit(depth + 3, f"{var} = _i{n};")
         else:
             self.emit(depth + 1, f"{ct} _start{n} = {self.expr(s.start)};")
             self.emit(depth + 1, f"{ct} _stop{n} = {self.expr(s.stop)};")
             self.emit(depth + 1, f"{ct} _step{n} = {self.expr(s.step)};")
             self.emit(
                 depth + 1,
-                f"uint64_t _n{n} = spy_range_len(_start{n}, _stop{n}, _step{n}, {self.loc_args(s.loc)});",
+                f"uint64_t _n{n} = spy_range_len(_start{n}, _stop{n}, _step{n}, {loc});",
             )
             self.emit(depth + 1, f"{ct} _v{n} = _start{n};")
-            self.loop_hint(s.body, depth + 1)
+            self.emit(depth + 1, f"uint64_t _k{n} = 0;")
+            self.emit(depth + 1, f"while (_k{n} < _n{n}) {{")
+            self.emit(depth + 2, f"uint64_t _left{n} = _n{n} - _k{n};")
             self.emit(
-                depth + 1,
-                f"for (uint64_t _k{n} = 0; _k{n} < _n{n}; _k{n}++, _v{n} = ({ct})(_v{n} + _step{n})) {{",
+                depth + 2, f"uint64_t _end{n} = _left{n} > SPY_CHUNK ? _k{n} + SPY_CHUNK : _n{n};"
             )
-            self.emit(depth + 2, f"{var} = _v{n};")
-            self.poll(s.loc, depth + 2)
-        self.block(s.body, depth + 2)
+            self.emit(
+                depth + 2,
+                f"SPY_CHUNK_POLL(_left{n} > SPY_CHUNK ? SPY_CHUNK : (int32_t)_left{n}, {loc});",
+            )
+            self.loop_hint(s.body, depth + 2)
+            self.emit(
+                depth + 2,
+                f"for (; _k{n} < _end{n}; _k{n}++, _v{n} = ({ct})(_v{n} + _step{n})) {{",
+            )
+            self.emit(depth + 3, f"{var} = _v{n};")
+        self.break_labels.append(f"_brk{n}")
+        self.block(s.body, depth + 3)
+        self.break_labels.pop()
+        self.emit(depth + 2, "}")
         self.emit(depth + 1, "}")
+        self.emit(depth + 1, f"_brk{n}:;")
         self.emit(depth, "}")
 
     def print_(self, s: ir.Print, depth: int) -> None:
