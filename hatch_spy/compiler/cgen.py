@@ -247,8 +247,8 @@ class FunctionWriter:
         # without a prologue; calls into an always-inline clone need none
         self.level = level
         self.clones = clones
+        self.in_polled_iteration = False
         self.recursive = effects.recursive
-        self.self_call_is_real = clones == 0 or level == clones
         # which clone this is, and the C name that its self-calls go to
         self.name = clone_name(func, level)
         self.self_call = clone_name(func, (level + 1) % (clones + 1)) if clones else self.name
@@ -292,6 +292,18 @@ class FunctionWriter:
         op, acc_operand, call = shape
         ct = c_type(self.func.ret)
         self.emit(depth, "{")
+        # A tail iteration is a loop back-edge: one poll at its top (after any
+        # base-case return, before a descent into the clones, which it then
+        # covers). The clones never poll: every real call runs level 0,
+        # which polls before going deeper, and any check inside the chain of
+        # inlined clones keeps clang from folding their small cases (fib: a
+        # flag read there cost 25%, one poll at level 0 3%). The price: a
+        # clone's tail loop that runs long without descending (possible, if
+        # odd) is not interrupted until it ends.
+        polled = self.level == 0
+        if polled:
+            self.emit(depth + 1, f"SPY_POLL({self.loc_args(s.loc)});")
+        self.in_polled_iteration = polled
         if op is not None and acc_operand is not None:
             self.emit(depth + 1, f"{ct} _a = {self.expr(acc_operand)};")
         for i, (p, a) in enumerate(zip(self.func.params, call.args, strict=True)):
@@ -300,22 +312,22 @@ class FunctionWriter:
             self.emit(depth + 1, f"_acc = ({ct})(_acc {op} _a);")
         for i, p in enumerate(self.func.params):
             self.emit(depth + 1, f"{c_local_name(p.name)} = _p{i};")
-        # a loop back-edge; where the function recurses for real too (it has
-        # clones), only the quick poll: SPY_ENTER before the real call, every
-        # few levels, keeps the budget (a budget poll per level cost fib 40%)
-        poll = "SPY_POLL_QUICK" if self.clones else "SPY_POLL"
-        self.emit(depth + 1, f"{poll}({self.loc_args(s.loc)});")
+        self.in_polled_iteration = False
         self.emit(depth + 1, "goto _tail;")
         self.emit(depth, "}")
 
     def recursion_check(self, callee: ir.FuncDecl) -> bool:
-        """Does a call of `callee` from here recurse for real (a C call that
-        grows the stack, between functions of the call graph's cycles)?"""
+        """Does a call of `callee` from here need SPY_ENTER? Calls between
+        functions of the call graph's cycles do, except inside a function's
+        recursion clones: there only level 0 polls, before it descends into
+        them, unless the tail iteration it is in polled already (return_)."""
         if (callee.module, callee.name) not in self.recursive:
             return False
         if (self.func.module, self.func.name) not in self.recursive:
             return False
-        return callee is not self.func or self.self_call_is_real
+        if callee is not self.func or self.clones == 0:
+            return True
+        return self.level == 0 and not self.in_polled_iteration
 
     def emit(self, depth: int, text: str) -> None:
         self.lines.append("    " * depth + text)
