@@ -271,19 +271,38 @@ def wrapper_source(fn: Function, stride: dict[str, int], prefix: str) -> str:
         f"        {P}d = {P}pkg.depth",
         f"        if {P}d: {P}pkg.save_sp({P}d)",
         f"        {P}pkg.depth = {P}d + 1",
-        *[f"        {s} = 0" for s in str_slots],
-        f"        {P}g = {P}pkg.generation",
-        "        try:",
-        *store,
+    ]
+    call = [
         "            try:",
         f"                {P}c()",
         f"            except {P}WasmTrap as {P}t:",
         f"                {P}pkg.trapped({P}t, {P}d)",
-        f"            return {result_expr(fn.returns, P)}",
-        "        finally:",
-        f"            {P}pkg.depth = {P}d",
-        *[f"            {P}pkg.free_host_str({s}, {P}g)" for s in str_slots],
     ]
+    if not str_slots:
+        # nothing can fail between raising the depth and the call (the
+        # arguments are checked): the depth goes back on both paths
+        lines += [
+            *(line[4:] for line in store),
+            "        try:",
+            f"            {P}c()",
+            f"        except {P}WasmTrap as {P}t:",
+            f"            {P}pkg.depth = {P}d",
+            f"            {P}pkg.trapped({P}t, {P}d)",
+            f"        {P}pkg.depth = {P}d",
+            f"        return {result_expr(fn.returns, P)}",
+        ]
+    else:
+        lines += [
+            *[f"        {s} = 0" for s in str_slots],
+            f"        {P}g = {P}pkg.generation",
+            "        try:",
+            *store,
+            *call,
+            f"            return {result_expr(fn.returns, P)}",
+            "        finally:",
+            f"            {P}pkg.depth = {P}d",
+            *[f"            {P}pkg.free_host_str({s}, {P}g)" for s in str_slots],
+        ]
     return "\n".join(lines) + "\n"
 
 
