@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import keyword
 import struct
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -70,6 +71,7 @@ class WasmPackage:
         self.base_sp = inst.stack_pointer
         self._panic_info = inst.raw_call("spy_panic_info", [], ["i32"])
         self._recover = inst.raw_call("spy_recover", ["i32"], [])
+        self._out_buffer = inst.raw_call("spy_out_buffer", [], ["i32"])
         self._alloc = inst.raw_call("spy_alloc", ["i32"], ["i32"])
         self._free = inst.raw_call("spy_free", ["i32"], [])
         self._str_from_host = inst.raw_call("spy_str_from_host", ["i32", "i32"], ["i32"])
@@ -137,6 +139,7 @@ class WasmPackage:
 
     def trapped(self, trap: WasmTrap, depth: int) -> NoReturn:
         """Raise the exception of a trap in a call that began at `depth`."""
+        self._print_leftover()
         panic = self._read_panic()
         if panic is None and self.instance.take_interrupt():
             # a poll trapped on Ctrl-C: Python's handler says what it raises
@@ -157,6 +160,22 @@ class WasmPackage:
             raise exc
         raise_panic(*panic)
         raise AssertionError("raise_panic returned")
+
+    def _print_leftover(self) -> None:
+        """What the trapped call printed but had not handed over yet: it
+        comes before the exception, as in Python."""
+        try:
+            self._out_buffer()
+            at = self._out_buffer.i32[0] & 0xFFFFFFFF
+            data, length = struct.unpack("<II", self.instance.read(at, 8))
+            if length == 0:
+                return
+            text = self.instance.read(data, length).decode("utf-8", "replace")
+            self.instance.write(at + 4, b"\0\0\0\0")
+        except (WasmTrap, OSError, ValueError):
+            return
+        if sys.stdout is not None:
+            sys.stdout.write(text)
 
     def _unwind(self, depth: int) -> None:
         """Put back what the frames a trap discarded left behind."""
