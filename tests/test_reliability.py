@@ -181,6 +181,34 @@ def test_var_globals_are_one_per_process_under_threads(probes: Venv, backend: st
     assert out == "20001\n"
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_str_global_value_held_by_a_running_call_stays_valid(probes: Venv, backend: str) -> None:
+    # hold() keeps the global's value in a local through a long call while
+    # other threads replace it: the replaced value must not be freed under it
+    out = run_probe(
+        probes,
+        backend,
+        """
+        import threading, time
+        def replace_soon():
+            time.sleep(0.002)  # hold() has read the value by now
+            for k in range(200):
+                p.remember("w" * (k % 50))
+        good = 0
+        for r in range(10):
+            big = chr(65 + r) * (20000 + r)  # a length no other value has
+            p.remember(big)
+            t = threading.Thread(target=replace_soon)
+            t.start()
+            held = p.hold(50_000_000)
+            t.join()
+            good += held == big + "0"
+        print(good)
+        """,
+    )
+    assert out == "10\n"
+
+
 # ---- callbacks: Python code running during a call -----------------------------
 
 
