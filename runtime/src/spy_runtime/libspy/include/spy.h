@@ -72,104 +72,89 @@ typedef struct spy_Thread {
 extern SPY_TLS spy_Thread spy_thread;
 
 /* ---- polls -------------------------------------------------------------------
- * Generated code polls at every loop back-edge and at the entry of every
- * recursive function. The fast path is a decrement and a branch; every
- * SPY_POLL_INTERVAL polls spy_poll_slow() runs the link mode's spy_mode_poll:
- * check for Ctrl-C (the host's signal handlers), let other Python threads
- * run during a long call. A poll is a safe point: an interrupt surfaces as a
- * panic there, never inside libc. */
+ * Generated code polls in every loop and before every real recursive call,
+ * so that a long call can be interrupted (Ctrl-C), can let other Python
+ * threads run, and raises RecursionError before the stack ends. A poll is a
+ * safe point: an interrupt surfaces as a panic there, never inside libc.
+ *
+ * Natively a poll takes from the thread's budget; when it runs out,
+ * spy_poll_slow() measures the stack (RecursionError when less than the
+ * reserve is left), refills the budget, capped at the room left divided by
+ * SPY_FRAME_BOUND (a generous bound of the frames between two polls, so no
+ * run of polls between two measurements can pass the reserve), and runs the
+ * link mode's spy_mode_poll (signals, the GIL). On wasm every poll is a read
+ * of spy_poll_request, which the host sets on Ctrl-C, and traps when it is
+ * set: wasm has no GIL to give back, the engine guards the stack, and a trap
+ * keeps Cranelift from spilling float registers around a call in the loop
+ * (a float loop ran 2.6x slower). Where each kind goes: compiler/cgen.py,
+ * and docs/architecture.md for what each costs. */
 #define SPY_POLL_INTERVAL 16384
+#define SPY_FRAME_BOUND 16384
 SPY_COLD void spy_poll_slow(const char *file, int32_t line);
 void spy_mode_poll(const char *file, int32_t line);
-#if defined(__wasm__)
-/* wasm has no GIL to give back and no stack to measure (the engine traps):
- * polls only look for Ctrl-C, a flag read (see SPY_POLL_QUICK) */
-#define SPY_POLL(file, line) SPY_POLL_QUICK(file, line)
-#else
-#define SPY_POLL(file, line)                                                     \
-    do {                                                                         \
-        if (SPY_UNLIKELY(--spy_thread.budget < 0)) spy_poll_slow((file), (line)); \
-    } while (0)
-#endif
+SPY_NORETURN SPY_COLD void spy_recursion_error(const char *file, int32_t line);
 
-/* Loops count in a local (a register: the budget in thread-local memory is
- * a store per iteration, as long as the loop holds a call, even the cold one
- * of the slow poll, and cost a tight loop 6%). A loop starts from the
- * thread's budget and gives back what it used, never more than is left (so
- * inner loops add up, and the budget never grows between two stack
- * measurements; a `break` or `return` skips the give-back, which only makes
- * the next slow poll later). */
+/* the host's Ctrl-C flag (wasm) */
+extern volatile int32_t spy_poll_request __attribute__((visibility("hidden")));
+
 #if defined(__wasm__)
+
+#define SPY_WASM_POLL()                                      \
+    do {                                                     \
+        if (SPY_UNLIKELY(spy_poll_request)) __builtin_trap(); \
+    } while (0)
+#define SPY_POLL(file, line) SPY_WASM_POLL()
 #define SPY_LOOP_ENTER(pb) int32_t pb = 0
 #define SPY_LOOP_POLL(pb, file, line) \
     do {                              \
         (void)(pb);                   \
-        SPY_POLL_QUICK(file, line);   \
+        SPY_WASM_POLL();              \
     } while (0)
 #define SPY_LOOP_LEAVE(pb) ((void)(pb))
+#define SPY_CHUNK_POLL(count, file, line) SPY_WASM_POLL()
+
 #else
-#define SPY_LOOP_ENTER(pb) int32_t pb = spy_thread.budget
-#define SPY_LOOP_POLL(pb, file, line)                \
-    do {                                             \
-        if (SPY_UNLIKELY(--(pb) < 0)) {              \
-            spy_poll_slow((file), (line));           \
-            (pb) = spy_thread.budget;                \
-        }                                            \
+
+/* one poll: before a real recursive call (SPY_ENTER), at the top of a tail
+   iteration */
+#define SPY_POLL(file, line)                                                     \
+    do {                                                                         \
+        if (SPY_UNLIKELY(--spy_thread.budget < 0)) spy_poll_slow((file), (line)); \
     } while (0)
-#define SPY_LOOP_LEAVE(pb)                                     \
-    do {                                                       \
+
+/* `while`: the loop counts in a local (a register; the budget in
+ * thread-local memory is a store per iteration as long as the loop holds a
+ * call, even the cold one of the slow poll). It starts from the thread's
+ * budget and gives back what it used, never more than is left: nested loops
+ * add up, and the budget never grows between two stack measurements (a
+ * `break` or `return` skips the give-back, which only makes the next slow
+ * poll later). */
+#define SPY_LOOP_ENTER(pb) int32_t pb = spy_thread.budget
+#define SPY_LOOP_POLL(pb, file, line)      \
+    do {                                   \
+        if (SPY_UNLIKELY(--(pb) < 0)) {    \
+            spy_poll_slow((file), (line)); \
+            (pb) = spy_thread.budget;      \
+        }                                  \
+    } while (0)
+#define SPY_LOOP_LEAVE(pb)                                      \
+    do {                                                        \
         if ((pb) < spy_thread.budget) spy_thread.budget = (pb); \
     } while (0)
+
+/* `for ... in range(...)` runs in chunks of SPY_CHUNK iterations with one
+ * poll per chunk, which takes the chunk's length: the inner loop is the loop
+ * without polls, which the C compiler unrolls and pipelines */
+#define SPY_CHUNK_POLL(count, file, line)                     \
+    do {                                                      \
+        if (SPY_UNLIKELY((spy_thread.budget -= (count)) < 0)) \
+            spy_poll_slow((file), (line));                    \
+    } while (0)
+
 #endif
 
-/* `for ... in range(...)` runs in chunks of SPY_CHUNK iterations and polls
- * once per chunk, taking the chunk's length from the budget: the inner loop
- * is exactly the loop without polls (the C compiler unrolls and pipelines
- * it; a poll per iteration cost a float loop 12%). */
 #define SPY_CHUNK 4096
-#if defined(__wasm__)
-#define SPY_CHUNK_POLL(count, file, line) SPY_POLL_QUICK(file, line)
-#else
-#define SPY_CHUNK_POLL(count, file, line)                                   \
-    do {                                                                    \
-        if (SPY_UNLIKELY((spy_thread.budget -= (count)) < 0))               \
-            spy_poll_slow((file), (line));                                  \
-    } while (0)
-#endif
-
-/* Set from outside the running code (a signal handler, the wasm host's
- * watcher) to make the next poll take the slow path now. SPY_POLL_QUICK
- * only reads it: where a budget decrement costs too much, in the tail loops
- * of recursive functions, whose real recursive calls (SPY_ENTER) poll the
- * budget. Hidden: one RIP-relative compare. */
-extern volatile int32_t spy_poll_request __attribute__((visibility("hidden")));
-#if defined(__wasm__)
-/* wasm: the host sets the flag on Ctrl-C, and the poll traps; the host sees
- * its flag still set and raises KeyboardInterrupt. A trap, not a call:
- * Cranelift spills float registers around any call in a loop, even a cold
- * one, which made a float loop 2.6x slower. */
-#define SPY_POLL_QUICK(file, line)                        \
-    do {                                                  \
-        if (SPY_UNLIKELY(spy_poll_request)) __builtin_trap(); \
-    } while (0)
-#else
-#define SPY_POLL_QUICK(file, line)                                           \
-    do {                                                                     \
-        if (SPY_UNLIKELY(spy_poll_request)) spy_poll_slow((file), (line));   \
-    } while (0)
-#endif
-
-/* Before each real recursive call: a poll. The slow poll measures the stack
- * (natively) and raises RecursionError when it is nearly used up; it also
- * caps the budget at the room left divided by SPY_FRAME_BOUND, a generous
- * bound of what the frames between two polls use, so no run of polls between
- * two measurements can pass the reserve. Reading the stack pointer inline
- * would keep the C compiler from shrink-wrapping the function (a base case
- * returning before the prologue), which cost recursive fib 50%. On wasm the
- * engine's stack limit traps and the host raises RecursionError. */
-#define SPY_FRAME_BOUND 16384
 #define SPY_ENTER(file, line) SPY_POLL(file, line)
-SPY_NORETURN SPY_COLD void spy_recursion_error(const char *file, int32_t line);
 
 /* ---- strings -------------------------------------------------------------
  * Immutable UTF-8. `length` counts bytes, `ncp` code points (len() is O(1)).
@@ -208,9 +193,8 @@ void spy_global_str_store(const spy_Str **slot, const spy_Str *value);
 void spy_globals_enter(void);
 void spy_globals_leave(void);
 /* wasm, at an outermost entry from the host: no call is running, so free the
-   temporaries and the retired values, and let the link mode start afresh */
+   temporaries and the retired values */
 void spy_outermost_entry(void);
-void spy_mode_outermost_entry(void);
 const spy_Str *spy_str_new_kind(const char *utf8, size_t nbytes, spy_StrKind kind);
 
 const spy_Str *spy_str_new(const char *utf8, size_t nbytes);

@@ -31,5 +31,3 @@ void spy_panic_handler(void) {
             spy_thread.panic.file, (int)spy_thread.panic.line);
     abort();
 }
-
-void spy_mode_outermost_entry(void) {}

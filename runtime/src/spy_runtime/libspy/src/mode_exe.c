@@ -26,5 +26,3 @@ void spy_panic_handler(void) {
     fputc('\n', stderr);
     exit(1);
 }
-
-void spy_mode_outermost_entry(void) {}

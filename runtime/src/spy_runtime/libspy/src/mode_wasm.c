@@ -90,8 +90,6 @@ void spy_mode_poll(const char *file, int32_t line) {
     (void)line;
 }
 
-void spy_mode_outermost_entry(void) {}
-
 void spy_panic_handler(void) { __builtin_trap(); }
 
 __attribute__((export_name("spy_panic_info"))) spy_PanicInfo *spy_panic_info(void) {

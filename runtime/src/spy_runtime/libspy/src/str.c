@@ -89,7 +89,6 @@ void spy_globals_leave(void) {
 void spy_outermost_entry(void) {
     spy_arena_release(0);
     free_retired();
-    spy_mode_outermost_entry();
 }
 
 /* One allocation: header followed by the NUL-terminated bytes; a KEPT string

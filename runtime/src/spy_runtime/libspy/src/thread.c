@@ -10,7 +10,7 @@
 #include "spy.h"
 
 SPY_TLS spy_Thread spy_thread;
-volatile int32_t spy_poll_request;
+volatile int32_t spy_poll_request; /* wasm: see mode_wasm.c */
 
 /* Stack kept free below the recursion limit: room for the panic path and for
  * Python code that a callback (print to a Python sys.stdout) runs there. */
@@ -57,6 +57,5 @@ void spy_poll_slow(const char *file, int32_t line) {
     }
 #endif
     spy_thread.budget = budget;
-    spy_poll_request = 0; /* what asked is kept by the link mode (a pending flag) */
     spy_mode_poll(file, line);
 }
