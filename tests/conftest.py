@@ -4,6 +4,8 @@ programs parametrized over both targets."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -111,3 +113,21 @@ def local_wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from wheelkit import build_local_wheels
 
     return build_local_wheels(tmp_path_factory.mktemp("local-wheels"))
+
+
+def hatch_spy_cli(
+    *args: str,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    timeout: float | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """`hatch-spy ARGS` in a subprocess, as a user runs it (never raises on failure)."""
+    return subprocess.run(
+        [sys.executable, "-m", "hatch_spy", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+        timeout=timeout,
+    )

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import wasmtime
 
+from conftest import hatch_spy_cli
 from hatch_spy.compiler import compile_program_to_c
 from hatch_spy.toolchain import Toolchain, ToolchainError, get_target
 
@@ -20,14 +19,7 @@ def main() -> i32:
 """
 
 
-def hatch_spy(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "hatch_spy", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, **(env or {})},
-    )
+hatch_spy = hatch_spy_cli
 
 
 @pytest.mark.parametrize("target", ["native", "wasm"])

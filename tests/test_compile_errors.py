@@ -3,13 +3,11 @@ source line and a caret under the offending column."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import SpyRunner
+from conftest import SpyRunner, hatch_spy_cli
 
 CASES = [
     # (id, source, line, col, message fragment)
@@ -216,12 +214,7 @@ def test_error_in_imported_module_names_that_file(checker: SpyRunner) -> None:
 def test_cli_prints_the_error_without_traceback_and_exits_1(tmp_path: Path) -> None:
     bad = tmp_path / "bad.spy"
     bad.write_text("def main() -> None:\n    print(undefined_name)\n")
-    proc = subprocess.run(
-        [sys.executable, "-m", "hatch_spy", "run", str(bad)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    proc = hatch_spy_cli("run", str(bad))
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
     assert proc.stderr.splitlines() == [

@@ -6,11 +6,8 @@ compile error or compiles and behaves the same on both targets."""
 from __future__ import annotations
 
 import errno
-import os
 import re
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import TARGETS
+from conftest import TARGETS, hatch_spy_cli
 from hatch_spy.compiler import compile_program_to_c
 from hatch_spy.compiler.cgen import mangle, mangle_module
 from hatch_spy.compiler.errors import SpyCompileError
@@ -190,13 +187,7 @@ CLI_CASES = [
 @pytest.mark.parametrize("name", CLI_CASES)
 def test_cli_reports_hostile_input_cleanly(tmp_path: Path, name: str) -> None:
     main = write_case(BY_NAME[name], tmp_path)
-    proc = subprocess.run(
-        [sys.executable, "-m", "hatch_spy", "run", str(main)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    proc = hatch_spy_cli("run", str(main), timeout=120)
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr and "internal" not in proc.stderr
     lines = proc.stderr.rstrip("\n").split("\n")
@@ -207,12 +198,7 @@ def test_cli_reports_hostile_input_cleanly(tmp_path: Path, name: str) -> None:
 
 def test_cli_runs_a_file_with_a_bom(tmp_path: Path) -> None:
     main = write_case(BY_NAME["bom"], tmp_path)
-    proc = subprocess.run(
-        [sys.executable, "-m", "hatch_spy", "run", str(main)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    proc = hatch_spy_cli("run", str(main))
     assert (proc.returncode, proc.stdout) == (0, "bom\n"), proc.stderr
 
 
@@ -271,15 +257,7 @@ def test_mangling_never_merges_two_names(a: str, b: str) -> None:
 
 def test_relative_cache_dir_works(tmp_path: Path) -> None:
     main = write_case(BY_NAME["bom"], tmp_path / "prog")
-    env = {**os.environ, "HATCH_SPY_CACHE_DIR": "relcache"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "hatch_spy", "run", str(main)],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=tmp_path,
-        env=env,
-    )
+    proc = hatch_spy_cli("run", str(main), env={"HATCH_SPY_CACHE_DIR": "relcache"}, cwd=tmp_path)
     assert (proc.returncode, proc.stdout) == (0, "bom\n"), proc.stderr
     assert (tmp_path / "relcache" / "programs").is_dir()
 
@@ -464,12 +442,7 @@ def test_entry_module_named_like_a_submodule_path(tmp_path: Path, toolchain: Too
 def test_entry_file_with_a_dot_in_its_name_is_a_clear_error(tmp_path: Path) -> None:
     entry = tmp_path / "a.b.spy"
     entry.write_text("def main() -> None:\n    pass\n")
-    proc = subprocess.run(
-        [sys.executable, "-m", "hatch_spy", "run", str(entry)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    proc = hatch_spy_cli("run", str(entry))
     assert proc.returncode == 1
     assert proc.stderr == (
         "hatch-spy: error: cannot compile a.b.spy: rename it so that only '.spy' has a dot\n"
