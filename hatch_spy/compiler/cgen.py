@@ -765,10 +765,7 @@ def export_entry(func: ir.FuncDecl) -> str:
     args = ", ".join(c_local_name(p.name) for p in func.params)
     call = f"{sym}({args})"
     body = f"    {call};\n" if func.ret == NONE else f"    {c_type(func.ret)} r = {call};\n"
-    # the outermost call hands its buffered print() output to the host
-    tail = "    if (--spy_thread.depth == 0) spy_out_flush();\n" + (
-        "" if func.ret == NONE else "    return r;\n"
-    )
+    tail = "    spy_thread.depth--;\n" + ("" if func.ret == NONE else "    return r;\n")
     return (
         f'__attribute__((export_name("{sym}"))) {c_type(func.ret)} {sym}$$export({params}) {{\n'
         "    if (spy_thread.depth++ == 0) spy_outermost_entry();\n"

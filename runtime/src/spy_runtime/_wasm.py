@@ -71,7 +71,10 @@ class WasmPackage:
         self.base_sp = inst.stack_pointer
         self._panic_info = inst.raw_call("spy_panic_info", [], ["i32"])
         self._recover = inst.raw_call("spy_recover", ["i32"], [])
-        self._out_buffer = inst.raw_call("spy_out_buffer", [], ["i32"])
+        out_buffer = inst.raw_call("spy_out_buffer", [], ["i32"])
+        out_buffer()
+        self._out_at = out_buffer.i32[0] & 0xFFFFFFFF
+        self.out_len = inst.word(self._out_at + 4)  # print() output not handed over yet
         self._alloc = inst.raw_call("spy_alloc", ["i32"], ["i32"])
         self._free = inst.raw_call("spy_free", ["i32"], [])
         self._str_from_host = inst.raw_call("spy_str_from_host", ["i32", "i32"], ["i32"])
@@ -139,7 +142,7 @@ class WasmPackage:
 
     def trapped(self, trap: WasmTrap, depth: int) -> NoReturn:
         """Raise the exception of a trap in a call that began at `depth`."""
-        self._print_leftover()
+        self.drain_output()
         panic = self._read_panic()
         if panic is None and self.instance.take_interrupt():
             # a poll trapped on Ctrl-C: Python's handler says what it raises
@@ -161,19 +164,17 @@ class WasmPackage:
         raise_panic(*panic)
         raise AssertionError("raise_panic returned")
 
-    def _print_leftover(self) -> None:
-        """What the trapped call printed but had not handed over yet: it
-        comes before the exception, as in Python."""
-        try:
-            self._out_buffer()
-            at = self._out_buffer.i32[0] & 0xFFFFFFFF
-            data, length = struct.unpack("<II", self.instance.read(at, 8))
-            if length == 0:
-                return
-            text = self.instance.read(data, length).decode("utf-8", "replace")
-            self.instance.write(at + 4, b"\0\0\0\0")
-        except (WasmTrap, OSError, ValueError):
+    def drain_output(self) -> None:
+        """Write what compiled code printed and has not handed over yet (after
+        a call returns or traps: before the result or the exception, as in
+        Python). Here, not in a callback from wasm: a Ctrl-C pending when
+        wasmtime-py's trampoline starts kills the process."""
+        length = self.out_len.value
+        if length == 0:
             return
+        data = struct.unpack("<I", self.instance.read(self._out_at, 4))[0]
+        text = self.instance.read(data, length).decode("utf-8", "replace")
+        self.out_len.value = 0
         if sys.stdout is not None:
             sys.stdout.write(text)
 
@@ -308,7 +309,11 @@ def wrapper_source(fn: Function, stride: dict[str, int], prefix: str) -> str:
             f"            {P}pkg.depth = {P}d",
             f"            {P}pkg.trapped({P}t, {P}d)",
             f"        {P}pkg.depth = {P}d",
-            f"        return {result_expr(fn.returns, P)}",
+            f"        {P}r = {result_expr(fn.returns, P)}",
+            # after reading the result: printing runs Python code, which
+            # may call compiled code and reuse the argument slots
+            f"        if {P}pkg.out_len.value: {P}pkg.drain_output()",
+            f"        return {P}r",
         ]
     else:
         lines += [
@@ -317,7 +322,9 @@ def wrapper_source(fn: Function, stride: dict[str, int], prefix: str) -> str:
             "        try:",
             *store,
             *call,
-            f"            return {result_expr(fn.returns, P)}",
+            f"            {P}r = {result_expr(fn.returns, P)}",
+            f"            if {P}pkg.out_len.value: {P}pkg.drain_output()",
+            f"            return {P}r",
             "        finally:",
             f"            {P}pkg.depth = {P}d",
             *[f"            {P}pkg.free_host_str({s}, {P}g)" for s in str_slots],

@@ -161,6 +161,12 @@ class WasmtimeInstance:
     def write(self, address: int, data: bytes) -> None:
         self.memory.write(self.store, data, address)
 
+    def word(self, address: int) -> ctypes.c_uint32:
+        # linear memory is reserved once and never moves (wasmtime's static
+        # memories), so the view stays valid
+        base = ctypes.addressof(self.memory.data_ptr(self.store).contents)
+        return ctypes.c_uint32.from_address(base + address)
+
     def take_interrupt(self) -> bool:
         """Was this instance's Ctrl-C flag set? Clears it."""
         flag = self._interrupt

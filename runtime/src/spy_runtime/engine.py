@@ -55,6 +55,10 @@ class RawCall(Protocol):
     def __call__(self) -> None: ...
 
 
+class Slot(Protocol):
+    value: int
+
+
 class Instance(Protocol):
     def raw_call(
         self, export: str, params: Sequence[WasmKind], results: Sequence[WasmKind]
@@ -64,6 +68,10 @@ class Instance(Protocol):
 
     def read(self, address: int, size: int) -> bytes: ...
     def write(self, address: int, data: bytes) -> None: ...
+
+    def word(self, address: int) -> Slot:
+        """A live view of the 32-bit word at `address` (its `.value`)."""
+        ...
 
     def take_interrupt(self) -> bool:
         """Had Ctrl-C been flagged for this instance (then a poll trapped)? Clears it."""

@@ -242,8 +242,6 @@ SPY_NORETURN void spy_panic_handler(void);
 /* ---- print ----------------------------------------------------------------
  * spy_out_write is defined by the link mode (src/mode_*.c). */
 void spy_out_write(const char *s, size_t n);
-/* wasm reactor: hand buffered output to the host (mode_wasm.c) */
-void spy_out_flush(void);
 void spy_print_i64(int64_t x);
 void spy_print_u64(uint64_t x);
 void spy_print_f64(double x);

@@ -11,7 +11,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "spy.h"
 
@@ -20,61 +19,63 @@ __attribute__((import_module("spy"), import_name("write"))) int32_t spy_host_wri
                                                                                   size_t n);
 
 static void host_write(const char *s, size_t n) {
+    /* a Ctrl-C the host has flagged must not meet a call into Python (see
+       spy_interrupt_flag): unwind at this safe point instead */
+    if (spy_poll_request) __builtin_trap();
     if (spy_host_write(s, n)) spy_panic(SPY_PANIC_HOST, "", "<print>", 0);
 }
 
-/* print() output is buffered here and handed to the host when 4 KiB have
- * gathered, at a newline once 50 ms have passed since the last hand-over
- * (so progress lines still appear as they come), and when the outermost call
- * returns (spy_out_flush, from the export shims); after a trap the host takes
- * what is left (spy_out_buffer) before raising. Each hand-over is a call into
- * Python: one per print piece made print-heavy code slow, and each is a
- * moment where a Ctrl-C that Python has not handled yet kills the process
- * (see spy_interrupt_flag below). */
-#define OUT_CAP 4096
-#define OUT_LINE_NS 50000000LL
+/* print() output gathers here; the host takes it when the call returns or
+ * traps (spy_out_buffer), in Python code of its own. Handing it over during
+ * the call would be a call into Python, and a Ctrl-C that Python has not
+ * handled yet kills the process there (see spy_interrupt_flag below): with a
+ * hand-over at a newline every 50 ms, 1 run in 20 still died. So only past
+ * 64 MiB, and a long call's progress lines appear when it ends (natively
+ * they appear as they come). One hand-over per print piece also made
+ * print-heavy code 100 times slower. */
+#define OUT_MAX (64u << 20)
 
-static char out_data[OUT_CAP];
 static struct {
-    const char *data;
+    char *data;
     uint32_t len;
-} out = {out_data, 0};
-/* never yet: WASI's monotonic clock may start near 0 with the instance */
-static int64_t out_flushed_ns = INT64_MIN / 2;
-
-static int64_t now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-void spy_out_flush(void) {
+    uint32_t cap;
+} out;
+static void out_flush(void) {
     /* emptied first: the host copies the bytes before any Python code runs,
        and a nested call's prints (from that code) start the buffer anew,
        so they are handed over in the next round */
     while (out.len != 0) {
         uint32_t n = out.len;
         out.len = 0;
-        out_flushed_ns = now_ns();
-        host_write(out_data, n);
+        host_write(out.data, n);
     }
 }
 
+static bool out_room(size_t n) {
+    if (out.len + n <= out.cap) return true;
+    size_t cap = out.cap ? 2 * (size_t)out.cap : 4096;
+    while (cap < out.len + n) cap *= 2;
+    char *grown = realloc(out.data, cap);
+    if (grown == NULL) return false;
+    out.data = grown;
+    out.cap = (uint32_t)cap;
+    return true;
+}
+
 void spy_out_write(const char *s, size_t n) {
-    if (n > OUT_CAP - out.len) {
-        spy_out_flush();
-        if (n >= OUT_CAP) {
+    if (n > OUT_MAX - out.len || !out_room(n)) {
+        out_flush();
+        if (n >= OUT_MAX || !out_room(n)) {
             host_write(s, n);
             return;
         }
     }
-    memcpy(out_data + out.len, s, n);
+    memcpy(out.data + out.len, s, n);
     out.len += (uint32_t)n;
-    if (memchr(s, '\n', n) != NULL && now_ns() - out_flushed_ns >= OUT_LINE_NS) spy_out_flush();
 }
 
-/* what a trapped call left unprinted: {data, len}; the host prints it and
-   sets len to 0 */
+/* {data, len, cap}: what is not handed over yet; the host prints it after
+   each call and each trap, and sets len to 0 */
 __attribute__((export_name("spy_out_buffer"))) void *spy_out_buffer(void) { return &out; }
 
 /* The host sets spy_poll_request from its signal watcher thread when Ctrl-C
