@@ -1,6 +1,6 @@
 /* Link mode of a wasm reactor module (the wheel's .wasm).
- * Output goes to the host's `spy.write` import (spy_runtime writes it to
- * sys.stdout). A panic traps: the host sees the trap, reads the panic through
+ * Output gathers in a buffer that spy_runtime writes to sys.stdout after the
+ * call (below). A panic traps: the host sees the trap, reads the panic through
  * spy_panic_info(), puts the stack pointer back where the call began
  * (spy_runtime reads the exported __stack_pointer) and raises the exception;
  * the instance, its heap and its `var` globals live on. A poll traps when the
