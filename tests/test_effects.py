@@ -51,6 +51,14 @@ def shout(s: str) -> str:
 def reads_name() -> str:
     return name
 
+def sets_name_if(s: str) -> None:
+    if len(s) > 0:
+        name = s
+
+def sets_name_in_loop(s: str, n: i32) -> None:
+    for i in range(n):
+        name = s
+
 def sets_name(s: str) -> None:
     name = s
 
@@ -84,7 +92,14 @@ def test_recursion_is_found_through_cycles_only(tmp_path: Path) -> None:
 
 def test_polls_follow_loops_and_recursion_through_calls(tmp_path: Path) -> None:
     effects, _ = analyzed(tmp_path)
-    assert names(effects.polls) == {"looping", "calls_looping", "fact", "ping", "pong"}
+    assert names(effects.polls) == {
+        "looping",
+        "calls_looping",
+        "fact",
+        "ping",
+        "pong",
+        "sets_name_in_loop",
+    }
 
 
 def test_panics_include_polls_print_and_checked_arithmetic(tmp_path: Path) -> None:
@@ -97,7 +112,14 @@ def test_allocation_and_str_globals(tmp_path: Path) -> None:
     effects, _ = analyzed(tmp_path)
     assert names(effects.allocates) == {"shout"}
     # an i32 global needs no retiring; a str global does, read or written
-    assert names(effects.str_globals) == {"reads_name", "sets_name"}
+    # a store nested in an `if` or a loop counts too: unbracketed, its
+    # retired values waited for another function's call (natively a leak)
+    assert names(effects.str_globals) == {
+        "reads_name",
+        "sets_name",
+        "sets_name_if",
+        "sets_name_in_loop",
+    }
 
 
 def test_polls_sit_on_loop_back_edges_and_real_recursive_calls(tmp_path: Path) -> None:

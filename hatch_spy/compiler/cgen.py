@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from . import ir
-from .effects import Effects, analyze, children, has_loop, stmt_exprs
+from .effects import Effects, all_stmts, analyze, children, has_loop, stmt_exprs
 from .errors import Loc
 from .types import BOOL, F32, F64, NONE, STR, SpyType
 
@@ -687,16 +687,6 @@ HUGE_STORAGE = "__attribute__((optnone, noinline)) "
 def is_huge(func: ir.FuncDecl) -> bool:
     nodes = itertools.chain(stmt_exprs(func.body), all_stmts(func.body))
     return next(itertools.islice(nodes, HUGE_FUNCTION_NODES, None), None) is not None
-
-
-def all_stmts(stmts: list[ir.Stmt]) -> Iterator[ir.Stmt]:
-    for s in stmts:
-        yield s
-        if isinstance(s, ir.If):
-            yield from all_stmts(s.body)
-            yield from all_stmts(s.orelse)
-        elif isinstance(s, (ir.While, ir.ForRange)):
-            yield from all_stmts(s.body)
 
 
 def build_unit(modules: list[ir.ModuleIR], storage: Callable[[ir.FuncDecl], str]) -> Unit:

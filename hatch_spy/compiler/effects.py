@@ -100,13 +100,19 @@ def _callees(f: ir.FuncDecl) -> set[FuncKey]:
     return {_key(e.func) for e in stmt_exprs(f.body) if isinstance(e, ir.Call)}
 
 
-def has_loop(stmts: list[ir.Stmt]) -> bool:
+def all_stmts(stmts: list[ir.Stmt]) -> Iterator[ir.Stmt]:
+    """Every statement, nested ones too."""
     for s in stmts:
-        if isinstance(s, (ir.While, ir.ForRange)):
-            return True
-        if isinstance(s, ir.If) and (has_loop(s.body) or has_loop(s.orelse)):
-            return True
-    return False
+        yield s
+        if isinstance(s, ir.If):
+            yield from all_stmts(s.body)
+            yield from all_stmts(s.orelse)
+        elif isinstance(s, (ir.While, ir.ForRange)):
+            yield from all_stmts(s.body)
+
+
+def has_loop(stmts: list[ir.Stmt]) -> bool:
+    return any(isinstance(s, (ir.While, ir.ForRange)) for s in all_stmts(stmts))
 
 
 def _allocates(f: ir.FuncDecl) -> bool:
@@ -118,7 +124,7 @@ def _allocates(f: ir.FuncDecl) -> bool:
 
 
 def _str_globals(stmts: list[ir.Stmt]) -> bool:
-    for s in stmts:
+    for s in all_stmts(stmts):  # a store inside an `if` or a loop too
         if isinstance(s, ir.Assign) and isinstance(s.target, ir.GlobalRef) and s.target.type == STR:
             return True
     return any(
@@ -189,7 +195,7 @@ class Effects:
 
     panics: frozenset[FuncKey]  # a panic, or a host exception (poll, print)
     polls: frozenset[FuncKey]  # runs a loop or recursion: may be long
-    recursive: frozenset[FuncKey]  # on a call-graph cycle: SPY_ENTER at its entry
+    recursive: frozenset[FuncKey]  # on a call-graph cycle: SPY_ENTER before real calls
     allocates: frozenset[FuncKey]  # makes temporaries in the arena
     str_globals: frozenset[FuncKey]  # reads or writes a `var` str global
 
