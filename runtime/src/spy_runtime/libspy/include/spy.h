@@ -59,7 +59,7 @@ typedef struct spy_Thread {
        poll initializes the rest */
     int32_t budget;
     int32_t depth;       /* entries from the host now running (wasm) */
-    char *stack_limit;   /* a frame below this address is RecursionError */
+    char *stack_limit;   /* a frame below this address is RecursionError; NULL: not looked up yet */
     spy_PanicInfo panic; /* this thread's last panic */
     void **arena;        /* the temporaries: see "Who frees a string" */
     size_t arena_len;

@@ -22,7 +22,7 @@ void spy_recursion_error(const char *file, int32_t line) {
 
 #if !defined(__wasm__)
 /* The lowest address this thread's frames may reach; NULL when unknown
-   (then no check happens, as before). */
+   (then no check happens). */
 static char *stack_limit(void) {
 #if defined(__linux__)
     pthread_attr_t attr;
@@ -47,14 +47,17 @@ static char *stack_limit(void) {
 void spy_poll_slow(const char *file, int32_t line) {
     int32_t budget = SPY_POLL_INTERVAL;
 #if !defined(__wasm__)
-    if (spy_thread.stack_limit == NULL) spy_thread.stack_limit = stack_limit();
-    char *limit = spy_thread.stack_limit;
-    if (limit != NULL) {
-        char *sp = (char *)__builtin_frame_address(0);
-        if (sp < limit) spy_recursion_error(file, line);
-        size_t room = (size_t)(sp - limit) / SPY_FRAME_BOUND;
-        if (room < (size_t)budget) budget = (int32_t)room;
+    if (spy_thread.stack_limit == NULL) {
+        /* looked up once per thread (for the main thread glibc reads
+           /proc/self/maps); unknown is a limit no frame is below */
+        char *limit = stack_limit();
+        spy_thread.stack_limit = limit != NULL ? limit : (char *)1;
     }
+    char *limit = spy_thread.stack_limit;
+    char *sp = (char *)__builtin_frame_address(0);
+    if (sp < limit) spy_recursion_error(file, line);
+    size_t room = (size_t)(sp - limit) / SPY_FRAME_BOUND;
+    if (room < (size_t)budget) budget = (int32_t)room;
 #endif
     spy_thread.budget = budget;
     spy_mode_poll(file, line);
