@@ -155,11 +155,10 @@ class WasmPackage:
         self._unwind(depth)
         if panic is None:
             raise RecursionError("maximum recursion depth exceeded")
-        if panic[0] == PANIC_HOST:
+        if panic[0] == PANIC_HOST:  # print's write raised (spy.write)
             exc = self.engine.take_pending()
-            if exc is None:  # Ctrl-C: Python's handler says what it raises
-                self.engine.run_signal_handlers()
-                raise KeyboardInterrupt
+            if exc is None:
+                raise SystemError("a SPy panic stood for a host exception, but none is pending")
             raise exc
         raise_panic(*panic)
         raise AssertionError("raise_panic returned")

@@ -9,10 +9,11 @@ wasmtime version and the engine configuration) and verified before use.
 Ctrl-C: compiled code polls (see libspy's spy.h). A watcher thread reads
 SIGINT from the signal wakeup fd (forwarding to a wakeup fd set before ours,
 such as asyncio's) and sets each instance's interrupt flag in linear memory;
-the next poll unwinds with a panic at that safe point, and the backend runs
-Python's signal handlers. Nothing calls into Python to poll: a pending
-KeyboardInterrupt fires on the first bytecode of any host callback, which is
-wasmtime-py's trampoline, outside its `try`, and the process dies.
+the next poll traps at that safe point, and the backend runs Python's signal
+handlers. Nothing calls into Python during a call (print output waits in
+linear memory until it returns): a pending KeyboardInterrupt fires on the
+first bytecode of any host callback, which is wasmtime-py's trampoline,
+outside its `try`, and the process dies.
 """
 
 from __future__ import annotations
@@ -127,16 +128,12 @@ class WasmtimeInstance:
         init = self.exports.get("_initialize")
         if isinstance(init, wasmtime.Func):
             init(self.store)  # a reactor's constructors
-        self._interrupt: ctypes.c_int32 | None = None
+        self._interrupt: ctypes.c_uint32 | None = None
         sp = self.exports.get("__stack_pointer")
         self._sp = sp if isinstance(sp, wasmtime.Global) else None
         flag_of = self.exports.get("spy_interrupt_flag")
         if isinstance(flag_of, wasmtime.Func):
-            address = flag_of(self.store)
-            base = ctypes.addressof(self.memory.data_ptr(self.store).contents)
-            # linear memory is reserved once and never moves (wasmtime's
-            # static memories), so this address stays valid
-            self._interrupt = ctypes.c_int32.from_address(base + address)
+            self._interrupt = self.word(flag_of(self.store))
             watcher.register(self, self._interrupt)
             watcher.arm()
 
@@ -186,10 +183,10 @@ class WasmtimeInstance:
 
 
 def _host_write(caller: wasmtime.Caller, address: int, size: int) -> int:
-    """`spy.write`, which a reactor's print() calls: to sys.stdout, so SPy output
-    interleaves with Python's and redirect_stdout captures it. An exception of
-    the write (Ctrl-C, a closed file) is kept and the call unwinds, as print
-    raises in Python."""
+    """`spy.write`: print() output past 64 MiB within one call (less is written
+    by the backend after the call, see mode_wasm.c), to sys.stdout. An
+    exception of the write (a closed file) is kept and the call unwinds, as
+    print raises in Python."""
     try:
         memory = caller["memory"]
         assert isinstance(memory, wasmtime.Memory)
@@ -211,12 +208,14 @@ class InterruptWatcher:
 
     def __init__(self) -> None:
         self.armed = False
-        self._flags: weakref.WeakKeyDictionary[object, ctypes.c_int32] = weakref.WeakKeyDictionary()
+        self._flags: weakref.WeakKeyDictionary[object, ctypes.c_uint32] = (
+            weakref.WeakKeyDictionary()
+        )
         self._lock = threading.Lock()
         self._stale_fd = -1  # our parent's socket, inherited across fork
         os.register_at_fork(after_in_child=self._after_fork)
 
-    def register(self, owner: object, flag: ctypes.c_int32) -> None:
+    def register(self, owner: object, flag: ctypes.c_uint32) -> None:
         with self._lock:
             self._flags[owner] = flag
 
@@ -226,7 +225,7 @@ class InterruptWatcher:
                 flag.value = 1
 
     def arm(self) -> None:
-        if self.armed or threading.current_thread() is not threading.main_thread():
+        if self.armed or not _is_main():
             return
         rsock, wsock = socket.socketpair()
         wsock.setblocking(False)
@@ -296,10 +295,12 @@ def cache_dir() -> Path | None:
         st = folder.stat()
     except OSError:
         return None
-    # only a folder of ours that nobody else can write into
-    if hasattr(os, "getuid") and (st.st_uid != os.getuid() or st.st_mode & 0o022):
-        return None
-    return folder
+    return folder if _ours(st) else None
+
+
+def _ours(st: os.stat_result) -> bool:
+    """Owned by this user, and nobody else can write it."""
+    return not hasattr(os, "getuid") or (st.st_uid == os.getuid() and not st.st_mode & 0o022)
 
 
 def seal(key: str, compiled: bytes) -> bytes:
@@ -310,9 +311,9 @@ def seal(key: str, compiled: bytes) -> bytes:
 
 def unseal(key: str, entry: bytes) -> bytes | None:
     """The compiled bytes of a cache entry, or None when its checksum fails."""
-    compiled, checksum = entry[:-CHECKSUM_SIZE], entry[-CHECKSUM_SIZE:]
     if len(entry) <= CHECKSUM_SIZE:
         return None
+    compiled, checksum = entry[:-CHECKSUM_SIZE], entry[-CHECKSUM_SIZE:]
     if hashlib.sha256(key.encode() + b"\0" + compiled).digest() != checksum:
         return None
     return compiled
@@ -325,10 +326,7 @@ def read_entry(path: Path) -> bytes | None:
     except OSError:
         return None
     with os.fdopen(fd, "rb") as f:
-        st = os.fstat(f.fileno())
-        if hasattr(os, "getuid") and (st.st_uid != os.getuid() or st.st_mode & 0o022):
-            return None
-        return f.read()
+        return f.read() if _ours(os.fstat(f.fileno())) else None
 
 
 class WasmtimeEngine:

@@ -186,7 +186,7 @@ fail:
    left pending); always returns NULL. Called with the GIL held. */
 static PyObject *spy_py_raise_panic(void) {
     const spy_PanicInfo *p = &spy_thread.panic;
-    if (p->kind == (const char *)SPY_PANIC_HOST || strcmp(p->kind, SPY_PANIC_HOST) == 0) {
+    if (strcmp(p->kind, SPY_PANIC_HOST) == 0) {
         if (!PyErr_Occurred()) PyErr_SetString(PyExc_SystemError, "SPy poll unwound without an exception");
         return NULL;
     }
