@@ -419,6 +419,30 @@ def test_deep_recursion_raises_recursion_error_and_the_module_lives_on(
     )
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_deep_recursion_in_several_threads_at_once(probes: Venv, backend: str) -> None:
+    # each thread has its own stack and so its own limit
+    out = run_probe(
+        probes,
+        backend,
+        """
+        import threading
+        results = []
+        def work():
+            try:
+                p.deep(10**8)
+                results.append("no error")
+            except RecursionError:
+                results.append(p.deep(1000))
+        threads = [threading.Thread(target=work) for _ in range(4)]
+        for t in threads: t.start()
+        for t in threads: t.join()
+        print(results)
+        """,
+    )
+    assert out == "[304412, 304412, 304412, 304412]\n"
+
+
 # ---- arguments -----------------------------------------------------------------
 
 
