@@ -209,3 +209,22 @@ def test_pow_errors_follow_python(spy: SpyRunner, x: float, y: float) -> None:
     result = spy.run(f"def main() -> None:\n    x: f64 = {lit(x)}\n    print(x ** {lit(y)})\n")
     assert result.returncode == 1
     assert result.stderr.splitlines()[-1] == python_pow(x, y)
+
+
+def test_folded_pow_is_the_run_time_pow(spy: SpyRunner) -> None:
+    """Module-level constants are folded at compile time: `A ** B` there gives
+    the bits that libspy computes at run time (the build machine's libm would
+    not: glibc rounds 131512815.0 ** 2.0 the wrong way)."""
+    cases = POW_CASES
+    consts = "\n".join(f"C{i} = {x!r} ** {y!r}" for i, (x, y) in enumerate(cases))
+    calls = "\n".join(f"    print(C{i})\n    p({x!r}, {y!r})" for i, (x, y) in enumerate(cases))
+    program = (
+        f"{consts}\n\ndef p(x: f64, y: f64) -> None:\n    print(x ** y)\n\n"
+        f"def main() -> None:\n{calls}\n"
+    )
+    out = spy.output(program).splitlines()
+    assert out[0::2] == out[1::2]
+    mpmath.mp.prec = 200
+    assert out[0::2] == [
+        repr(rounded(mpmath.power(mpmath.mpf(x), mpmath.mpf(y)))) for x, y in cases
+    ]

@@ -10,6 +10,7 @@ import math
 
 from . import ir
 from .errors import Loc
+from .exact_pow import pow_positive
 from .types import BOOL, STR, SpyType
 
 
@@ -141,12 +142,28 @@ def float_binop(op: str, a: float, b: float) -> float:
 
 
 def float_pow(x: float, y: float) -> float:
-    """spy_f64_pow (math.c): Python's errors, C's pow otherwise."""
-    if x == 0 and y < 0:
-        raise ConstantPanic("ZeroDivisionError", "0.0 cannot be raised to a negative power")
-    if x < 0 and math.isfinite(y) and y != math.floor(y):
-        raise ConstantPanic("ValueError", "negative number cannot be raised to a fractional power")
-    try:
-        return math.pow(x, y)
-    except OverflowError:
-        raise ConstantPanic("OverflowError", "(34, 'Numerical result out of range')") from None
+    """spy_f64_pow (math.c), case by case: C99's special values, Python's
+    errors, and otherwise the correctly rounded power, as libspy computes it."""
+    if y == 0:
+        return 1.0  # even nan**0
+    if math.isnan(x):
+        return x
+    if math.isnan(y):
+        return 1.0 if x == 1.0 else y
+    if math.isinf(y):
+        return math.pow(x, y)  # exact special values (0.0 ** -inf is inf)
+    if math.isinf(x) or x == 0:
+        if x == 0 and y < 0:
+            raise ConstantPanic("ZeroDivisionError", "0.0 cannot be raised to a negative power")
+        return math.pow(x, y)  # exact special values, the same everywhere
+    negate = False
+    if x < 0:
+        if y != math.floor(y):
+            raise ConstantPanic(
+                "ValueError", "negative number cannot be raised to a fractional power"
+            )
+        x, negate = -x, math.fmod(y, 2.0) != 0
+    r = 1.0 if x == 1.0 else pow_positive(x, y)
+    if math.isinf(r):
+        raise ConstantPanic("OverflowError", "(34, 'Numerical result out of range')")
+    return -r if negate else r
