@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 from collections.abc import Sequence
@@ -11,7 +12,7 @@ from pathlib import Path
 from . import __version__
 from .compiler import compile_program_to_c
 from .compiler.errors import SpyCompileError, SpyError
-from .runner import run_native, run_wasm
+from .runner import exec_native, run_native, run_wasm
 from .toolchain import OPT_LEVELS, Toolchain, ToolchainError, get_target
 
 
@@ -97,4 +98,6 @@ def dispatch(args: argparse.Namespace, program_args: list[str]) -> int:
     argv0 = str(args.file)
     if target.name == "wasm":
         return run_wasm(built, argv0, program_args)
+    if os.name == "posix":
+        exec_native(built, argv0, program_args)
     return run_native(built, argv0, program_args)

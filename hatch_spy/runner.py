@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import IO
+from typing import IO, NoReturn
 
 from .compiler.errors import SpyError
 
@@ -26,6 +27,15 @@ def run_native(
             [argv0, *args], executable=str(exe), stdout=out, stderr=err, check=False
         )
     return proc.returncode if proc.returncode >= 0 else 128 - proc.returncode
+
+
+def exec_native(exe: Path, argv0: str, args: Sequence[str]) -> NoReturn:
+    """Become the program (POSIX only): a signal sent to `hatch-spy run`, even
+    an uncatchable SIGKILL, reaches the program itself, and no child is left
+    running when the runner dies; the shell sees the program's own status."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(exe, [argv0, *args])
 
 
 def open_or_none(path: Path | None) -> AbstractContextManager[IO[bytes] | None]:

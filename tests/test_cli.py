@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import subprocess
+import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -109,3 +115,42 @@ def test_changed_program_is_rebuilt(tmp_path: Path) -> None:
 def test_unknown_optimisation_level_is_refused() -> None:
     with pytest.raises(ToolchainError, match="unknown optimisation level 'fast'"):
         Toolchain(opt_level="fast")
+
+
+def session_commands(sid: int) -> list[str]:
+    """argv[0] of every process in session `sid` (Linux's /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[3]) == sid:  # field 6 of stat: the session id
+                found.append((stat.parent / "cmdline").read_bytes().split(b"\0")[0].decode())
+    return found
+
+
+def wait_for(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + 20
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_killing_run_leaves_no_program_behind(tmp_path: Path) -> None:
+    """`hatch-spy run` becomes the native program, so even SIGKILL, which
+    the runner cannot pass on, stops it (a child would run on, orphaned)."""
+    prog = tmp_path / "forever.spy"
+    prog.write_text("def main() -> None:\n    while True:\n        pass\n")
+    assert hatch_spy("build", str(prog), "-o", str(tmp_path / "warm")).returncode == 0
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hatch_spy", "run", str(prog)], start_new_session=True
+    )
+    try:
+        wait_for(lambda: str(prog) in session_commands(proc.pid), "the program to start")
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        wait_for(lambda: session_commands(proc.pid) == [], "the program to end")
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)

@@ -228,6 +228,23 @@ def clone_name(func: ir.FuncDecl, level: int) -> str:
     return symbol_name(func) if level == 0 else f"{symbol_name(func)}$$r{level}"
 
 
+def can_leave(stmts: list[ir.Stmt], in_loop: bool = False) -> bool:
+    """Can control leave `stmts` other than by running off their end (or a
+    panic): a `return`, or a `break`/`continue` of a loop outside them?"""
+    for s in stmts:
+        if isinstance(s, ir.Return) or (isinstance(s, (ir.Break, ir.Continue)) and not in_loop):
+            return True
+        if isinstance(s, ir.If) and (can_leave(s.body, in_loop) or can_leave(s.orelse, in_loop)):
+            return True
+        if isinstance(s, (ir.While, ir.ForRange)) and can_leave(s.body, True):
+            return True
+    return False
+
+
+def node_count(s: ir.Stmt) -> int:
+    return sum(1 for _ in stmt_exprs([s])) + sum(1 for _ in all_stmts([s]))
+
+
 class FunctionWriter:
     huge = False  # set by build_unit (see HUGE_FUNCTION_NODES)
 
@@ -262,8 +279,15 @@ class FunctionWriter:
         # `return A + f(x)` becomes `acc += A; params = x; goto top` and other
         # returns `return acc + X`; sound for wrapping integer + and *
         self.acc_op = accumulator_op(func)
+        # a huge function keeps its locals in a frame struct, so that runs of
+        # its statements can be outlined into chunk functions (CHUNK_NODES)
+        self.framed = False
+        self.chunks: list[str] = []
 
     def write(self, storage: str) -> str:
+        self.framed = self.huge and self.clones == 0 and self.acc_op is None
+        if self.framed:
+            return self.write_framed(storage)
         self.lines.append(signature(self.func, self.name, storage) + " {")
         if self.acc_op is not None:
             identity = "1" if self.acc_op == "*" else "0"
@@ -277,6 +301,40 @@ class FunctionWriter:
         self.block(self.func.body, 1)
         self.lines.append("}")
         return "\n".join(self.lines)
+
+    def write_framed(self, storage: str) -> str:
+        frame = f"{self.name}$$frame"
+        fields = [f"    {c_type(t)} {c_local_name(n)};" for n, t in self.func.locals.items()]
+        self.lines.append(signature(self.func, self.name, storage) + " {")
+        self.lines.append(f"    struct {frame} F_ = {{0}};")
+        self.lines.append(f"    struct {frame} *const F = &F_;")
+        params = {p.name for p in self.func.params}
+        for name, t in self.func.locals.items():
+            if name in params:
+                self.lines.append(f"    {self.local(name)} = {c_local_name(name)};")
+            elif t == STR:
+                self.lines.append(f"    {self.local(name)} = {self.out.literal('')};")
+        self.block(self.func.body, 1)
+        self.lines.append("}")
+        struct = "\n".join([f"struct {frame} {{", *(fields or ["    char unused;"]), "};"])
+        return "\n\n".join([struct, *self.chunks, "\n".join(self.lines)])
+
+    def local(self, name: str) -> str:
+        """A local's C lvalue: in a framed function, the frame's field."""
+        if self.framed and name in self.func.locals:
+            return f"F->{c_local_name(name)}"
+        return c_local_name(name)
+
+    def outline(self, run: list[ir.Stmt], depth: int) -> None:
+        """Emit `run` as a chunk function of its own, called here."""
+        saved, self.lines = self.lines, []
+        for s in run:
+            self.stmt(s, 1)
+        body, self.lines = self.lines, saved
+        name = f"{self.name}$$chunk{len(self.chunks) + 1}"
+        head = f"{CHUNK_STORAGE}void {name}(struct {self.name}$$frame *const F) {{"
+        self.chunks.append("\n".join([head, *body, "}"]))
+        self.emit(depth, f"{name}(F);")
 
     def return_(self, s: ir.Return, depth: int) -> None:
         if s.value is None:
@@ -338,11 +396,41 @@ class FunctionWriter:
     # ---- statements ---------------------------------------------------------
 
     def block(self, stmts: list[ir.Stmt], depth: int) -> None:
+        if self.framed:
+            self.chunked_block(stmts, depth)
+            return
         for i, s in enumerate(stmts):
             if self.huge and i and i % HUGE_BLOCK_SPLIT == 0:
                 self.temps += 1  # a label starts a basic block (see HUGE_FUNCTION_NODES)
                 self.emit(depth, f"_split{self.temps}:;")
             self.stmt(s, depth)
+
+    def chunked_block(self, stmts: list[ir.Stmt], depth: int) -> None:
+        """Runs of statements that control cannot leave early go into chunk
+        functions of about CHUNK_NODES nodes; the rest stay here, their
+        bodies chunked in turn."""
+        run: list[ir.Stmt] = []
+        size = 0
+
+        def flush() -> None:
+            nonlocal run, size
+            if size >= CHUNK_MIN_NODES:
+                self.outline(run, depth)
+            else:
+                for s in run:
+                    self.stmt(s, depth)
+            run, size = [], 0
+
+        for s in stmts:
+            if can_leave([s]):
+                flush()
+                self.stmt(s, depth)
+                continue
+            run.append(s)
+            size += node_count(s)
+            if size >= CHUNK_NODES:
+                flush()
+        flush()
 
     def stmt(self, s: ir.Stmt, depth: int) -> None:
         if isinstance(s, ir.Assign):
@@ -425,7 +513,7 @@ class FunctionWriter:
         polls. A `break` leaves both loops (a goto); `continue` goes on."""
         t = s.var.type
         ct = c_type(t)
-        var = c_local_name(s.var.name)
+        var = self.local(s.var.name)
         n = self.temps = self.temps + 1
         loc = self.loc_args(s.loc)
         self.emit(depth, "{")
@@ -528,7 +616,7 @@ class FunctionWriter:
         if isinstance(e, ir.Const):
             return const_expr(e.value, e.type, self.out)
         if isinstance(e, ir.LocalRef):
-            return c_local_name(e.name)
+            return self.local(e.name)
         if isinstance(e, ir.GlobalRef):
             return c_global_name(e.var)
         if isinstance(e, ir.Call):
@@ -682,6 +770,13 @@ CLONE_STORAGE = "static inline __attribute__((always_inline)) "
 HUGE_FUNCTION_NODES = 20_000
 HUGE_BLOCK_SPLIT = 64
 HUGE_STORAGE = "__attribute__((optnone, noinline)) "
+# Even unoptimized, register allocation in one function grows faster than its
+# size (20,000 statements: 3.2 s, 5,000: 0.5 s), so a huge function's runs of
+# statements go into chunk functions of about CHUNK_NODES nodes, optimized
+# like any function of that size; with them compile time is linear.
+CHUNK_NODES = 4_000
+CHUNK_MIN_NODES = 500  # below this a call costs more than it saves
+CHUNK_STORAGE = "static __attribute__((noinline)) "
 
 
 def is_huge(func: ir.FuncDecl) -> bool:
