@@ -568,6 +568,19 @@ elif how == "fork":
 """
 
 
+def start_script(probes: Venv, backend: str, script: Path, *args: str) -> subprocess.Popen[str]:
+    """`script` in the probes' Python, in a session of its own (to signal it and
+    everything it forks), its output in text pipes."""
+    return subprocess.Popen(
+        [probes.python, str(script), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "SPY_BACKEND": backend},
+        start_new_session=True,
+    )
+
+
 def interrupt_until_line(proc: subprocess.Popen[str]) -> str:
     """Send SIGINT to the process group every half second until a line comes
     (asyncio's handler lets the first Ctrl-C only cancel its task, as it
@@ -589,14 +602,7 @@ def test_ctrl_c_interrupts_long_calls_and_the_next_call_runs(
 ) -> None:
     script = tmp_path / "interrupted.py"
     script.write_text(INTERRUPTED)
-    proc = subprocess.Popen(
-        [probes.python, str(script), how],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "SPY_BACKEND": backend},
-        start_new_session=True,
-    )
+    proc = start_script(probes, backend, script, how)
     try:
         assert proc.stdout is not None
         assert proc.stdout.readline() == "ready\n"
@@ -638,14 +644,7 @@ def test_ctrl_c_during_a_print_heavy_call(probes: Venv, backend: str, tmp_path: 
     script = tmp_path / "printing.py"
     script.write_text(PRINTING)
     for _ in range(3):
-        proc = subprocess.Popen(
-            [probes.python, str(script)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "SPY_BACKEND": backend},
-            start_new_session=True,
-        )
+        proc = start_script(probes, backend, script)
         try:
             assert proc.stdout is not None
             assert proc.stdout.readline() == "ready\n"
@@ -702,3 +701,116 @@ def test_a_cache_folder_others_can_write_is_not_used(probes: Venv, tmp_path: Pat
     out = run_probe(probes, "wasm", "print(p.add(2, 3))", SPY_RUNTIME_CACHE_DIR=str(cache))
     assert out == "5\n"
     assert list((cache / "wasm").iterdir()) == []
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_ctrl_c_between_calls_does_not_reach_the_next_call(probes: Venv, backend: str) -> None:
+    """A Ctrl-C that Python handled while no compiled call ran is spent: the
+    next long call runs to its end."""
+    out = run_probe(
+        probes,
+        backend,
+        """
+        import os, signal, time
+        p.add(1, 2)
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(1)
+        except KeyboardInterrupt:
+            print("python had it")
+        time.sleep(0.3)
+        print(p.busy(3_000_000))
+        """,
+    )
+    assert out == f"python had it\n{sum(i % 7 for i in range(3_000_000))}\n"
+
+
+def run_with_one_ctrl_c(probes: Venv, backend: str, script: Path, *args: str) -> tuple[str, str]:
+    """Run `script` (which prints "ready" before its long call), send one
+    SIGINT 0.3 s later, and return what it printed after "ready"."""
+    proc = start_script(probes, backend, script, *args)
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == "ready\n"
+        time.sleep(0.3)
+        os.killpg(proc.pid, signal.SIGINT)
+        return proc.communicate(timeout=60)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+LEFT_TO_HANDLER = """
+import asyncio, signal, sys
+import spyprobes.core as p
+N = 1_500_000_000  # about 1.5 s of loop on either backend
+expected = N // 7 * 21 + (N % 7) * (N % 7 - 1) // 2
+def long_call():
+    print("ready", flush=True)
+    print("finished", p.busy(N) == expected, flush=True)
+if sys.argv[1] == "asyncio":
+    async def main():
+        long_call()
+        await asyncio.sleep(0)  # where the cancelled task learns of it
+        print("not reached")
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        print("KeyboardInterrupt after the call")
+else:
+    heard = []
+    signal.signal(signal.SIGINT, lambda *args: heard.append(1))
+    long_call()
+    print("handler ran", len(heard))
+"""
+
+
+@pytest.mark.parametrize("handler", ["asyncio", "own"])
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_one_ctrl_c_is_left_to_the_program_s_own_handler(
+    probes: Venv, backend: str, handler: str, tmp_path: Path
+) -> None:
+    """Under a SIGINT handler of the program's own, a Ctrl-C does what it does
+    to pure Python: the handler runs (asyncio's cancels the task, to be raised
+    at the next await) and the compiled call finishes with its result. The
+    wasm backend once trapped the call and raised KeyboardInterrupt."""
+    script = tmp_path / "handled.py"
+    script.write_text(LEFT_TO_HANDLER)
+    out, err = run_with_one_ctrl_c(probes, backend, script, handler)
+    last = "KeyboardInterrupt after the call" if handler == "asyncio" else "handler ran 1"
+    assert out == f"finished True\n{last}\n", err
+
+
+IN_A_WORKER = """
+import threading, time
+import spyprobes.core as p
+N = 1_500_000_000
+expected = N // 7 * 21 + (N % 7) * (N % 7 - 1) // 2
+results = []
+def work():
+    try:
+        results.append(p.busy(N) == expected)
+    except BaseException as e:
+        results.append(type(e).__name__)
+t = threading.Thread(target=work)
+t.start()
+print("ready", flush=True)
+try:
+    time.sleep(30)
+except KeyboardInterrupt:
+    print("main interrupted", flush=True)
+t.join()
+print("worker", results)
+"""
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_ctrl_c_goes_to_the_main_thread_not_to_a_worker_s_call(
+    probes: Venv, backend: str, tmp_path: Path
+) -> None:
+    """KeyboardInterrupt is the main thread's, as in Python: a long call in
+    another thread runs to its end (on wasm it used to trap too)."""
+    script = tmp_path / "worker.py"
+    script.write_text(IN_A_WORKER)
+    out, err = run_with_one_ctrl_c(probes, backend, script)
+    assert out == "main interrupted\nworker [True]\n", err

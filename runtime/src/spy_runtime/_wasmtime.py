@@ -27,9 +27,11 @@ import signal
 import socket
 import sys
 import threading
+import time
 import weakref
 from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
 from typing import ClassVar
 
 import wasmtime
@@ -111,6 +113,9 @@ class WasmtimeRawCall:
         code = trap.trap_code
         message = trap.message.splitlines()[0] if trap.message else "trap"
         raise WasmTrap(message, stack_overflow=code == wasmtime.TrapCode.STACK_OVERFLOW)
+
+
+_RAW_CALL_CODE = WasmtimeRawCall.__call__.__code__
 
 
 class WasmtimeInstance:
@@ -200,7 +205,17 @@ def _host_write(caller: wasmtime.Caller, address: int, size: int) -> int:
 
 
 class InterruptWatcher:
-    """Turns SIGINT into interrupt flags in every live instance's memory.
+    """Turns SIGINT into the interrupt flag of the instance that the main
+    thread is calling into, as Python delivers KeyboardInterrupt to the main
+    thread only (natively too, calls in other threads go on).
+
+    Python's handler for SIGINT decides, as it would for pure Python: the
+    default one raises, so the call is interrupted at once. A program's own
+    (asyncio's cancels its task on the first Ctrl-C) runs when the main thread
+    next runs Python, so the call goes on; a second Ctrl-C while the main
+    thread is still in the same call interrupts it, and the handler runs then.
+    When the main thread is not in a call Python runs the handler itself and
+    no flag is set: a flag left set would interrupt the next call.
 
     Armed from the main thread (only it may set the wakeup fd): when the first
     instance is made there, else at the first call made there. After a fork
@@ -213,16 +228,36 @@ class InterruptWatcher:
         )
         self._lock = threading.Lock()
         self._stale_fd = -1  # our parent's socket, inherited across fork
+        self._deferred: FrameType | None = None  # the call a Ctrl-C was left to the handler in
         os.register_at_fork(after_in_child=self._after_fork)
 
     def register(self, owner: object, flag: ctypes.c_uint32) -> None:
         with self._lock:
             self._flags[owner] = flag
 
-    def interrupt(self) -> None:
+    def on_sigint(self) -> None:
+        found = _main_thread_call()
+        if found is None:
+            self._deferred = None
+            return
+        frame, instance = found
+        handler = signal.getsignal(signal.SIGINT)
+        if handler not in (signal.default_int_handler, None) and self._deferred is not frame:
+            self._deferred = frame
+            return
+        self._deferred = None
         with self._lock:
-            for flag in self._flags.values():
-                flag.value = 1
+            flag = self._flags.get(instance)
+        if flag is None:
+            return
+        flag.value = 1
+        # The call may have ended between the look and the store, before any
+        # poll saw the flag: clear it then, or the next call would trap.
+        while flag.value:
+            time.sleep(0.02)
+            now = _main_thread_call()
+            if now is None or now[0] is not frame:
+                flag.value = 0
 
     def arm(self) -> None:
         if self.armed or not _is_main():
@@ -260,13 +295,25 @@ class InterruptWatcher:
                 except OSError:
                     previous = -1
             if signal.SIGINT in data:
-                self.interrupt()
+                self.on_sigint()
 
     def _after_fork(self) -> None:
         self.armed = False
+        self._deferred = None
         self._lock = threading.Lock()
         self._stale_fd = signal.set_wakeup_fd(-1) if _is_main() else -1
         self.arm()
+
+
+def _main_thread_call() -> tuple[FrameType, WasmtimeInstance] | None:
+    """The frame and instance of the wasm call the main thread is in, if any:
+    its innermost Python frame is then WasmtimeRawCall.__call__ (the call
+    itself is ctypes, with no frame)."""
+    frame = sys._current_frames().get(threading.main_thread().ident or 0)
+    if frame is None or frame.f_code is not _RAW_CALL_CODE:
+        return None
+    raw = frame.f_locals.get("self")
+    return (frame, raw._owner) if isinstance(raw, WasmtimeRawCall) else None
 
 
 def _is_main() -> bool:
