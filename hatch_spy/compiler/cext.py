@@ -10,18 +10,10 @@ from __future__ import annotations
 from . import ir
 from .cgen import build_unit, c_string_literal, symbol_name
 from .effects import Effects, analyze
-from .types import BOOL, F32, NONE, STR, SpyType
+from .types import Kind, SpyType
 
 LIMITED_API = "0x030A0000"
 EXTENSION_NAME = "_spy_native"
-
-
-def py_type_name(t: SpyType) -> str:
-    if t.is_int:
-        return "int"
-    if t.is_float:
-        return "float"
-    return {BOOL: "bool", STR: "str", NONE: "None"}[t]
 
 
 def text_signature(func: ir.FuncDecl) -> str:
@@ -57,15 +49,15 @@ def convert_arg(func: ir.FuncDecl, i: int, t: SpyType) -> list[str]:
             f"double t{i};",
             f"if (spy_py_to_f64(argv[{i}], {fn}, {pn}, &t{i}) < 0) return NULL;",
         ]
-        if t == F32:
+        if t.bits == 32:
             conv.append(f"if (spy_py_check_f32(t{i}, {fn}, {pn}) < 0) return NULL;")
         return [*conv, f"{t.c_name} a{i} = ({t.c_name})t{i};"]
-    if t == BOOL:
+    if t.kind is Kind.BOOL:
         return [
             f"bool a{i};",
             f"if (spy_py_to_bool(argv[{i}], {fn}, {pn}, &a{i}) < 0) return NULL;",
         ]
-    if t == STR:
+    if t.kind is Kind.STR:
         return [
             f"spy_Str s{i};",
             f"if (spy_py_to_str(argv[{i}], {fn}, {pn}, &s{i}) < 0) return NULL;",
@@ -76,7 +68,7 @@ def convert_arg(func: ir.FuncDecl, i: int, t: SpyType) -> list[str]:
 
 def convert_result(t: SpyType, value: str) -> str:
     """A C expression: the Python object of result `value` (new reference)."""
-    if t == NONE:
+    if t.kind is Kind.NONE:
         return "Py_NewRef(Py_None)"
     if t.is_int:
         if t.signed:
@@ -84,9 +76,11 @@ def convert_result(t: SpyType, value: str) -> str:
         return f"PyLong_FromUnsignedLongLong((unsigned long long){value})"
     if t.is_float:
         return f"PyFloat_FromDouble((double){value})"
-    if t == BOOL:
+    if t.kind is Kind.BOOL:
         return f"PyBool_FromLong({value})"
-    return f"spy_py_from_str({value})"
+    if t.kind is Kind.STR:
+        return f"spy_py_from_str({value})"
+    raise AssertionError(f"no result of type {t}")
 
 
 def wrapper(func: ir.FuncDecl, index: int, effects: Effects) -> str:
@@ -127,7 +121,7 @@ def wrapper(func: ir.FuncDecl, index: int, effects: Effects) -> str:
         lines.append("    spy_globals_enter();")
         release.append("    spy_globals_leave();")
     call = f"{symbol_name(func)}({', '.join(f'a{i}' for i in range(n))})"
-    ret_decl = f"{func.ret.c_name} r = " if func.ret != NONE else ""
+    ret_decl = f"{func.ret.c_name} r = " if func.ret.kind is not Kind.NONE else ""
     result = convert_result(func.ret, "r")
     if guarded:
         regain = ["    spy_py_regain(prev_host);"] if polls else []

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from . import ir
 from .effects import Effects, all_stmts, analyze, children, has_loop, stmt_exprs
 from .errors import Loc
-from .types import BOOL, F32, F64, NONE, STR, SpyType
+from .types import BOOL, NONE, STR, Kind, SpyType
 
 _SAFE = re.compile(r"[A-Za-z0-9_]")
 _PLAIN = re.compile(r"[A-Za-z0-9_]+\Z")
@@ -145,9 +145,11 @@ def may_have_effects(e: ir.Expr) -> bool:
 def scalar_suffix(t: SpyType) -> tuple[str, str]:
     """The suffix of libspy's per-type functions (spy_print_*, spy_str_from_*)
     for a value of type `t`, and the C cast its argument needs."""
-    if t in (STR, BOOL, F64, F32):
+    if t.kind in (Kind.STR, Kind.BOOL, Kind.FLOAT):
         return t.name, ""
-    return ("i64", "(int64_t)") if t.signed else ("u64", "(uint64_t)")
+    if t.kind is Kind.INT:
+        return ("i64", "(int64_t)") if t.signed else ("u64", "(uint64_t)")
+    raise AssertionError(f"no libspy function for a value of type {t}")
 
 
 def c_type(t: SpyType) -> str:

@@ -12,11 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import types
+
 FORMAT_VERSION = 1
 FILENAME = "spy-abi.json"
-SCALAR_TYPES = frozenset(
-    {"i8", "u8", "i32", "u32", "i64", "u64", "f32", "f64", "bool", "str", "None"}
-)
 TARGETS = frozenset({"native", "wasm"})
 
 
@@ -144,9 +143,9 @@ def _require(obj: Mapping[str, Any], key: str, kind: type, where: str) -> Any:
 
 
 def _type(value: Any, where: str) -> str:
-    if value not in SCALAR_TYPES:
+    if not isinstance(value, str) or value not in types.BY_NAME:
         raise AbiFormatError(f"{where}: unknown type {value!r}")
-    return str(value)
+    return value
 
 
 def from_json(text: str) -> AbiFile:

@@ -7,14 +7,7 @@ import math
 import operator
 from typing import Any
 
-INT_RANGES: dict[str, tuple[int, int]] = {
-    "i8": (-(1 << 7), (1 << 7) - 1),
-    "u8": (0, (1 << 8) - 1),
-    "i32": (-(1 << 31), (1 << 31) - 1),
-    "u32": (0, (1 << 32) - 1),
-    "i64": (-(1 << 63), (1 << 63) - 1),
-    "u64": (0, (1 << 64) - 1),
-}
+from spy_abi.types import lookup
 
 
 def type_error(value: Any, func: str, param: str, expected: str) -> TypeError:
@@ -27,7 +20,8 @@ def to_int(value: Any, func: str, param: str, tname: str) -> int:
             value = operator.index(value)
         except TypeError:
             raise type_error(value, func, param, "int") from None
-    lo, hi = INT_RANGES[tname]
+    t = lookup(tname)
+    lo, hi = t.min_value, t.max_value
     if not lo <= value <= hi:
         raise OverflowError(f"{func}() argument '{param}' is out of range for {tname}: {value}")
     return int(value)

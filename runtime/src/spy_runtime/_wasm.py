@@ -25,26 +25,22 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from spy_abi import Function
+from spy_abi.types import Kind, lookup
 
-from ._convert import INT_RANGES, to_bool, to_f32, to_float, to_int, to_str
+from ._convert import to_bool, to_f32, to_float, to_int, to_str
 from ._panic import SpyPanic, raise_panic
 from .engine import Engine, Instance, RawCall, WasmTrap
 
 # libspy's SPY_PANIC_HOST (spy.h): the host's own exception is pending
 PANIC_HOST = "<host exception>"
 
-WASM_KIND = {
-    "i8": "i32",
-    "u8": "i32",
-    "i32": "i32",
-    "u32": "i32",
-    "bool": "i32",
-    "str": "i32",
-    "i64": "i64",
-    "u64": "i64",
-    "f32": "f32",
-    "f64": "f64",
-}
+
+def wasm_kind(type_name: str) -> str:
+    """The wasm value type that carries a value of the type across the boundary."""
+    kind = lookup(type_name).wasm
+    if kind is None:
+        raise TypeError(f"{type_name} has no value to pass")
+    return kind
 
 
 class WasmPackage:
@@ -201,8 +197,8 @@ class WasmPackage:
 
     def function(self, fn: Function, module: str) -> Callable[..., Any]:
         symbol = fn.symbols["wasm"]
-        params = [WASM_KIND[p.type] for p in fn.params]
-        results = [] if fn.returns == "None" else [WASM_KIND[fn.returns]]
+        params = [wasm_kind(p.type) for p in fn.params]
+        results = [] if lookup(fn.returns).kind is Kind.NONE else [wasm_kind(fn.returns)]
         cell = self.cell(symbol, params, results)
         prefix = internal_prefix(fn)
         source = wrapper_source(fn, strides(cell[0]), prefix)
@@ -258,30 +254,32 @@ def wrapper_source(fn: Function, stride: dict[str, int], prefix: str) -> str:
     store: list[str] = []
     str_slots: list[str] = []
     for k, p in enumerate(fn.params):
-        t, n = p.type, p.name
-        kind = WASM_KIND[t]
+        t, n = lookup(p.type), p.name
+        kind = wasm_kind(p.type)
         slot = k * stride[kind]
-        if t in INT_RANGES:
-            lo, hi = INT_RANGES[t]
+        if t.kind is Kind.INT:
+            lo, hi = t.min_value, t.max_value
             convert.append(
-                f"    if {P}type({n}) is not {P}int or not {lo} <= {n} <= {hi}: {n} = {P}to_int({n}, {fname}, {n!r}, {t!r})"
+                f"    if {P}type({n}) is not {P}int or not {lo} <= {n} <= {hi}: {n} = {P}to_int({n}, {fname}, {n!r}, {t.name!r})"
             )
             store.append(f"            {P}c.{kind}[{slot}] = {n}")
-        elif t in ("f32", "f64"):
+        elif t.kind is Kind.FLOAT:
             convert.append(
                 f"    if {P}type({n}) is not {P}float: {n} = {P}to_float({n}, {fname}, {n!r})"
             )
-            if t == "f32":
+            if t.bits == 32:
                 convert.append(f"    {n} = {P}to_f32({n}, {fname}, {n!r})")
             store.append(f"            {P}c.{kind}[{slot}] = {n}")
-        elif t == "bool":
+        elif t.kind is Kind.BOOL:
             convert.append(f"    {P}to_bool({n}, {fname}, {n!r})")
-            store.append(f"            {P}c.i32[{slot}] = {n}")
-        elif t == "str":
+            store.append(f"            {P}c.{kind}[{slot}] = {n}")
+        elif t.kind is Kind.STR:
             convert.append(f"    {n} = {P}to_str({n}, {fname}, {n!r})")
             str_slots.append(f"{P}s{k}")
             store.append(f"            {P}s{k} = {P}pkg.host_str({n})")
-            store.append(f"            {P}c.i32[{slot}] = {P}s{k}")
+            store.append(f"            {P}c.{kind}[{slot}] = {P}s{k}")
+        else:
+            raise TypeError(f"{fn.name}(): no parameter of type {t.name} can be passed")
     lines = [f"def {fn.name}({', '.join(names)}):", *convert]
     lines += [
         f"    if not {P}irq.armed: {P}irq.arm()",
@@ -331,17 +329,24 @@ def wrapper_source(fn: Function, stride: dict[str, int], prefix: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def result_expr(t: str, P: str) -> str:
-    return {
-        "None": "None",
-        "bool": f"{P}c.i32[0] != 0",
-        "i8": f"(({P}c.i32[0] + 128) & 0xFF) - 128",
-        "u8": f"{P}c.i32[0] & 0xFF",
-        "i32": f"{P}c.i32[0]",
-        "u32": f"{P}c.i32[0] & 0xFFFFFFFF",
-        "i64": f"{P}c.i64[0]",
-        "u64": f"{P}c.i64[0] & 0xFFFFFFFFFFFFFFFF",
-        "f32": f"{P}c.f32[0]",
-        "f64": f"{P}c.f64[0]",
-        "str": f"{P}pkg.read_str({P}c.i32[0] & 0xFFFFFFFF)",
-    }[t]
+def result_expr(type_name: str, P: str) -> str:
+    """Python source reading the call's result of type `type_name` from slot 0."""
+    t = lookup(type_name)
+    if t.kind is Kind.NONE:
+        return "None"
+    slot = f"{P}c.{wasm_kind(type_name)}[0]"
+    if t.kind is Kind.INT:
+        mask = (1 << t.bits) - 1
+        if not t.signed:
+            return f"{slot} & {mask:#x}"
+        if t.bits < 32:  # the i32 slot holds it sign- or zero-extended
+            half = 1 << (t.bits - 1)
+            return f"(({slot} + {half}) & {mask:#x}) - {half}"
+        return slot
+    if t.kind is Kind.FLOAT:
+        return slot
+    if t.kind is Kind.BOOL:
+        return f"{slot} != 0"
+    if t.kind is Kind.STR:
+        return f"{P}pkg.read_str({slot} & 0xFFFFFFFF)"
+    raise TypeError(f"no result of type {type_name} can be returned")

@@ -1,0 +1,178 @@
+"""SPy's type model: one object per type, knowing every fact about it that
+more than one part of the toolchain needs.
+
+A type knows its canonical SPy name, its C spelling, its kind (which decides
+how the compiler, the native extension and the wasm loader convert it at the
+Python boundary), the Python type it is on that boundary, the wasm value type
+that carries it there, its memory layout on each target, and its ABI
+description. The compiler (checker, C writer, extension writer, stub writer),
+spy-abi and spy-runtime's wasm loader all read it; none keeps a table of its
+own. It lives here, in the lowest distribution, because all of them depend on
+spy-abi and it needs no toolchain.
+
+How a type is added: see "The type model" in docs/architecture.md.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import struct
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+#: the targets a layout is given for: the host's 64-bit native code, and wasm32
+LAYOUT_TARGETS = ("native", "wasm")
+
+
+class UnknownTypeError(LookupError):
+    """A type name that the model does not know."""
+
+
+class Kind(enum.Enum):
+    """What a type is; every consumer dispatches on this, exhaustively."""
+
+    INT = "int"
+    FLOAT = "float"
+    BOOL = "bool"
+    STR = "str"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How a value of the type is stored in memory on one target."""
+
+    size: int
+    align: int
+
+
+@dataclass(frozen=True)
+class SpyType:
+    """One SPy type. Two types are the same type when their canonical names are."""
+
+    name: str  # canonical SPy spelling, as SPy prints it
+    kind: Kind = field(compare=False)
+    c_name: str = field(compare=False)  # spelling in generated C
+    python: str = field(compare=False)  # the Python type on the boundary (stubs, messages)
+    wasm: str | None = field(compare=False)  # wasm value type on the boundary; None: no value
+    layouts: tuple[tuple[str, Layout], ...] = field(compare=False)  # per LAYOUT_TARGETS
+    bits: int = field(default=0, compare=False)
+    signed: bool = field(default=True, compare=False)
+
+    def __str__(self) -> str:
+        return self.name
+
+    # ---- kind --------------------------------------------------------------
+
+    @property
+    def is_int(self) -> bool:
+        return self.kind is Kind.INT
+
+    @property
+    def is_float(self) -> bool:
+        return self.kind is Kind.FLOAT
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.kind in (Kind.INT, Kind.FLOAT)
+
+    # ---- values ------------------------------------------------------------
+
+    @property
+    def min_value(self) -> int:
+        self._need(Kind.INT)
+        return -(1 << (self.bits - 1)) if self.signed else 0
+
+    @property
+    def max_value(self) -> int:
+        self._need(Kind.INT)
+        return (1 << (self.bits - 1)) - 1 if self.signed else (1 << self.bits) - 1
+
+    def fits(self, value: int) -> bool:
+        return self.min_value <= value <= self.max_value
+
+    def wrap(self, value: int) -> int:
+        """Reduce `value` modulo 2**bits into this type's range (C with -fwrapv)."""
+        self._need(Kind.INT)
+        value &= (1 << self.bits) - 1
+        if self.signed and value > self.max_value:
+            value -= 1 << self.bits
+        return value
+
+    def round_float(self, value: float) -> float:
+        """`value` as this float type holds it (f32 rounds to single precision)."""
+        self._need(Kind.FLOAT)
+        if self.bits == 32:
+            try:
+                return float(struct.unpack("f", struct.pack("f", value))[0])
+            except OverflowError:  # rounds past the largest float: C gives infinity
+                return math.copysign(math.inf, value)
+        return float(value)
+
+    def _need(self, kind: Kind) -> None:
+        if self.kind is not kind:
+            raise TypeError(f"{self.name} is not an {kind.value} type")
+
+    # ---- memory and ABI ----------------------------------------------------
+
+    def layout(self, target: str) -> Layout:
+        for name, layout in self.layouts:
+            if name == target:
+                return layout
+        if not self.layouts:
+            raise TypeError(f"{self.name} has no values to lay out")
+        raise UnknownTypeError(f"no layout of {self.name} for target {target!r}")
+
+    def describe(self) -> dict[str, object]:
+        """The ABI description of the type, as spy-abi.json records it."""
+        return {
+            "name": self.name,
+            "kind": self.kind.value,
+            "layout": {t: {"size": lo.size, "align": lo.align} for t, lo in self.layouts},
+        }
+
+
+def _same(size: int) -> tuple[tuple[str, Layout], ...]:
+    return tuple((t, Layout(size, size)) for t in LAYOUT_TARGETS)
+
+
+def _int(name: str, bits: int, signed: bool) -> SpyType:
+    c_name = f"{'' if signed else 'u'}int{bits}_t"
+    wasm = "i64" if bits == 64 else "i32"
+    return SpyType(name, Kind.INT, c_name, "int", wasm, _same(bits // 8), bits, signed)
+
+
+I8 = _int("i8", 8, True)
+U8 = _int("u8", 8, False)
+I32 = _int("i32", 32, True)
+U32 = _int("u32", 32, False)
+I64 = _int("i64", 64, True)
+U64 = _int("u64", 64, False)
+F32 = SpyType("f32", Kind.FLOAT, "float", "float", "f32", _same(4), 32)
+F64 = SpyType("f64", Kind.FLOAT, "double", "float", "f64", _same(8), 64)
+BOOL = SpyType("bool", Kind.BOOL, "bool", "bool", "i32", _same(1))
+# a pointer to an immutable string object (spy.h's spy_Str)
+STR = SpyType(
+    "str",
+    Kind.STR,
+    "const spy_Str *",
+    "str",
+    "i32",
+    (("native", Layout(8, 8)), ("wasm", Layout(4, 4))),
+)
+NONE = SpyType("None", Kind.NONE, "void", "None", None, ())
+
+INT_TYPES = (I8, U8, I32, U32, I64, U64)
+FLOAT_TYPES = (F32, F64)
+SCALARS: tuple[SpyType, ...] = (*INT_TYPES, *FLOAT_TYPES, BOOL, STR, NONE)
+
+BY_NAME: Mapping[str, SpyType] = {t.name: t for t in SCALARS}
+
+
+def lookup(name: str) -> SpyType:
+    """The type whose canonical name is `name`; an unknown name is an error."""
+    try:
+        return BY_NAME[name]
+    except KeyError:
+        raise UnknownTypeError(f"unknown SPy type {name!r}") from None

@@ -1,0 +1,124 @@
+"""The type model (spy_abi.types): every fact of every scalar, checked
+against an independent source where there is one (ctypes for native
+layouts, Python's int and struct for values, the JSON schema for names)."""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import math
+from typing import Any
+
+import pytest
+
+import spy_abi
+from spy_abi.types import (
+    BOOL,
+    BY_NAME,
+    F32,
+    F64,
+    INT_TYPES,
+    NONE,
+    SCALARS,
+    STR,
+    Kind,
+    Layout,
+    SpyType,
+    UnknownTypeError,
+    lookup,
+)
+
+CTYPES: dict[str, type[ctypes._SimpleCData[Any]]] = {
+    "i8": ctypes.c_int8,
+    "u8": ctypes.c_uint8,
+    "i32": ctypes.c_int32,
+    "u32": ctypes.c_uint32,
+    "i64": ctypes.c_int64,
+    "u64": ctypes.c_uint64,
+    "f32": ctypes.c_float,
+    "f64": ctypes.c_double,
+    "bool": ctypes.c_bool,
+    "str": ctypes.c_void_p,  # a pointer to the string object
+}
+
+
+@pytest.mark.parametrize("t", [t for t in SCALARS if t is not NONE], ids=str)
+def test_native_layout_is_the_host_c_layout(t: SpyType) -> None:
+    c = CTYPES[t.name]
+    assert t.layout("native") == Layout(ctypes.sizeof(c), ctypes.alignment(c))
+
+
+def test_wasm32_layouts() -> None:
+    """wasm32: pointers are 4 bytes, everything else as natively."""
+    assert STR.layout("wasm") == Layout(4, 4)
+    for t in SCALARS:
+        if t not in (STR, NONE):
+            assert t.layout("wasm") == t.layout("native")
+
+
+def test_none_has_no_layout_and_no_wasm_value() -> None:
+    assert NONE.wasm is None
+    with pytest.raises(TypeError, match="no values"):
+        NONE.layout("native")
+
+
+def test_unknown_target_is_an_error() -> None:
+    with pytest.raises(UnknownTypeError, match="riscv"):
+        F64.layout("riscv")
+
+
+@pytest.mark.parametrize("t", INT_TYPES, ids=str)
+def test_integer_ranges_and_wrapping(t: SpyType) -> None:
+    lo, hi = (-(2 ** (t.bits - 1)), 2 ** (t.bits - 1) - 1) if t.signed else (0, 2**t.bits - 1)
+    assert (t.min_value, t.max_value) == (lo, hi)
+    assert t.fits(lo) and t.fits(hi) and not t.fits(lo - 1) and not t.fits(hi + 1)
+    assert t.wrap(hi + 1) == lo
+    assert t.wrap(lo - 1) == hi
+    assert t.wrap(-1) == (-1 if t.signed else hi)
+    assert t.c_name == f"{'' if t.signed else 'u'}int{t.bits}_t"
+    assert t.wasm == ("i64" if t.bits == 64 else "i32")
+    assert t.python == "int"
+
+
+def test_float_rounding() -> None:
+    assert F32.round_float(0.1) == 0.10000000149011612
+    assert F32.round_float(1e39) == math.inf and F32.round_float(-1e39) == -math.inf
+    assert F64.round_float(0.1) == 0.1
+    assert (F32.wasm, F64.wasm, F32.c_name, F64.c_name) == ("f32", "f64", "float", "double")
+
+
+@pytest.mark.parametrize(
+    ("t", "method"),
+    [(F64, "min_value"), (STR, "max_value"), (BOOL, "wrap"), (INT_TYPES[0], "round_float")],
+)
+def test_a_fact_of_another_kind_is_an_error(t: SpyType, method: str) -> None:
+    with pytest.raises(TypeError, match=f"{t.name} is not an"):
+        attr = getattr(t, method)
+        if callable(attr):
+            attr(1)
+
+
+def test_names_lookup_and_equality() -> None:
+    assert [t.name for t in SCALARS] == list(BY_NAME)
+    assert all(lookup(t.name) is t for t in SCALARS)
+    with pytest.raises(UnknownTypeError, match="'int'"):
+        lookup("int")  # an alias of the language, not a canonical name
+    twin = SpyType("i32", Kind.INT, "int", "int", "i32", (), 32)
+    assert twin == INT_TYPES[2] and hash(twin) == hash(INT_TYPES[2])
+
+
+def test_every_kind_has_a_type() -> None:
+    assert {t.kind for t in SCALARS} == set(Kind)
+
+
+def test_the_schema_knows_the_same_types() -> None:
+    schema = json.loads(spy_abi.schema_path().read_text())
+    assert schema["$defs"]["type"]["enum"] == list(BY_NAME)
+
+
+def test_describe() -> None:
+    assert STR.describe() == {
+        "name": "str",
+        "kind": "str",
+        "layout": {"native": {"size": 8, "align": 8}, "wasm": {"size": 4, "align": 4}},
+    }
