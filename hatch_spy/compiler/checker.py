@@ -10,13 +10,14 @@ from __future__ import annotations
 import ast
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeGuard
 
 from . import ir
 from .constfold import ConstantPanic, NotConstant, fold
 from .errors import Loc, SpyCompileError
 from .loader import LoadedModule
 from .source import SourceFile
-from .stdlib import BUILTIN_EXCEPTIONS, STD_CONSTS, STD_FUNCS, STD_MODULES
+from .stdlib import BUILTIN_EXCEPTIONS, STD_CONSTS, STD_FUNCS, STD_MODULES, STD_SPECIAL
 from .types import (
     BOOL,
     F32,
@@ -46,7 +47,16 @@ class StdConst:
     value: ir.ConstValue
 
 
-Symbol = ir.FuncDecl | ir.GlobalVar | ModuleAlias | ir.RuntimeFunc | StdConst
+@dataclass(frozen=True)
+class SpecialForm:
+    """A name the compiler answers itself (`__spy__.COLOR`)."""
+
+    name: str
+
+
+Symbol = (
+    ir.FuncDecl | ir.GlobalVar | ModuleAlias | ir.RuntimeFunc | StdConst | ir.BlueFunc | SpecialForm
+)
 
 ARITH_OPS: dict[type[ast.operator], str] = {
     ast.Add: "+",
@@ -182,16 +192,20 @@ class ModuleChecker:
 
     def module_member(self, module: str, name: str, node: ast.AST) -> Symbol:
         if module in STD_MODULES:
-            if name in STD_FUNCS[module]:
+            if name in STD_FUNCS.get(module, {}):
                 return STD_FUNCS[module][name]
-            if name in STD_CONSTS[module]:
+            if name in STD_CONSTS.get(module, {}):
                 return StdConst(*STD_CONSTS[module][name])
+            if name in STD_SPECIAL.get(module, ()):
+                return SpecialForm(name)
             raise self.error(f"module '{module}' has no attribute '{name}'", node)
         other = self.modules[module]
         sym = other.names.get(name)
         if sym is None:
             raise self.error(f"module '{module}' has no attribute '{name}'", node)
-        if isinstance(sym, (ModuleAlias, ir.RuntimeFunc, StdConst)) or name.startswith("__"):
+        if isinstance(sym, (ModuleAlias, ir.RuntimeFunc, StdConst, SpecialForm)) or name.startswith(
+            "__"
+        ):
             # only what a module defines itself is importable from it
             raise self.error(f"module '{module}' has no attribute '{name}'", node)
         return sym
@@ -212,8 +226,16 @@ class ModuleChecker:
         raise self.error(f"unknown type '{ast.unparse(node)}'", node)
 
     def declare_function(self, node: ast.FunctionDef) -> None:
+        if [ast.unparse(d) for d in node.decorator_list] == ["blue"]:
+            blue = ir.BlueFunc(self.ir.name, node.name, node, self.src.node_loc(node), self)
+            self.bind(node.name, blue, node)
+            return
         if node.decorator_list:
-            raise self.error("decorators are not supported", node.decorator_list[0])
+            decorator = node.decorator_list[0]
+            raise self.error(
+                f"decorator '{ast.unparse(decorator)}' is not supported (only '@blue' so far)",
+                decorator,
+            )
         a = node.args
         if a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs:
             bad = a.vararg or a.kwarg or (a.kwonlyargs or a.posonlyargs)[0]
@@ -287,6 +309,10 @@ class FunctionChecker:
         self.func = func
         self.locals: dict[str, SpyType] = func.locals if func else {}
         self.const_locals: set[str] = set()
+        # blue locals: `const` ones, and those SPy makes const (auto_const_names)
+        # whose value is known at compile time; they are values, not C locals
+        self.blue_locals: dict[str, ir.Const] = {}
+        self.auto_const: set[str] = set()
         self.loop_depth = 0
         self.temp_count = 0
 
@@ -302,6 +328,7 @@ class FunctionChecker:
         assert self.func is not None
         for p in self.func.params:
             self.locals[p.name] = p.type
+        self.auto_const = auto_const_names(node) - {p.name for p in self.func.params}
         self.func.body = self.block(node.body)
         if self.func.ret != NONE and not always_exits(self.func.body):
             raise self.error(
@@ -448,6 +475,22 @@ class FunctionChecker:
             value = self.coerce(value, declared)
         if value.type == NONE:
             raise self.error("cannot assign a value of type None", value_node)
+        if is_const or name in self.auto_const:
+            try:
+                self.blue_locals[name] = ir.Const(value.type, loc, fold(value), literal=False)
+            except NotConstant:
+                if is_const:
+                    raise self.error(
+                        f"the value of const '{name}' must be known at compile time", value_node
+                    ) from None
+            except ConstantPanic:
+                if is_const:
+                    raise
+                # left red: the panic happens where and when the code runs
+            if name in self.blue_locals:
+                if is_const:
+                    self.const_locals.add(name)
+                return None
         self.locals[name] = value.type
         if is_const:
             self.const_locals.add(name)
@@ -519,7 +562,7 @@ class FunctionChecker:
         return ir.ForRange(loc, var, start, stop, step, self.loop_body(node.body))
 
     def common_int_type(self, t: SpyType, e: ir.Expr, node: ast.AST) -> SpyType:
-        if e.type == t or isinstance(e, ir.Const):
+        if e.type == t or is_literal(e):
             return t
         if widens(t, e.type):
             return e.type
@@ -644,12 +687,17 @@ class FunctionChecker:
         raise self.error(f"{type(v).__name__} literals are not supported", node)
 
     def lookup_local_or_global(self, name: str) -> SpyType | Symbol | None:
+        if name in self.blue_locals:
+            return self.blue_locals[name].type
         if name in self.locals:
             return self.locals[name]
         return self.m.names.get(name)
 
     def name(self, node: ast.Name) -> ir.Expr:
         loc = self.loc(node)
+        blue = self.blue_locals.get(node.id)
+        if blue is not None:
+            return ir.Const(blue.type, loc, blue.value, literal=False)
         if node.id in self.locals:
             return ir.LocalRef(self.locals[node.id], loc, node.id)
         sym = self.m.names.get(node.id)
@@ -710,9 +758,9 @@ class FunctionChecker:
                 t = F64 if F64 in (lt, rt) else F32
                 return self.convert(left, t), self.convert(right, t), t
             # integers: a literal takes the other operand's type
-            if isinstance(right, ir.Const) and not isinstance(left, ir.Const):
+            if is_literal(right) and not is_literal(left):
                 return left, self.coerce(right, lt), lt
-            if isinstance(left, ir.Const) and not isinstance(right, ir.Const):
+            if is_literal(left) and not is_literal(right):
                 return self.coerce(left, rt), right, rt
             if widens(lt, rt):
                 return self.convert(left, rt), right, rt
@@ -815,7 +863,7 @@ class FunctionChecker:
         """Implicit conversion where a value of type `to` is expected."""
         if e.type == to:
             return e
-        if isinstance(e, ir.Const) and type(e.value) is int and to.is_int:
+        if is_literal(e) and type(e.value) is int and to.is_int:
             if not to.fits(e.value):
                 raise SpyCompileError(f"integer literal {e.value} is out of range for {to}", e.loc)
             return ir.Const(to, e.loc, e.value)
@@ -841,6 +889,12 @@ class FunctionChecker:
             name = ast.unparse(f)
         else:
             raise self.error("only named functions can be called", f)
+        if isinstance(sym, ir.BlueFunc):
+            from .blue import call_blue  # blue.py builds on this module
+
+            return call_blue(self, sym, node)
+        if isinstance(sym, SpecialForm):
+            return self.special_call(sym, name, node)
         if isinstance(sym, ir.FuncDecl):
             pnames = [p.name for p in sym.params]
             args = self.bind_args(name, pnames, [p.type for p in sym.params], node)
@@ -894,6 +948,36 @@ class FunctionChecker:
             result = ir.Let(call.type, call.loc, refs[p].name, value, result)
         return result
 
+    def special_call(self, sym: SpecialForm, name: str, node: ast.Call) -> ir.Expr:
+        assert sym.name == "COLOR"
+        if len(node.args) != 1 or node.keywords:
+            raise self.error(f"{name}() takes exactly one argument", node)
+        value = self.expr(node.args[0], allow_none=True)
+        try:
+            fold(value)
+            color = "blue"
+        except NotConstant:
+            color = "red"
+        except ConstantPanic:
+            color = "blue"  # known at compile time, to be an error at run time
+        return ir.Const(STR, self.loc(node), color, literal=False)
+
+    def abs_(self, arg: ir.Expr, node: ast.Call) -> ir.Expr:
+        """abs(): integers wrap as negation does (abs of the minimum is itself)."""
+        loc = self.loc(node)
+        t = arg.type
+        if t.is_float:
+            fabs = STD_FUNCS["math"]["fabs"]
+            return self.convert(ir.RuntimeCall(F64, loc, fabs, [self.convert(arg, F64)]), t)
+        if not t.is_int:
+            raise self.error(f"bad operand type for abs(): '{t}'", node.args[0])
+        if not t.signed:
+            return arg
+        ref = self.temp(arg)
+        negative = ir.Compare(BOOL, loc, "<", ref, ir.Const(t, loc, 0))
+        flipped = ir.CondExpr(t, loc, negative, ir.UnaryOp(t, loc, "-", ref), ref)
+        return ir.Let(t, loc, ref.name, arg, flipped)
+
     def builtin_call(self, name: str, node: ast.Call) -> ir.Expr:
         loc = self.loc(node)
         if name == "print":
@@ -902,13 +986,15 @@ class FunctionChecker:
             raise self.error("range() is only supported in 'for NAME in range(...)'", node)
         if name in BUILTIN_EXCEPTIONS:
             raise self.error(f"{name} can only be raised ('raise {name}(...)')", node)
-        if name not in CAST_NAMES and name not in ("len", "str"):
+        if name not in CAST_NAMES and name not in ("len", "str", "abs"):
             raise self.error(f"name '{name}' is not defined", node.func)
         if node.keywords:
             raise self.error(f"{name}() takes no keyword arguments", node.keywords[0])
         if len(node.args) != 1:
             raise self.error(f"{name}() takes exactly one argument ({len(node.args)} given)", node)
         arg = self.expr(node.args[0])
+        if name == "abs":
+            return self.abs_(arg, node)
         if name == "len":
             if arg.type != STR:
                 raise self.error(f"object of type {arg.type} has no len()", node.args[0])
@@ -927,12 +1013,51 @@ class FunctionChecker:
         return self.convert(arg, to) if arg.type != to else arg
 
 
+def auto_const_names(func: ast.FunctionDef) -> set[str]:
+    """The locals SPy makes const (spy/analyze/scope.py): assigned once, and not
+    in a loop. We also leave out those assigned inside an `if` (SPy would make
+    them blue however the test goes) and the targets of `global`. Such a
+    local is blue when its value is known at compile time."""
+    counts: dict[str, int] = {}
+    excluded: set[str] = set()
+    for node in ast.walk(func):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    counts[target.id] = counts.get(target.id, 0) + 1
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            counts[node.target.id] = counts.get(node.target.id, 0) + 1
+        elif isinstance(node, (ast.AugAssign, ast.For, ast.NamedExpr)):
+            target = node.target
+            if isinstance(target, ast.Name):
+                excluded.add(target.id)
+        elif isinstance(node, ast.Global):
+            excluded.update(node.names)
+    top = set()
+    for stmt in func.body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+            target = stmt.targets[0]
+        elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+            target = stmt.target
+        else:
+            continue
+        if isinstance(target, ast.Name):
+            top.add(target.id)
+    return {name for name in top if counts.get(name) == 1} - excluded
+
+
+def is_literal(e: ir.Expr) -> TypeGuard[ir.Const]:
+    return isinstance(e, ir.Const) and e.literal
+
+
 def is_simple(e: ir.Expr) -> bool:
     """Evaluating it twice costs nothing and has no effect."""
     return isinstance(e, (ir.Const, ir.LocalRef, ir.GlobalRef))
 
 
 def kind_of(sym: object) -> str:
+    if isinstance(sym, ir.BlueFunc):
+        return "blue function"
     if isinstance(sym, ir.FuncDecl):
         return "function"
     if isinstance(sym, ir.RuntimeFunc):

@@ -7,11 +7,12 @@ at compile time; the backend then emits plain C initializers.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 
 from . import ir
 from .errors import Loc
 from .exact_pow import pow_positive
-from .types import BOOL, STR, SpyType
+from .types import BOOL, F64, STR, SpyType
 
 
 class NotConstant(Exception):
@@ -28,9 +29,42 @@ class ConstantPanic(Exception):
         self.loc = loc
 
 
-def fold(e: ir.Expr) -> ir.ConstValue:
+# libspy functions whose results Python computes with the same bits
+_EXACT_RUNTIME: dict[str, Callable[[float], float]] = {
+    "spy_math_fabs": math.fabs,
+    "spy_math_floor": lambda x: float(math.floor(x)) if math.isfinite(x) else x,
+}
+
+
+def fold(e: ir.Expr, env: Mapping[str, ir.ConstValue] | None = None) -> ir.ConstValue:
+    """The value of `e`, computed as the generated code would; NotConstant if
+    it depends on run time. `env` holds the temporaries of enclosing `Let`s."""
+    return _Folder(dict(env or {})).fold(e)
+
+
+class _Folder:
+    def __init__(self, env: dict[str, ir.ConstValue]) -> None:
+        self.env = env
+
+    def fold(self, e: ir.Expr) -> ir.ConstValue:
+        try:
+            return _fold(e, self)
+        except ConstantPanic as exc:
+            exc.loc = exc.loc or e.loc
+            raise
+
+
+def _fold(e: ir.Expr, f: _Folder) -> ir.ConstValue:  # one case per node
+    fold = f.fold
     if isinstance(e, ir.Const):
         return e.value
+    if isinstance(e, ir.LocalRef):
+        if e.name in f.env:
+            return f.env[e.name]
+        raise NotConstant(f"'{e.name}' is a local variable")
+    if isinstance(e, ir.Let):
+        f.env[e.name] = fold(e.value)
+        return fold(e.body)
     if isinstance(e, ir.GlobalRef):
         if e.var.mutable:
             raise NotConstant(f"'{e.var.name}' is a var global")
@@ -47,12 +81,7 @@ def fold(e: ir.Expr) -> ir.ConstValue:
             v = ~v
         return wrap(v, e.type)
     if isinstance(e, ir.BinOp):
-        left, right = fold(e.left), fold(e.right)
-        try:
-            return binop(e.op, left, right, e.type)
-        except ConstantPanic as exc:
-            exc.loc = exc.loc or e.loc
-            raise
+        return binop(e.op, fold(e.left), fold(e.right), e.type)
     if isinstance(e, ir.StrConcat):
         left, right = fold(e.left), fold(e.right)
         assert isinstance(left, str) and isinstance(right, str)
@@ -61,7 +90,46 @@ def fold(e: ir.Expr) -> ir.ConstValue:
         return not fold(e.operand)
     if isinstance(e, ir.Truth):
         return bool(fold(e.value))
+    if isinstance(e, ir.Compare):
+        return compare(e.op, fold(e.left), fold(e.right))
+    if isinstance(e, ir.BoolOp):  # short-circuit, as at run time
+        for operand in e.values:
+            if bool(fold(operand)) != (e.op == "and"):
+                return e.op == "or"
+        return e.op == "and"
+    if isinstance(e, ir.CondExpr):
+        return fold(e.body) if fold(e.test) else fold(e.orelse)
+    if isinstance(e, ir.StrLen):
+        text = fold(e.value)
+        assert isinstance(text, str)
+        return len(text)
+    if isinstance(e, ir.StrOf):
+        return str_of(fold(e.value), e.value.type)
+    if isinstance(e, ir.RuntimeCall) and e.func.c_name in _EXACT_RUNTIME:
+        (arg,) = (fold(a) for a in e.args)
+        assert isinstance(arg, float)
+        return _EXACT_RUNTIME[e.func.c_name](arg)
     raise NotConstant(f"{type(e).__name__.lower()} is evaluated at run time")
+
+
+def compare(op: str, a: ir.ConstValue, b: ir.ConstValue) -> bool:
+    """Operands already have one type (the checker converted them)."""
+    if op == "==":
+        return a == b
+    if op == "!=":
+        return a != b
+    assert isinstance(a, (int, float)) and isinstance(b, (int, float))
+    return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
+
+
+def str_of(v: ir.ConstValue, t: SpyType) -> str:
+    """str() of a value as libspy formats it; f32 has a formatter of its own."""
+    if t == BOOL or t.is_int:
+        return str(v)
+    if t == F64:
+        assert isinstance(v, float)
+        return repr(v)
+    raise NotConstant(f"str() of {t} is formatted at run time")
 
 
 def wrap(v: int | float, t: SpyType) -> int | float:

@@ -30,6 +30,9 @@ class SpyCompileError(SpyError):
         super().__init__(message)
         self.message = message
         self.loc = loc
+        # where the error happened in code the compiler ran (blue code): each
+        # call that led there, innermost first
+        self.notes: list[str] = []
 
     def format(self) -> str:
         text = f"{self.loc}: error: {self.message}"
@@ -37,6 +40,8 @@ class SpyCompileError(SpyError):
         if src:
             shown, before = shown_window(src, self.loc.col)
             text += f"\n    {shown}\n    {caret_padding(before)}^"
+        for note in self.notes:
+            text += f"\n{note}"
         return text
 
     def __str__(self) -> str:

@@ -6,6 +6,7 @@ here (a `Convert` node), so the backend never has to reason about types.
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field
 
 from .errors import Loc
@@ -59,6 +60,18 @@ class RuntimeFunc:
 
 ConstValue = int | float | bool | str | None
 
+
+@dataclass(eq=False)
+class BlueFunc:
+    """A `@blue` function: run by the compiler (blue.py) when called, never
+    compiled to C. Its parameters and return may be annotated or not."""
+
+    module: str
+    name: str
+    node: ast.FunctionDef
+    loc: Loc
+    owner: object  # the ModuleChecker of its module, for names and errors
+
 # ---- expressions ----------------------------------------------------------
 
 
@@ -71,6 +84,9 @@ class Expr:
 @dataclass
 class Const(Expr):
     value: ConstValue
+    # a literal adapts its integer type to the other operand (`x + 1` with x
+    # an i8 is i8); a blue value (a const local, a blue call's result) keeps its own
+    literal: bool = True
 
 
 @dataclass

@@ -36,7 +36,11 @@ STD_CONSTS: dict[str, dict[str, tuple[SpyType, ConstValue]]] = {
     "time": {},
 }
 
-STD_MODULES = frozenset(STD_FUNCS)
+# names the compiler itself answers: `__spy__.COLOR(expr)` is "blue" when
+# `expr` is known at compile time, else "red"
+STD_SPECIAL: dict[str, frozenset[str]] = {"__spy__": frozenset({"COLOR"})}
+
+STD_MODULES = frozenset(STD_FUNCS) | frozenset(STD_SPECIAL)
 
 # the exception names `raise` accepts: those the runtime maps to Python's
 BUILTIN_EXCEPTIONS = EXCEPTION_KINDS

@@ -1,0 +1,279 @@
+"""Blue evaluation: the compiler runs `@blue` functions, as SPy's interpreter
+does before it redshifts the red code, and a call of one becomes its result.
+
+A blue function is interpreted statement by statement. Its locals are
+dynamic (each holds whatever typed value was last assigned, as SPy's
+`dynamic`); each expression is typed by the checker's own rules and computed
+by constfold with the generated code's arithmetic, so `1.0 / 3` in blue code
+has exactly the bits it has at run time. Its arguments must be blue: literals,
+module constants, const locals, other blue calls.
+
+An error in blue code is a compile error at the blue line, followed by the
+chain of blue calls that led there. Blue code that runs too long stops at
+BLUE_STEP_LIMIT statements with that error, never a hang.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from . import ir
+from .checker import ARITH_OPS, FunctionChecker, ModuleChecker, Symbol, describe
+from .constfold import ConstantPanic, NotConstant, fold
+from .errors import SpyCompileError
+from .types import BOOL, NONE, SpyType
+
+#: statements (loop iterations included) one evaluation may run, counted from
+#: the red code or global that started it: about ten seconds of compile time
+BLUE_STEP_LIMIT = 1_000_000
+#: nested blue calls
+BLUE_DEPTH_LIMIT = 100
+
+
+@dataclass
+class _Budget:
+    steps_left: int = field(default_factory=lambda: BLUE_STEP_LIMIT)
+
+
+class _Return(Exception):
+    def __init__(self, value: ir.Const) -> None:
+        self.value = value
+
+
+class _Break(Exception):
+    pass
+
+
+class _Continue(Exception):
+    pass
+
+
+def call_blue(caller: FunctionChecker, func: ir.BlueFunc, node: ast.Call) -> ir.Const:
+    """The result of the call `node` of `func`, written in `caller`'s code."""
+    params = [a.arg for a in func.node.args.args]
+    bound: dict[str, ast.expr] = dict(zip(params, node.args, strict=False))
+    if len(node.args) > len(params):
+        raise caller.error(
+            f"{func.name}() takes {len(params)} positional arguments but {len(node.args)} were given",
+            node,
+        )
+    for kw in node.keywords:
+        if kw.arg is None or kw.arg not in params or kw.arg in bound:
+            raise caller.error(f"{func.name}() got an unexpected keyword argument '{kw.arg}'", kw)
+        bound[kw.arg] = kw.value
+    missing = [p for p in params if p not in bound]
+    if missing:
+        raise caller.error(f"{func.name}() missing required argument '{missing[0]}'", node)
+    args = {}
+    for p in params:  # in source order would matter only for effects, which blue code has not
+        value = caller.expr(bound[p])
+        try:
+            args[p] = blue_value(value, fold(value))
+        except NotConstant:
+            raise caller.error(
+                f"argument '{p}' of blue function '{func.name}' must be known at compile time",
+                bound[p],
+            ) from None
+        except ConstantPanic as exc:
+            raise SpyCompileError(f"{exc.kind}: {exc.message}", exc.loc or value.loc) from None
+    parent = caller if isinstance(caller, BlueFrame) else None
+    if parent is not None and parent.depth >= BLUE_DEPTH_LIMIT:
+        raise caller.error(f"blue calls nested deeper than {BLUE_DEPTH_LIMIT}", node)
+    owner = func.owner
+    assert isinstance(owner, ModuleChecker)
+    frame = BlueFrame(
+        owner,
+        func,
+        parent.budget if parent else _Budget(),
+        parent.depth + 1 if parent else 1,
+    )
+    try:
+        result = frame.run(args)
+    except SpyCompileError as exc:
+        exc.notes.append(f"  in blue function '{func.name}', called at {caller.loc(node)}")
+        raise
+    return ir.Const(result.type, caller.loc(node), result.value, literal=False)
+
+
+def blue_value(e: ir.Expr, value: ir.ConstValue) -> ir.Const:
+    return ir.Const(e.type, e.loc, value, literal=False)
+
+
+class BlueFrame(FunctionChecker):
+    """One running call of a blue function: the checker's typing, with
+    locals that hold values instead of types."""
+
+    def __init__(self, module: ModuleChecker, func: ir.BlueFunc, budget: _Budget, depth: int):
+        super().__init__(module, None)
+        self.blue = func
+        self.env: dict[str, ir.Const] = {}
+        self.budget = budget
+        self.depth = depth
+
+    # ---- names: locals are values ---------------------------------------------
+
+    def name(self, node: ast.Name) -> ir.Expr:
+        value = self.env.get(node.id)
+        if value is not None:
+            return ir.Const(value.type, self.loc(node), value.value, literal=False)
+        return super().name(node)
+
+    def lookup_local_or_global(self, name: str) -> SpyType | Symbol | None:
+        value = self.env.get(name)
+        return value.type if value is not None else super().lookup_local_or_global(name)
+
+    # ---- running ------------------------------------------------------------------
+
+    def run(self, args: dict[str, ir.Const]) -> ir.Const:
+        for arg in self.blue.node.args.args:
+            value = args[arg.arg]
+            if arg.annotation is not None:
+                t = self.m.resolve_type(arg.annotation, f"parameter '{arg.arg}'")
+                value = self.evaluate(self.coerce(value, t), arg)
+            self.env[arg.arg] = value
+        try:
+            self.block_run(self.blue.node.body)
+        except _Return as ret:
+            result = ret.value
+        else:
+            result = ir.Const(NONE, self.blue.loc, None, literal=False)
+        returns = self.blue.node.returns
+        if returns is not None:
+            t = self.m.resolve_type(returns, "return")
+            if t != NONE or result.type != NONE:
+                result = self.evaluate(self.coerce(result, t), returns)
+        return result
+
+    def block_run(self, stmts: list[ast.stmt]) -> None:
+        for s in stmts:
+            self.run_stmt(s)
+
+    def step(self, node: ast.AST) -> None:
+        self.budget.steps_left -= 1
+        if self.budget.steps_left < 0:
+            raise self.error(
+                f"blue code did not finish within {BLUE_STEP_LIMIT:,} steps (an endless loop?)",
+                node,
+            )
+
+    def run_stmt(self, node: ast.stmt) -> None:  # one case per statement kind
+        self.step(node)
+        if isinstance(node, ast.Expr):
+            v = node.value
+            if isinstance(v, ast.Constant) and isinstance(v.value, str):
+                return  # docstring
+            if isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and v.func.id == "print":
+                raise self.error("print() in blue code is not supported yet", v)
+            self.evaluate(self.expr(v, allow_none=True), v)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            self.run_assign(node)
+        elif isinstance(node, ast.AugAssign):
+            target = node.target
+            if not isinstance(target, ast.Name) or target.id not in self.env:
+                raise self.error(f"assignment to {ast.unparse(target)} is not supported here", target)
+            op = ARITH_OPS[type(node.op)]
+            value = self.binop(op, self.name(target), self.expr(node.value), node)
+            self.env[target.id] = self.evaluate(value, node)
+        elif isinstance(node, ast.If):
+            self.block_run(node.body if self.truth_value(node.test) else node.orelse)
+        elif isinstance(node, ast.While):
+            if node.orelse:
+                raise self.error("'else' on a while loop is not supported", node.orelse[0])
+            while self.truth_value(node.test):
+                if self.loop_body_run(node.body):
+                    break
+                self.step(node)
+        elif isinstance(node, ast.For):
+            self.run_for(node)
+        elif isinstance(node, ast.Return):
+            if node.value is None:
+                raise _Return(ir.Const(NONE, self.loc(node), None, literal=False))
+            result = self.expr(node.value, allow_none=True)
+            raise _Return(self.evaluate(result, node.value))
+        elif isinstance(node, ast.Pass):
+            return
+        elif isinstance(node, ast.Break):
+            raise _Break
+        elif isinstance(node, ast.Continue):
+            raise _Continue
+        elif isinstance(node, ast.Raise):
+            checked = self.raise_(node)
+            message = "" if checked.message is None else self.evaluate(checked.message, node).value
+            raise self.error(f"{checked.kind}: {message}", node)
+        elif isinstance(node, ast.Assert):
+            if not self.truth_value(node.test):
+                message = "" if node.msg is None else self.evaluate(self.expr(node.msg), node).value
+                raise self.error(f"AssertionError: {message}", node)
+        elif isinstance(node, ast.FunctionDef):
+            raise self.error("functions defined in blue code are not supported yet", node)
+        else:
+            raise self.error(f"{describe(node)} are not supported in blue code", node)
+
+    def run_assign(self, node: ast.Assign | ast.AnnAssign) -> None:
+        value_node: ast.expr | None
+        if isinstance(node, ast.Assign):
+            if len(node.targets) != 1:
+                raise self.error("chained assignment is not supported", node)
+            target, value_node, ann = node.targets[0], node.value, None
+        else:
+            target, value_node, ann = node.target, node.value, node.annotation
+        if not isinstance(target, ast.Name):
+            raise self.error(f"assignment to {describe(target)} is not supported", target)
+        if value_node is None:
+            raise self.error(f"variable '{target.id}' needs a value in blue code", node)
+        value = self.expr(value_node)
+        if ann is not None:
+            value = self.coerce(value, self.m.resolve_type(ann, f"variable '{target.id}'"))
+        self.env[target.id] = self.evaluate(value, value_node)
+
+    def run_for(self, node: ast.For) -> None:
+        if node.orelse:
+            raise self.error("'else' on a for loop is not supported", node.orelse[0])
+        it = node.iter
+        if not (
+            isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range"
+        ) or not isinstance(node.target, ast.Name):
+            raise self.error("for loops support only 'for NAME in range(...)'", it)
+        if it.keywords or not 1 <= len(it.args) <= 3:
+            raise self.error("range expected 1 to 3 positional arguments", it)
+        values = [self.evaluate(self.expr(a), a) for a in it.args]
+        t = values[0].type
+        for v, a in zip(values, it.args, strict=True):
+            if not v.type.is_int:
+                raise self.error(f"range() arguments must be integers, not {v.type}", a)
+            t = self.common_int_type(t, v, node)
+        bounds = [int(v.value) for v in values]  # type: ignore[arg-type]
+        if len(bounds) == 3 and bounds[2] == 0:
+            raise self.error("ValueError: range() arg 3 must not be zero", it)
+        for i in range(*bounds):
+            self.step(node)
+            self.env[node.target.id] = ir.Const(t, self.loc(node.target), i, literal=False)
+            if self.loop_body_run(node.body):
+                break
+
+    def loop_body_run(self, body: list[ast.stmt]) -> bool:
+        """Run one iteration; True when it ended with `break`."""
+        try:
+            self.block_run(body)
+        except _Break:
+            return True
+        except _Continue:
+            pass
+        return False
+
+    # ---- values ----------------------------------------------------------------------
+
+    def evaluate(self, e: ir.Expr, node: ast.AST) -> ir.Const:
+        try:
+            return blue_value(e, fold(e))
+        except NotConstant as exc:
+            raise self.error(f"blue code cannot compute this at compile time ({exc})", node) from None
+        except ConstantPanic as exc:
+            raise SpyCompileError(f"{exc.kind}: {exc.message}", exc.loc or self.loc(node)) from None
+
+    def truth_value(self, node: ast.expr) -> bool:
+        value = self.evaluate(self.condition(node), node)
+        assert value.type == BOOL
+        return bool(value.value)
+

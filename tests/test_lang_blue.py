@@ -1,0 +1,319 @@
+"""Blue (compile-time) evaluation: `@blue` functions, blue locals, `COLOR`,
+on both targets; errors in blue code; and the same programs under CPython
+where the semantics agree (a blue function is a plain function there)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import textwrap
+
+import pytest
+
+from conftest import SpyRunner
+from hatch_spy.compiler import blue
+
+BLUE_PROGRAM = """
+N: i32 = 12
+
+@blue
+def leibniz(tol: f64) -> f64:
+    total = 0.0
+    k = 0
+    term = 1.0
+    while abs(term) > tol:
+        if k % 2 == 0:
+            term = 1.0 / (2 * k + 1)
+        else:
+            term = -1.0 / (2 * k + 1)
+        total = total + term
+        k += 1
+    return 4 * total
+
+@blue
+def fib(n):
+    if n < 2:
+        return n
+    return fib(n - 1) + fib(n - 2)
+
+@blue
+def triangle(n: i32) -> i32:
+    t = 0
+    for i in range(1, n + 1):
+        if i == 5:
+            continue
+        t = t + i
+        if t > 1000:
+            break
+    return t
+
+@blue
+def greeting(name):
+    return "hello " + name + "!"
+
+PI = leibniz(0.0001)
+
+def main() -> None:
+    print(PI, leibniz(0.01))
+    print(fib(N), fib(20) + 1)
+    print(triangle(10), triangle(100))
+    print(greeting("blue"), len(greeting("x")))
+    print(leibniz(tol=0.5) * 2)
+"""
+
+
+def cpython_output(source: str) -> str:
+    """What CPython prints for the program, `@blue` being a plain function."""
+    namespace: dict[str, object] = {"blue": lambda f: f, "i32": int, "f64": float}
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(textwrap.dedent(source), namespace)
+        namespace["main"]()  # type: ignore[operator]
+    return out.getvalue()
+
+
+def test_blue_functions_run_at_compile_time(spy: SpyRunner) -> None:
+    assert spy.output(BLUE_PROGRAM) == cpython_output(BLUE_PROGRAM)
+
+
+def test_blue_functions_are_not_compiled(spy: SpyRunner) -> None:
+    from hatch_spy.compiler import compile_program_to_c
+
+    c_source = compile_program_to_c(spy.write(BLUE_PROGRAM))
+    assert "leibniz" not in c_source and "fib" not in c_source
+
+
+COLORS = """
+from __spy__ import COLOR
+import __spy__
+
+K: i32 = 3
+var counter: i32 = 0
+
+@blue
+def seven():
+    return 7
+
+def red_seven() -> i32:
+    return 7
+
+def f(p: i32) -> None:
+    const C = K * 2
+    once = C + 1
+    twice = 1
+    twice = 2
+    from_red = red_seven()
+    from_blue = seven()
+    from_param = p + 1
+    if p > 0:
+        in_if = 5
+        print("in_if", COLOR(in_if))
+    for i in range(1):
+        in_loop = 5
+        print("in_loop", COLOR(in_loop), "i", COLOR(i))
+    bumped = 1
+    bumped += 1
+    print("literal", COLOR(1), COLOR("s"), COLOR(1.5 * 2))
+    print("C", COLOR(C), C, "once", COLOR(once), once)
+    print("twice", COLOR(twice), "param", COLOR(p), COLOR(from_param))
+    print("K", COLOR(K), "counter", __spy__.COLOR(counter))
+    print("calls", COLOR(from_red), COLOR(from_blue), COLOR(seven()), COLOR(red_seven()))
+    print("bumped", COLOR(bumped), bumped)
+
+def main() -> None:
+    f(1)
+"""
+
+
+def test_color_tells_blue_from_red(spy: SpyRunner) -> None:
+    assert spy.output(COLORS).splitlines() == [
+        "in_if red",
+        "in_loop red i red",
+        "literal blue blue blue",
+        "C blue 6 once blue 7",
+        "twice red param red red",
+        "K blue counter red",
+        "calls red blue blue red",
+        "bumped red 2",
+    ]
+
+
+def test_blue_locals_keep_their_type(spy: SpyRunner) -> None:
+    """A blue local is a typed value, not a literal that adapts: i8 + i32
+    widens as for red operands (a literal 300 would not fit an i8)."""
+    out = spy.output(
+        """
+        def main() -> None:
+            small: i8 = 100
+            x = 300
+            print(small + x, x * x * x * x)
+        """
+    )
+    assert out == f"400 {(300**4 + 2**31) % 2**32 - 2**31}\n"
+
+
+def test_a_blue_local_that_would_panic_stays_red(spy: SpyRunner) -> None:
+    """Its panic happens where and when the code runs, as in Python."""
+    result = spy.run(
+        """
+        def main() -> None:
+            print("before")
+            x = 1 // 0
+            print(x)
+        """
+    )
+    assert (result.stdout, result.returncode) == ("before\n", 1)
+    assert result.stderr.splitlines()[-1] == "ZeroDivisionError: integer division or modulo by zero"
+
+
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        ("abs(-5)", "5"),
+        ("abs(i8(-128))", "-128"),  # wraps as negation does
+        ("abs(-2147483647)", "2147483647"),
+        ("abs(u8(200))", "200"),
+        ("abs(-2.5)", "2.5"),
+        ("abs(-0.0)", "0.0"),
+        ("abs(f32(-1.5))", "1.5"),
+        ("abs(i64(-9000000000))", "9000000000"),
+    ],
+)
+def test_abs(spy: SpyRunner, expr: str, expected: str) -> None:
+    """abs() of red values (a parameter keeps them red) and of blue ones."""
+    arg = expr[4:-1]
+    program = f"""
+    def main() -> None:
+        v = {arg}
+        v2 = v
+        v2 = {arg}
+        print(abs(v), abs(v2))
+    """
+    assert spy.output(program) == f"{expected} {expected}\n"
+
+
+# ---- errors --------------------------------------------------------------------
+
+
+def test_an_exception_in_blue_code_is_a_compile_error_with_its_call_chain(
+    checker: SpyRunner,
+) -> None:
+    err = checker.compile_error(
+        """
+        @blue
+        def inner(x):
+            if x > 2:
+                raise TypeError("too big: " + str(x))
+            return x
+
+        @blue
+        def outer(x):
+            return inner(x + 1)
+
+        def main() -> None:
+            print(outer(5))
+        """
+    )
+    assert (err.loc.line, err.message) == (5, "TypeError: too big: 6")
+    assert err.notes == [
+        "  in blue function 'inner', called at main.spy:10:12",
+        "  in blue function 'outer', called at main.spy:13:11",
+    ]
+
+
+def test_a_panic_in_blue_code_is_a_compile_error(checker: SpyRunner) -> None:
+    err = checker.compile_error(
+        """
+        @blue
+        def div(a, b):
+            return a // b
+
+        X = div(1, 0)
+
+        def main() -> None:
+            print(X)
+        """
+    )
+    assert (err.loc.line, err.message) == (4, "ZeroDivisionError: integer division or modulo by zero")
+    assert err.notes == ["  in blue function 'div', called at main.spy:6:5"]
+
+
+def test_endless_blue_code_stops_at_the_step_limit(
+    checker: SpyRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(blue, "BLUE_STEP_LIMIT", 5_000)
+    err = checker.compile_error(
+        """
+        @blue
+        def spin():
+            k = 0
+            while True:
+                k = k + 1
+
+        def main() -> None:
+            spin()
+        """
+    )
+    assert err.message == "blue code did not finish within 5,000 steps (an endless loop?)"
+    assert err.loc.line in (5, 6)
+
+
+def test_endless_blue_recursion_stops(checker: SpyRunner) -> None:
+    err = checker.compile_error(
+        """
+        @blue
+        def down(n):
+            return down(n + 1)
+
+        def main() -> None:
+            print(down(0))
+        """
+    )
+    assert err.message == f"blue calls nested deeper than {blue.BLUE_DEPTH_LIMIT}"
+    assert len(err.notes) == blue.BLUE_DEPTH_LIMIT
+
+
+@pytest.mark.parametrize(
+    ("source", "line", "message"),
+    [
+        (
+            "def red() -> i32:\n    return 1\n\n@blue\ndef b(x):\n    return x\n\n"
+            "def main() -> None:\n    print(b(red()))\n",
+            9,
+            "argument 'x' of blue function 'b' must be known at compile time",
+        ),
+        (
+            "def main() -> None:\n    x = 1\n    x = 2\n    const C = x + 1\n    print(C)\n",
+            4,
+            "the value of const 'C' must be known at compile time",
+        ),
+        (
+            "def main() -> None:\n    const C = 1\n    C = 2\n",
+            3,
+            "cannot assign to const 'C'",
+        ),
+        (
+            "@blue\ndef b(x: i32) -> i32:\n    return x\n\ndef main() -> None:\n    print(b(1.5))\n",
+            6,
+            "mismatched types: expected i32, got f64",
+        ),
+        (
+            "@blue\ndef b():\n    print(1)\n\ndef main() -> None:\n    b()\n",
+            3,
+            "print() in blue code is not supported yet",
+        ),
+        (
+            "@other\ndef b():\n    pass\n\ndef main() -> None:\n    pass\n",
+            1,
+            "decorator 'other' is not supported (only '@blue' so far)",
+        ),
+        (
+            "@blue\ndef b():\n    return 1\n\ndef main() -> None:\n    f = b\n",
+            6,
+            "'b' is a blue function, not a value",
+        ),
+    ],
+)
+def test_blue_compile_errors(checker: SpyRunner, source: str, line: int, message: str) -> None:
+    err = checker.compile_error(source)
+    assert (err.loc.line, err.message) == (line, message)
