@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import io
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -234,7 +235,10 @@ def test_a_panic_in_blue_code_is_a_compile_error(checker: SpyRunner) -> None:
             print(X)
         """
     )
-    assert (err.loc.line, err.message) == (4, "ZeroDivisionError: integer division or modulo by zero")
+    assert (err.loc.line, err.message) == (
+        4,
+        "ZeroDivisionError: integer division or modulo by zero",
+    )
     assert err.notes == ["  in blue function 'div', called at main.spy:6:5"]
 
 
@@ -305,15 +309,124 @@ def test_endless_blue_recursion_stops(checker: SpyRunner) -> None:
         (
             "@other\ndef b():\n    pass\n\ndef main() -> None:\n    pass\n",
             1,
-            "decorator 'other' is not supported (only '@blue' so far)",
+            "name 'other' is not defined",
         ),
         (
-            "@blue\ndef b():\n    return 1\n\ndef main() -> None:\n    f = b\n",
+            "@blue\ndef b():\n    return 1\n\ndef main() -> None:\n    print(b)\n",
             6,
-            "'b' is a blue function, not a value",
+            "'b' is a blue function, known only at compile time: it has no run-time value",
         ),
     ],
 )
 def test_blue_compile_errors(checker: SpyRunner, source: str, line: int, message: str) -> None:
     err = checker.compile_error(source)
     assert (err.loc.line, err.message) == (line, message)
+
+
+# ---- functions made by blue code: decorators, generics --------------------------
+
+DECORATED = """
+@blue
+def twice(fn):
+    def wrapper(x: i32) -> i32:
+        return fn(fn(x))
+    return wrapper
+
+@twice
+def inc(x: i32) -> i32:
+    return x + 1
+
+@twice
+@twice
+def double(x: i32) -> i32:
+    return x * 2
+
+def main() -> None:
+    print(inc(5), double(1))
+"""
+
+
+def test_blue_decorators_make_the_decorated_function(spy: SpyRunner) -> None:
+    assert spy.output(DECORATED) == "7 16\n"
+
+
+GENERICS = """
+@blue.generic
+def add(T):
+    def impl(x: T, y: T) -> T:
+        return x + y
+    return impl
+
+def scale[T, k](x: T) -> T:
+    return x * k
+
+def twice[T](x: T) -> T:
+    return add[T](x, x)
+
+triple = scale[i32, 3]
+
+def main() -> None:
+    print(add[i32](1, 2), add[str]("a", "b"), add[f64](0.5, 0.25))
+    print(scale[f64, 2](1.25), triple(5), scale[i32, 3](6))
+    print(twice[str]("ab"), twice[i64](21))
+"""
+
+
+def test_generics_compile_once_per_specialization(spy: SpyRunner) -> None:
+    from hatch_spy.compiler import compile_program_to_c
+
+    assert spy.output(GENERICS).splitlines() == ["3 ab 0.75", "2.5 15 18", "abab 42"]
+    c_source = compile_program_to_c(spy.write(GENERICS))
+    # scale[i32, 3] is written twice (once through `triple`): one function
+    assert c_source.count("int32_t spy_main$scale$$5b$i32$$2c$$$20$3$$5d$(int32_t v_x) {") == 1
+
+
+@pytest.mark.parametrize(
+    ("source", "line", "message"),
+    [
+        (
+            "@blue.generic\ndef g(T):\n    def impl(x: T) -> T:\n        return x\n    return impl\n\n"
+            "def main() -> None:\n    print(g(1))\n",
+            8,
+            "'g' is @blue.generic: call it with [] first",
+        ),
+        (
+            "@blue\ndef b(T):\n    return 1\n\ndef main() -> None:\n    print(b[i32])\n",
+            6,
+            "'b' is called with (), not [] (it is not @blue.generic)",
+        ),
+        (
+            "def neg[T](x: T) -> T:\n    return -x\n\ndef main() -> None:\n    print(neg[str]('a'))\n",
+            2,
+            "bad operand type for unary -: 'str'",
+        ),
+        (
+            "@blue\ndef deco(fn):\n    return 42\n\n@deco\ndef f() -> None:\n    pass\n\n"
+            "def main() -> None:\n    f()\n",
+            5,
+            "a decorator must return a function",
+        ),
+    ],
+)
+def test_generic_and_decorator_errors(
+    checker: SpyRunner, source: str, line: int, message: str
+) -> None:
+    err = checker.compile_error(source)
+    assert (err.loc.line, err.message) == (line, message)
+
+
+def test_an_error_in_a_specialization_names_it(checker: SpyRunner) -> None:
+    err = checker.compile_error(
+        "def neg[T](x: T) -> T:\n    return -x\n\ndef main() -> None:\n    print(neg[str]('a'))\n"
+    )
+    assert err.notes == ["  in 'neg[str]', compiled for its blue values"]
+
+
+def test_the_undecorated_function_is_not_exported(tmp_path: Path) -> None:
+    from hatch_spy.compiler import check_modules
+    from hatch_spy.compiler.loader import ModuleFinder, load_program
+
+    (tmp_path / "m.spy").write_text(DECORATED)
+    (module,) = check_modules(load_program(["m"], ModuleFinder((tmp_path,))))
+    public = sorted(f.name for f in module.funcs.values() if f.is_public)
+    assert public == ["double", "inc", "main"]

@@ -17,10 +17,12 @@ from spy_abi.types import (
     BY_NAME,
     F32,
     F64,
+    FUNCTION,
     INT_TYPES,
     NONE,
     SCALARS,
     STR,
+    TYPE,
     Kind,
     Layout,
     SpyType,
@@ -108,7 +110,11 @@ def test_names_lookup_and_equality() -> None:
 
 
 def test_every_kind_has_a_type() -> None:
-    assert {t.kind for t in SCALARS} == set(Kind)
+    """Scalars have a value at run time and an ABI; types and functions as
+    values exist only while compiling, with no layout and no wasm value."""
+    assert {t.kind for t in (*SCALARS, TYPE, FUNCTION)} == set(Kind)
+    for t in (TYPE, FUNCTION):
+        assert t.wasm is None and t.layouts == () and t.name not in BY_NAME
 
 
 def test_the_schema_knows_the_same_types() -> None:

@@ -19,10 +19,10 @@ import ast
 from dataclasses import dataclass, field
 
 from . import ir
-from .checker import ARITH_OPS, FunctionChecker, ModuleChecker, Symbol, describe
+from .checker import ARITH_OPS, BlueEnv, FunctionChecker, ModuleChecker, describe, relocated
 from .constfold import ConstantPanic, NotConstant, fold
-from .errors import SpyCompileError
-from .types import BOOL, NONE, SpyType
+from .errors import Loc, SpyCompileError
+from .types import BOOL, FUNCTION, NONE, Kind
 
 #: statements (loop iterations included) one evaluation may run, counted from
 #: the red code or global that started it: about ten seconds of compile time
@@ -37,7 +37,7 @@ class _Budget:
 
 
 class _Return(Exception):
-    def __init__(self, value: ir.Const) -> None:
+    def __init__(self, value: ir.Const | ir.BlueRef) -> None:
         self.value = value
 
 
@@ -49,7 +49,7 @@ class _Continue(Exception):
     pass
 
 
-def call_blue(caller: FunctionChecker, func: ir.BlueFunc, node: ast.Call) -> ir.Const:
+def call_blue(caller: FunctionChecker, func: ir.BlueFunc, node: ast.Call) -> ir.Expr:
     """The result of the call `node` of `func`, written in `caller`'s code."""
     params = [a.arg for a in func.node.args.args]
     bound: dict[str, ast.expr] = dict(zip(params, node.args, strict=False))
@@ -65,35 +65,76 @@ def call_blue(caller: FunctionChecker, func: ir.BlueFunc, node: ast.Call) -> ir.
     missing = [p for p in params if p not in bound]
     if missing:
         raise caller.error(f"{func.name}() missing required argument '{missing[0]}'", node)
-    args = {}
-    for p in params:  # in source order would matter only for effects, which blue code has not
-        value = caller.expr(bound[p])
+    values = blue_args(caller, func, [bound[p] for p in params])
+    return run_blue(caller, func, values, caller.loc(node))
+
+
+def blue_args(
+    caller: FunctionChecker, func: ir.BlueFunc, nodes: list[ast.expr]
+) -> list[ir.Const | ir.BlueRef]:
+    """The blue values of the argument expressions `nodes`."""
+    params = [a.arg for a in func.node.args.args]
+    if len(nodes) != len(params):
+        raise caller.error(
+            f"{func.name} takes {len(params)} arguments, {len(nodes)} given",
+            nodes[0] if nodes else func.node,
+        )
+    values: list[ir.Const | ir.BlueRef] = []
+    for p, arg in zip(params, nodes, strict=True):
+        value = caller.expr(arg, allow_object=True)
+        if isinstance(value, ir.BlueRef):
+            values.append(value)
+            continue
         try:
-            args[p] = blue_value(value, fold(value))
+            values.append(blue_value(value, fold(value)))
         except NotConstant:
             raise caller.error(
                 f"argument '{p}' of blue function '{func.name}' must be known at compile time",
-                bound[p],
+                arg,
             ) from None
         except ConstantPanic as exc:
             raise SpyCompileError(f"{exc.kind}: {exc.message}", exc.loc or value.loc) from None
+    return values
+
+
+def run_blue(
+    caller: FunctionChecker, func: ir.BlueFunc, args: list[ir.Const | ir.BlueRef], loc: Loc
+) -> ir.Const | ir.BlueRef:
+    """Run `func` on blue values: its result, seen at `loc`."""
     parent = caller if isinstance(caller, BlueFrame) else None
     if parent is not None and parent.depth >= BLUE_DEPTH_LIMIT:
-        raise caller.error(f"blue calls nested deeper than {BLUE_DEPTH_LIMIT}", node)
+        raise SpyCompileError(f"blue calls nested deeper than {BLUE_DEPTH_LIMIT}", loc)
     owner = func.owner
     assert isinstance(owner, ModuleChecker)
+    label = func.name
+    if func.generic:
+        label = f"{func.name}[{', '.join(show(a) for a in args)}]"
     frame = BlueFrame(
         owner,
         func,
         parent.budget if parent else _Budget(),
         parent.depth + 1 if parent else 1,
+        label,
     )
+    params = [a.arg for a in func.node.args.args]
     try:
-        result = frame.run(args)
+        result = frame.run(dict(zip(params, args, strict=True)))
     except SpyCompileError as exc:
-        exc.notes.append(f"  in blue function '{func.name}', called at {caller.loc(node)}")
+        exc.notes.append(f"  in blue function '{label}', called at {loc}")
         raise
-    return ir.Const(result.type, caller.loc(node), result.value, literal=False)
+    return relocated(result, loc)
+
+
+def show(value: ir.Const | ir.BlueRef) -> str:
+    """A blue value as it appears in the name of what it specializes."""
+    if isinstance(value, ir.Const):
+        return repr(value.value) if value.type.kind is Kind.STR else str(value.value)
+    obj = value.obj
+    if isinstance(obj, ir.TypeValue):
+        return obj.type.name
+    if isinstance(obj, ir.Closure):
+        return obj.qualname
+    return obj.name
 
 
 def blue_value(e: ir.Expr, value: ir.ConstValue) -> ir.Const:
@@ -104,32 +145,28 @@ class BlueFrame(FunctionChecker):
     """One running call of a blue function: the checker's typing, with
     locals that hold values instead of types."""
 
-    def __init__(self, module: ModuleChecker, func: ir.BlueFunc, budget: _Budget, depth: int):
+    def __init__(
+        self, module: ModuleChecker, func: ir.BlueFunc, budget: _Budget, depth: int, label: str
+    ):
         super().__init__(module, None)
         self.blue = func
-        self.env: dict[str, ir.Const] = {}
+        self.env: BlueEnv = {}
         self.budget = budget
         self.depth = depth
+        self.label = label  # how closures made here are named: `generic[i32]`
 
     # ---- names: locals are values ---------------------------------------------
 
-    def name(self, node: ast.Name) -> ir.Expr:
-        value = self.env.get(node.id)
-        if value is not None:
-            return ir.Const(value.type, self.loc(node), value.value, literal=False)
-        return super().name(node)
-
-    def lookup_local_or_global(self, name: str) -> SpyType | Symbol | None:
-        value = self.env.get(name)
-        return value.type if value is not None else super().lookup_local_or_global(name)
+    def blue_value_of(self, name: str) -> ir.Const | ir.BlueRef | None:
+        return self.env.get(name)
 
     # ---- running ------------------------------------------------------------------
 
-    def run(self, args: dict[str, ir.Const]) -> ir.Const:
+    def run(self, args: BlueEnv) -> ir.Const | ir.BlueRef:
         for arg in self.blue.node.args.args:
             value = args[arg.arg]
             if arg.annotation is not None:
-                t = self.m.resolve_type(arg.annotation, f"parameter '{arg.arg}'")
+                t = self.resolve_type(arg.annotation, f"parameter '{arg.arg}'")
                 value = self.evaluate(self.coerce(value, t), arg)
             self.env[arg.arg] = value
         try:
@@ -140,7 +177,7 @@ class BlueFrame(FunctionChecker):
             result = ir.Const(NONE, self.blue.loc, None, literal=False)
         returns = self.blue.node.returns
         if returns is not None:
-            t = self.m.resolve_type(returns, "return")
+            t = self.resolve_type(returns, "return")
             if t != NONE or result.type != NONE:
                 result = self.evaluate(self.coerce(result, t), returns)
         return result
@@ -165,13 +202,15 @@ class BlueFrame(FunctionChecker):
                 return  # docstring
             if isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and v.func.id == "print":
                 raise self.error("print() in blue code is not supported yet", v)
-            self.evaluate(self.expr(v, allow_none=True), v)
+            self.evaluate(self.expr(v, allow_none=True, allow_object=True), v)
         elif isinstance(node, (ast.Assign, ast.AnnAssign)):
             self.run_assign(node)
         elif isinstance(node, ast.AugAssign):
             target = node.target
             if not isinstance(target, ast.Name) or target.id not in self.env:
-                raise self.error(f"assignment to {ast.unparse(target)} is not supported here", target)
+                raise self.error(
+                    f"assignment to {ast.unparse(target)} is not supported here", target
+                )
             op = ARITH_OPS[type(node.op)]
             value = self.binop(op, self.name(target), self.expr(node.value), node)
             self.env[target.id] = self.evaluate(value, node)
@@ -189,7 +228,7 @@ class BlueFrame(FunctionChecker):
         elif isinstance(node, ast.Return):
             if node.value is None:
                 raise _Return(ir.Const(NONE, self.loc(node), None, literal=False))
-            result = self.expr(node.value, allow_none=True)
+            result = self.expr(node.value, allow_none=True, allow_object=True)
             raise _Return(self.evaluate(result, node.value))
         elif isinstance(node, ast.Pass):
             return
@@ -199,14 +238,19 @@ class BlueFrame(FunctionChecker):
             raise _Continue
         elif isinstance(node, ast.Raise):
             checked = self.raise_(node)
-            message = "" if checked.message is None else self.evaluate(checked.message, node).value
+            message = "" if checked.message is None else self.scalar(checked.message, node).value
             raise self.error(f"{checked.kind}: {message}", node)
         elif isinstance(node, ast.Assert):
             if not self.truth_value(node.test):
-                message = "" if node.msg is None else self.evaluate(self.expr(node.msg), node).value
+                message = "" if node.msg is None else self.scalar(self.expr(node.msg), node).value
                 raise self.error(f"AssertionError: {message}", node)
         elif isinstance(node, ast.FunctionDef):
-            raise self.error("functions defined in blue code are not supported yet", node)
+            if node.decorator_list:
+                raise self.error("decorators inside blue code are not supported yet", node)
+            # the body of a generic made with the `def f[T]` sugar carries its name
+            qualname = self.label if node.name == self.blue.name else f"{self.label}.{node.name}"
+            closure = ir.Closure(node, dict(self.env), self.m, qualname)
+            self.env[node.name] = ir.BlueRef(FUNCTION, self.loc(node), closure)
         else:
             raise self.error(f"{describe(node)} are not supported in blue code", node)
 
@@ -222,9 +266,9 @@ class BlueFrame(FunctionChecker):
             raise self.error(f"assignment to {describe(target)} is not supported", target)
         if value_node is None:
             raise self.error(f"variable '{target.id}' needs a value in blue code", node)
-        value = self.expr(value_node)
+        value = self.expr(value_node, allow_object=ann is None)
         if ann is not None:
-            value = self.coerce(value, self.m.resolve_type(ann, f"variable '{target.id}'"))
+            value = self.coerce(value, self.resolve_type(ann, f"variable '{target.id}'"))
         self.env[target.id] = self.evaluate(value, value_node)
 
     def run_for(self, node: ast.For) -> None:
@@ -237,7 +281,7 @@ class BlueFrame(FunctionChecker):
             raise self.error("for loops support only 'for NAME in range(...)'", it)
         if it.keywords or not 1 <= len(it.args) <= 3:
             raise self.error("range expected 1 to 3 positional arguments", it)
-        values = [self.evaluate(self.expr(a), a) for a in it.args]
+        values = [self.scalar(self.expr(a), a) for a in it.args]
         t = values[0].type
         for v, a in zip(values, it.args, strict=True):
             if not v.type.is_int:
@@ -264,16 +308,22 @@ class BlueFrame(FunctionChecker):
 
     # ---- values ----------------------------------------------------------------------
 
-    def evaluate(self, e: ir.Expr, node: ast.AST) -> ir.Const:
+    def evaluate(self, e: ir.Expr, node: ast.AST) -> ir.Const | ir.BlueRef:
+        if isinstance(e, ir.BlueRef):
+            return e
+        return self.scalar(e, node)
+
+    def scalar(self, e: ir.Expr, node: ast.AST) -> ir.Const:
         try:
             return blue_value(e, fold(e))
         except NotConstant as exc:
-            raise self.error(f"blue code cannot compute this at compile time ({exc})", node) from None
+            raise self.error(
+                f"blue code cannot compute this at compile time ({exc})", node
+            ) from None
         except ConstantPanic as exc:
             raise SpyCompileError(f"{exc.kind}: {exc.message}", exc.loc or self.loc(node)) from None
 
     def truth_value(self, node: ast.expr) -> bool:
-        value = self.evaluate(self.condition(node), node)
+        value = self.scalar(self.condition(node), node)
         assert value.type == BOOL
         return bool(value.value)
-

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeGuard
+from typing import Any, TypeGuard
 
 from . import ir
 from .constfold import ConstantPanic, NotConstant, fold
@@ -22,10 +22,12 @@ from .types import (
     BOOL,
     F32,
     F64,
+    FUNCTION,
     I32,
     I64,
     NONE,
     STR,
+    TYPE,
     TYPES_BY_NAME,
     U64,
     SpyType,
@@ -55,7 +57,15 @@ class SpecialForm:
 
 
 Symbol = (
-    ir.FuncDecl | ir.GlobalVar | ModuleAlias | ir.RuntimeFunc | StdConst | ir.BlueFunc | SpecialForm
+    ir.FuncDecl
+    | ir.GlobalVar
+    | ModuleAlias
+    | ir.RuntimeFunc
+    | StdConst
+    | ir.BlueFunc
+    | SpecialForm
+    | ir.Closure
+    | ir.TypeValue
 )
 
 ARITH_OPS: dict[type[ast.operator], str] = {
@@ -81,6 +91,26 @@ COMPARE_OPS: dict[type[ast.cmpop], str] = {
     ast.GtE: ">=",
 }
 CAST_NAMES = {**TYPES_BY_NAME, "bool": BOOL}
+
+
+# the blue values a scope sees by name (a blue frame's locals, a closure's)
+BlueEnv = dict[str, ir.Const | ir.BlueRef]
+
+
+def blue_key(value: ir.Const | ir.BlueRef) -> tuple[object, ...]:
+    """What identifies a blue value for specialization: equal keys, equal code."""
+    if isinstance(value, ir.Const):
+        return ("const", value.type.name, repr(value.value))
+    obj = value.obj
+    if isinstance(obj, ir.Closure):
+        return ("closure", *closure_key(obj))
+    if isinstance(obj, ir.TypeValue):
+        return ("type", obj.type.name)
+    return ("object", id(obj))  # a declared function: one object per declaration
+
+
+def closure_key(closure: ir.Closure) -> tuple[object, ...]:
+    return (id(closure.node), *sorted((k, blue_key(v)) for k, v in closure.env.items()))
 
 
 def describe(node: ast.AST) -> str:
@@ -130,7 +160,9 @@ class ModuleChecker:
         self.names: dict[str, Symbol] = {}
         self.defined_at: dict[str, Loc] = {}
         self.modules = modules
-        self._func_nodes: list[tuple[ir.FuncDecl, ast.FunctionDef]] = []
+        # bodies to check, with the blue values a closure's body sees
+        self._func_nodes: list[tuple[ir.FuncDecl, ast.FunctionDef, BlueEnv]] = []
+        self._specialized: dict[tuple[object, ...], ir.FuncDecl] = {}
 
     def error(self, msg: str, node: ast.AST) -> SpyCompileError:
         return SpyCompileError(msg, self.src.node_loc(node))
@@ -226,37 +258,62 @@ class ModuleChecker:
         raise self.error(f"unknown type '{ast.unparse(node)}'", node)
 
     def declare_function(self, node: ast.FunctionDef) -> None:
-        if [ast.unparse(d) for d in node.decorator_list] == ["blue"]:
-            blue = ir.BlueFunc(self.ir.name, node.name, node, self.src.node_loc(node), self)
+        type_params = self.src.type_params.get(node.lineno)
+        if type_params is not None:
+            if node.decorator_list:
+                raise self.error(
+                    "a generic function ('def f[T]') cannot have decorators", node.decorator_list[0]
+                )
+            outer = generic_sugar(node, type_params)
+            blue = ir.BlueFunc(self.ir.name, node.name, outer, self.src.node_loc(node), self, True)
+            self.bind(node.name, blue, node)
+            return
+        decorators = [ast.unparse(d) for d in node.decorator_list]
+        if decorators in (["blue"], ["blue.generic"]):
+            generic = decorators == ["blue.generic"]
+            blue = ir.BlueFunc(
+                self.ir.name, node.name, node, self.src.node_loc(node), self, generic
+            )
             self.bind(node.name, blue, node)
             return
         if node.decorator_list:
-            decorator = node.decorator_list[0]
-            raise self.error(
-                f"decorator '{ast.unparse(decorator)}' is not supported (only '@blue' so far)",
-                decorator,
-            )
-        a = node.args
-        if a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs:
-            bad = a.vararg or a.kwarg or (a.kwonlyargs or a.posonlyargs)[0]
-            raise self.error("only plain positional parameters are supported", bad)
-        if a.defaults:
-            raise self.error("default parameter values are not supported", a.defaults[0])
-        params = []
-        seen: set[str] = set()
-        for arg in a.args:
-            if arg.annotation is None:
-                raise self.error(f"parameter '{arg.arg}' needs a type annotation", arg)
-            t = self.resolve_type(arg.annotation, f"parameter '{arg.arg}'")
-            if t == NONE:
-                raise self.error(f"parameter '{arg.arg}' cannot have type None", arg.annotation)
-            params.append(ir.Param(arg.arg, t))
-            seen.add(arg.arg)
-        ret = NONE if node.returns is None else self.resolve_type(node.returns, "return")
-        func = ir.FuncDecl(self.ir.name, node.name, params, ret, self.src.node_loc(node))
+            self.declare_decorated(node)
+            return
+        func = self.declare_red_function(node, node.name)
         self.bind(node.name, func, node)
-        self.ir.funcs[node.name] = func
-        self._func_nodes.append((func, node))
+
+    def declare_decorated(self, node: ast.FunctionDef) -> None:
+        """`@deco def f`: f is what the blue decorators make of the function,
+        applied innermost first; the undecorated function is not exported."""
+        wrapped = self.declare_red_function(node, f"{node.name}.__wrapped__")
+        wrapped.exported = False
+        value: ir.Const | ir.BlueRef = ir.BlueRef(FUNCTION, wrapped.loc, wrapped)
+        evaluator = FunctionChecker(self, None)
+        for deco_node in reversed(node.decorator_list):
+            deco = evaluator.expr(deco_node, allow_object=True)
+            if not (isinstance(deco, ir.BlueRef) and isinstance(deco.obj, ir.BlueFunc)):
+                raise self.error(
+                    f"decorator '{ast.unparse(deco_node)}' must be a blue function", deco_node
+                )
+            from .blue import run_blue  # blue.py builds on this module
+
+            value = run_blue(evaluator, deco.obj, [value], self.src.node_loc(deco_node))
+        if not isinstance(value, ir.BlueRef) or not isinstance(
+            value.obj, (ir.FuncDecl, ir.Closure, ir.BlueFunc)
+        ):
+            raise self.error("a decorator must return a function", node.decorator_list[0])
+        obj = value.obj
+        if isinstance(obj, ir.Closure):
+            obj = self.specialize(obj, node.name)
+            obj.exported = True
+        self.bind(node.name, obj, node)
+
+    def declare_red_function(self, node: ast.FunctionDef, name: str) -> ir.FuncDecl:
+        params, ret = FunctionChecker(self, None).signature(node)
+        func = ir.FuncDecl(self.ir.name, name, params, ret, self.src.node_loc(node))
+        self.ir.funcs[name] = func
+        self._func_nodes.append((func, node, {}))
+        return func
 
     def declare_global(self, node: ast.Assign | ast.AnnAssign) -> None:
         value_node: ast.expr | None
@@ -272,7 +329,16 @@ class ModuleChecker:
             raise self.error(f"global '{target.id}' needs an initial value", node)
         mutable = self.src.decl_keyword(node.lineno) == "var"
         checker = FunctionChecker(self, None)
-        value = checker.expr(value_node)
+        value = checker.expr(value_node, allow_object=True)
+        if isinstance(value, ir.BlueRef):
+            if mutable or ann is not None:
+                raise self.error(
+                    f"'{target.id}' holds a blue value ({kind_of(value.obj)}): "
+                    "it can be neither 'var' nor annotated",
+                    node,
+                )
+            self.bind(target.id, value.obj, target)
+            return
         if ann is not None:
             value = checker.coerce(value, self.resolve_type(ann, f"global '{target.id}'"))
         if value.type == NONE:
@@ -297,27 +363,102 @@ class ModuleChecker:
     # ---- pass 2: bodies ---------------------------------------------------
 
     def check_bodies(self) -> None:
-        for func, node in self._func_nodes:
-            FunctionChecker(self, func).check_function(node)
+        i = 0
+        while i < len(self._func_nodes):  # specializing may add more
+            func, node, env = self._func_nodes[i]
+            try:
+                FunctionChecker(self, func, env).check_function(node)
+            except SpyCompileError as exc:
+                if env:  # say which specialization: the line alone is every one's
+                    exc.notes.append(f"  in '{func.name}', compiled for its blue values")
+                raise
+            i += 1
+
+    def specialize(self, closure: ir.Closure, name: str | None = None) -> ir.FuncDecl:
+        """The red function a closure compiles to for its blue values; one per
+        distinct closure, named after it deterministically."""
+        key = closure_key(closure)
+        found = self._specialized.get(key)
+        if found is not None:
+            return found
+        node = closure.node
+        name = name or closure.qualname
+        if name in self.ir.funcs:
+            n = 2
+            while f"{name}#{n}" in self.ir.funcs:
+                n += 1
+            name = f"{name}#{n}"
+        resolver = FunctionChecker(self, None, closure.env)
+        params, ret = resolver.signature(node)
+        func = ir.FuncDecl(self.ir.name, name, params, ret, self.src.node_loc(node))
+        func.exported = name == node.name and name == closure.qualname
+        self._specialized[key] = func
+        self.ir.funcs[name] = func
+        self._func_nodes.append((func, node, closure.env))  # check_bodies reaches it
+        return func
 
 
 class FunctionChecker:
     """Types one function body (or, with func=None, a module-level initializer)."""
 
-    def __init__(self, module: ModuleChecker, func: ir.FuncDecl | None) -> None:
+    def __init__(
+        self, module: ModuleChecker, func: ir.FuncDecl | None, outer: BlueEnv | None = None
+    ) -> None:
         self.m = module
         self.func = func
+        # the blue values of the blue code a closure was defined in
+        self.outer: BlueEnv = outer or {}
         self.locals: dict[str, SpyType] = func.locals if func else {}
         self.const_locals: set[str] = set()
         # blue locals: `const` ones, and those SPy makes const (auto_const_names)
         # whose value is known at compile time; they are values, not C locals
-        self.blue_locals: dict[str, ir.Const] = {}
+        self.blue_locals: dict[str, ir.Const | ir.BlueRef] = {}
         self.auto_const: set[str] = set()
         self.loop_depth = 0
         self.temp_count = 0
 
     def error(self, msg: str, node: ast.AST) -> SpyCompileError:
         return self.m.error(msg, node)
+
+    def signature(self, node: ast.FunctionDef) -> tuple[list[ir.Param], SpyType]:
+        """Parameters and return type of a red function, its annotations
+        resolved here (a closure's may name blue types: `x: T`)."""
+        a = node.args
+        if a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs:
+            bad = a.vararg or a.kwarg or (a.kwonlyargs or a.posonlyargs)[0]
+            raise self.error("only plain positional parameters are supported", bad)
+        if a.defaults:
+            raise self.error("default parameter values are not supported", a.defaults[0])
+        params = []
+        seen: set[str] = set()
+        for arg in a.args:
+            if arg.annotation is None:
+                raise self.error(f"parameter '{arg.arg}' needs a type annotation", arg)
+            t = self.resolve_type(arg.annotation, f"parameter '{arg.arg}'")
+            if t == NONE:
+                raise self.error(f"parameter '{arg.arg}' cannot have type None", arg.annotation)
+            params.append(ir.Param(arg.arg, t))
+            seen.add(arg.arg)
+        ret = NONE if node.returns is None else self.resolve_type(node.returns, "return")
+        return params, ret
+
+    def resolve_type(self, node: ast.expr | None, what: str) -> SpyType:
+        """A type annotation; blue names (`T`) first, then the module's."""
+        if isinstance(node, ast.Name):
+            value = self.blue_value_of(node.id)
+            if value is not None:
+                if isinstance(value, ir.BlueRef) and isinstance(value.obj, ir.TypeValue):
+                    return value.obj.type
+                raise self.error(f"'{node.id}' is not a type", node)
+        return self.m.resolve_type(node, what)
+
+    def blue_value_of(self, name: str) -> ir.Const | ir.BlueRef | None:
+        """What a name means when it holds a blue value in this scope."""
+        if name in self.blue_locals:
+            return self.blue_locals[name]
+        if name in self.locals:
+            return None
+        return self.outer.get(name)
 
     def loc(self, node: ast.AST) -> Loc:
         return self.m.src.node_loc(node)
@@ -442,7 +583,7 @@ class FunctionChecker:
             raise self.error(f"assignment to {describe(target)} is not supported", target)
         name = target.id
         loc = self.loc(node)
-        declared = None if ann is None else self.m.resolve_type(ann, f"variable '{name}'")
+        declared = None if ann is None else self.resolve_type(ann, f"variable '{name}'")
         if declared == NONE:
             raise self.error(f"variable '{name}' cannot have type None", ann or node)
         is_const = self.m.src.decl_keyword(node.lineno) == "const"
@@ -470,12 +611,18 @@ class FunctionChecker:
             assert declared is not None
             self.locals[name] = declared
             return None
-        value = self.expr(value_node)
+        blue_candidate = is_const or name in self.auto_const
+        value = self.expr(value_node, allow_object=blue_candidate and declared is None)
+        if isinstance(value, ir.BlueRef):  # a function or a type: a blue local
+            self.blue_locals[name] = value
+            if is_const:
+                self.const_locals.add(name)
+            return None
         if declared is not None:
             value = self.coerce(value, declared)
         if value.type == NONE:
             raise self.error("cannot assign a value of type None", value_node)
-        if is_const or name in self.auto_const:
+        if blue_candidate:
             try:
                 self.blue_locals[name] = ir.Const(value.type, loc, fold(value), literal=False)
             except NotConstant:
@@ -621,8 +768,14 @@ class FunctionChecker:
             return ir.Truth(BOOL, e.loc, e)
         raise self.error(f"a value of type {e.type} has no truth value", node)
 
-    def expr(self, node: ast.expr, allow_none: bool = False) -> ir.Expr:
+    def expr(self, node: ast.expr, allow_none: bool = False, allow_object: bool = False) -> ir.Expr:
         e = self._expr(node)
+        if isinstance(e, ir.BlueRef) and not allow_object:
+            raise self.error(
+                f"'{ast.unparse(node)}' is a {kind_of(e.obj)}, known only at compile time: "
+                "it has no run-time value",
+                node,
+            )
         if e.type == NONE and not allow_none:
             if isinstance(e, ir.Call):
                 raise self.error(
@@ -658,7 +811,24 @@ class FunctionChecker:
             return self.call(node)
         if isinstance(node, ast.Attribute):
             return self.attribute_value(node)
+        if isinstance(node, ast.Subscript):
+            return self.subscript(node)
         raise self.error(f"{describe(node)} are not supported", node)
+
+    def subscript(self, node: ast.Subscript) -> ir.Expr:
+        """`generic[args]`: a call of a `@blue.generic` function."""
+        base = self.expr(node.value, allow_object=True)
+        if not (isinstance(base, ir.BlueRef) and isinstance(base.obj, ir.BlueFunc)):
+            raise self.error(f"{describe(node)} are not supported", node)
+        if not base.obj.generic:
+            raise self.error(
+                f"'{base.obj.name}' is called with (), not [] (it is not @blue.generic)", node
+            )
+        items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        from .blue import blue_args, run_blue  # blue.py builds on this module
+
+        values = blue_args(self, base.obj, items)
+        return run_blue(self, base.obj, values, self.loc(node))
 
     def constant(self, node: ast.Constant) -> ir.Expr:
         loc = self.loc(node)
@@ -687,22 +857,25 @@ class FunctionChecker:
         raise self.error(f"{type(v).__name__} literals are not supported", node)
 
     def lookup_local_or_global(self, name: str) -> SpyType | Symbol | None:
-        if name in self.blue_locals:
-            return self.blue_locals[name].type
+        blue = self.blue_value_of(name)
+        if blue is not None:
+            return blue.obj if isinstance(blue, ir.BlueRef) else blue.type
         if name in self.locals:
             return self.locals[name]
         return self.m.names.get(name)
 
     def name(self, node: ast.Name) -> ir.Expr:
         loc = self.loc(node)
-        blue = self.blue_locals.get(node.id)
+        blue = self.blue_value_of(node.id)
         if blue is not None:
-            return ir.Const(blue.type, loc, blue.value, literal=False)
+            return relocated(blue, loc)
         if node.id in self.locals:
             return ir.LocalRef(self.locals[node.id], loc, node.id)
         sym = self.m.names.get(node.id)
         if sym is None:
-            if node.id in CAST_NAMES or node.id in ("print", "len", "str", "range"):
+            if node.id in CAST_NAMES:
+                return ir.BlueRef(TYPE, loc, ir.TypeValue(CAST_NAMES[node.id]))
+            if node.id in ("print", "len", "str", "range"):
                 raise self.error(f"'{node.id}' cannot be used as a value", node)
             raise self.error(f"name '{node.id}' is not defined", node)
         return self.symbol_value(sym, node.id, node)
@@ -713,6 +886,10 @@ class FunctionChecker:
             return ir.GlobalRef(sym.type, loc, sym)
         if isinstance(sym, StdConst):
             return ir.Const(sym.type, loc, sym.value)
+        if isinstance(sym, (ir.FuncDecl, ir.BlueFunc, ir.Closure)):
+            return ir.BlueRef(FUNCTION, loc, sym)
+        if isinstance(sym, ir.TypeValue):
+            return ir.BlueRef(TYPE, loc, sym)
         raise self.error(f"'{name}' is a {kind_of(sym)}, not a value", node)
 
     def attribute_value(self, node: ast.Attribute) -> ir.Expr:
@@ -888,7 +1065,14 @@ class FunctionChecker:
             sym = self.attribute_symbol(f)
             name = ast.unparse(f)
         else:
-            raise self.error("only named functions can be called", f)
+            callee = self.expr(f, allow_object=True)
+            if not isinstance(callee, ir.BlueRef):
+                raise self.error("only named functions can be called", f)
+            sym, name = callee.obj, ast.unparse(f)
+        if isinstance(sym, ir.Closure):
+            sym = self.m.specialize(sym)
+        if isinstance(sym, ir.BlueFunc) and sym.generic:
+            raise self.error(f"'{name}' is @blue.generic: call it with [] first", node)
         if isinstance(sym, ir.BlueFunc):
             from .blue import call_blue  # blue.py builds on this module
 
@@ -1055,9 +1239,46 @@ def is_simple(e: ir.Expr) -> bool:
     return isinstance(e, (ir.Const, ir.LocalRef, ir.GlobalRef))
 
 
+def generic_sugar(node: ast.FunctionDef, type_params: list[str]) -> ast.FunctionDef:
+    """`def f[T, x](...)` as what it stands for: `@blue.generic def f(T, x):`
+    with the function inside, returned."""
+    args = ast.arguments(
+        posonlyargs=[],
+        args=[ast.arg(arg=name) for name in type_params],
+        vararg=None,
+        kwonlyargs=[],
+        kw_defaults=[],
+        kwarg=None,
+        defaults=[],
+    )
+    returned = ast.Name(id=node.name, ctx=ast.Load())
+    ret = ast.Return(value=returned)
+    fields: dict[str, Any] = {}
+    if "type_params" in ast.FunctionDef._fields:  # Python 3.12+
+        fields["type_params"] = []
+    outer = ast.FunctionDef(
+        name=node.name, args=args, body=[node, ret], decorator_list=[], returns=None, **fields
+    )
+    new_nodes: list[ast.AST] = [outer, args, *args.args, ret, returned]
+    for new in new_nodes:
+        ast.copy_location(new, node)
+    return outer
+
+
+def relocated(value: ir.Const | ir.BlueRef, loc: Loc) -> ir.Const | ir.BlueRef:
+    """A blue value as it appears at `loc`."""
+    if isinstance(value, ir.Const):
+        return ir.Const(value.type, loc, value.value, literal=False)
+    return ir.BlueRef(value.type, loc, value.obj)
+
+
 def kind_of(sym: object) -> str:
     if isinstance(sym, ir.BlueFunc):
-        return "blue function"
+        return "blue generic function" if sym.generic else "blue function"
+    if isinstance(sym, ir.Closure):
+        return "function"
+    if isinstance(sym, ir.TypeValue):
+        return "type"
     if isinstance(sym, ir.FuncDecl):
         return "function"
     if isinstance(sym, ir.RuntimeFunc):

@@ -40,10 +40,13 @@ class FuncDecl:
     loc: Loc
     locals: dict[str, SpyType] = field(default_factory=dict)
     body: list[Stmt] = field(default_factory=list)
+    # False for what blue code made (a closure's specialization) and for the
+    # undecorated function under a decorator: not part of the module's API
+    exported: bool = True
 
     @property
     def is_public(self) -> bool:
-        return not self.name.startswith("_")
+        return self.exported and not self.name.startswith("_")
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,25 @@ class RuntimeFunc:
 ConstValue = int | float | bool | str | None
 
 
+@dataclass(frozen=True)
+class TypeValue:
+    """A type used as a value (`make[i32]`, `T = m.static_type`)."""
+
+    type: SpyType
+
+
+@dataclass(eq=False)
+class Closure:
+    """A function defined in blue code (a decorator's wrapper, a generic's
+    body): its `def` and the blue values it sees. Calling it from red code
+    compiles it for those values (ModuleChecker.specialize)."""
+
+    node: ast.FunctionDef
+    env: dict[str, Const | BlueRef]
+    owner: object  # the ModuleChecker of the module that defines it
+    qualname: str  # `outer.inner`, or `generic[args]` for a generic's body
+
+
 @dataclass(eq=False)
 class BlueFunc:
     """A `@blue` function: run by the compiler (blue.py) when called, never
@@ -71,6 +93,10 @@ class BlueFunc:
     node: ast.FunctionDef
     loc: Loc
     owner: object  # the ModuleChecker of its module, for names and errors
+    generic: bool = False  # `@blue.generic`: called with [] instead of ()
+
+
+BlueObject = FuncDecl | BlueFunc | Closure | TypeValue
 
 # ---- expressions ----------------------------------------------------------
 
@@ -87,6 +113,14 @@ class Const(Expr):
     # a literal adapts its integer type to the other operand (`x + 1` with x
     # an i8 is i8); a blue value (a const local, a blue call's result) keeps its own
     literal: bool = True
+
+
+@dataclass
+class BlueRef(Expr):
+    """A blue value that is not a scalar (a function, a type): it exists at
+    compile time only, so red code may call it but never hold it."""
+
+    obj: BlueObject
 
 
 @dataclass

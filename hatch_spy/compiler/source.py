@@ -17,6 +17,7 @@ from .limits import check_nesting, parser_recursion_limit
 
 DECL_KEYWORDS = ("var", "const")
 _DECL_WORD = re.compile(r"\b(?:var|const)\b")
+_GENERIC_DEF = re.compile(r"\bdef\s+\w+\s*\[")
 
 
 def split_lines(text: str) -> list[str]:
@@ -38,6 +39,9 @@ class SourceFile:
     decls: dict[int, tuple[int, int, str]] = field(default_factory=dict)
     # the lines `ast` saw (after the rewrite), to turn its byte columns into characters
     parsed_lines: list[str] = field(default_factory=list)
+    # line of a `def name[T, x](...)` -> its type parameters, blanked out of
+    # the text (`ast` parses them only from Python 3.12 on)
+    type_params: dict[int, list[str]] = field(default_factory=dict)
     _byte_to_char: dict[int, list[int] | None] = field(default_factory=dict)
 
     def loc(self, line: int, col: int) -> Loc:
@@ -115,6 +119,45 @@ def _strip_decl_keywords(text: str) -> tuple[str, dict[int, tuple[int, int, str]
     return "".join(lines), decls
 
 
+def _blank_type_params(text: str) -> tuple[str, dict[int, list[str]]]:
+    """Replace the `[T, x]` of `def name[T, x](` with spaces, which keeps every
+    column in place, and return the names by line. Anything else between the
+    brackets (a bound, a default) is left for the parser to report."""
+    params: dict[int, list[str]] = {}
+    if not _GENERIC_DEF.search(text):
+        return text, params
+    try:
+        tokens = [
+            t
+            for t in tokenize.generate_tokens(io.StringIO(text).readline)
+            if t.type not in (tokenize.COMMENT, tokenize.NL)
+        ]
+    except Exception:  # any tokenizer complaint: ast.parse reports the real error
+        return text, params
+    lines = split_lines(text)
+    for i in range(len(tokens) - 3):
+        kw, name, bracket = tokens[i : i + 3]
+        if not (kw.string == "def" and name.type == tokenize.NAME and bracket.string == "["):
+            continue
+        names: list[str] = []
+        j = i + 3
+        while j < len(tokens) and tokens[j].type == tokenize.NAME:
+            names.append(tokens[j].string)
+            j += 1
+            if tokens[j].string != ",":
+                break
+            j += 1
+        close = tokens[j] if j < len(tokens) else None
+        if not names or close is None or close.string != "]" or close.start[0] != bracket.start[0]:
+            continue
+        row = bracket.start[0]
+        line = lines[row - 1]
+        start, end = bracket.start[1], close.end[1]
+        lines[row - 1] = line[:start] + " " * (end - start) + line[end:]
+        params[row] = names
+    return "\n".join(lines), params
+
+
 def read_source(path: Path, display_name: str) -> SourceFile:
     try:
         data = path.read_bytes()
@@ -159,7 +202,8 @@ def parse_module(src: SourceFile) -> ast.Module:
         line = src.text.count("\n", 0, nul) + 1
         col = nul - (src.text.rfind("\n", 0, nul) + 1)
         raise SpyCompileError("source code cannot contain NUL bytes", src.char_loc(line, col))
-    rewritten, src.decls = _strip_decl_keywords(src.text)
+    blanked, src.type_params = _blank_type_params(src.text)
+    rewritten, src.decls = _strip_decl_keywords(blanked)
     src.parsed_lines = split_lines(rewritten)
     try:
         with warnings.catch_warnings(), parser_recursion_limit():

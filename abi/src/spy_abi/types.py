@@ -37,6 +37,8 @@ class Kind(enum.Enum):
     BOOL = "bool"
     STR = "str"
     NONE = "none"
+    TYPE = "type"  # a type as a compile-time value
+    FUNC = "function"  # a function as a compile-time value
 
 
 @dataclass(frozen=True)
@@ -162,6 +164,9 @@ STR = SpyType(
     (("native", Layout(8, 8)), ("wasm", Layout(4, 4))),
 )
 NONE = SpyType("None", Kind.NONE, "void", "None", None, ())
+# what the compiler alone handles: blue values with no run-time representation
+TYPE = SpyType("type", Kind.TYPE, "", "type", None, ())
+FUNCTION = SpyType("function", Kind.FUNC, "", "function", None, ())
 
 INT_TYPES = (I8, U8, I32, U32, I64, U64)
 FLOAT_TYPES = (F32, F64)
