@@ -430,3 +430,87 @@ def test_the_undecorated_function_is_not_exported(tmp_path: Path) -> None:
     (module,) = check_modules(load_program(["m"], ModuleFinder((tmp_path,))))
     public = sorted(f.name for f in module.funcs.values() if f.is_public)
     assert public == ["double", "inc", "main"]
+
+
+# ---- metafunctions ----------------------------------------------------------------
+
+METAFUNCS = """
+from operator import OpSpec
+
+@blue.metafunc
+def show(m_x):
+    if m_x.static_type == int:
+        def show_int(x: int) -> None:
+            print("int", x)
+        return OpSpec(show_int)
+    if m_x.static_type == str:
+        def show_str(x: str) -> None:
+            print("str", x)
+        return OpSpec(show_str)
+    return OpSpec.NULL
+
+@blue.metafunc
+def total(*args_m):
+    if len(args_m) == 2:
+        m0, m1 = args_m
+        T = m0.static_type
+        def total2(a: T, b: T) -> T:
+            return a + b
+        return OpSpec(total2)
+    m0, m1, m2 = args_m
+    T = m0.static_type
+    def total3(a: T, b: T, c: T) -> T:
+        return a + b + c
+    return OpSpec(total3)
+
+@blue.metafunc
+def scale(m_x, m_k):
+    if m_k.color == "red":
+        raise TypeError("the factor must be blue")
+    k = m_k.blueval
+    T = m_x.static_type
+    def by_k(x: T) -> T:
+        return x * k
+    return OpSpec(by_k, [m_x])
+
+def main() -> None:
+    n = 20
+    n = n + 1
+    show(n)
+    show("hi")
+    print(total(1, 2), total("a", "b", "c"), total(0.5, 0.25))
+    print(scale(n, 2), scale(1.5, 3), scale(n, 2) + 1)
+"""
+
+
+def test_metafunctions_dispatch_on_what_is_known_of_the_arguments(spy: SpyRunner) -> None:
+    assert spy.output(METAFUNCS).splitlines() == ["int 21", "str hi", "3 abc 0.75", "42 4.5 43"]
+
+
+def line_of(source: str, text: str) -> int:
+    return source[: source.index(text)].count("\n") + 1
+
+
+@pytest.mark.parametrize(
+    ("call", "where", "message", "col"),
+    [
+        ("show(1.5)", "    show(1.5)", "TypeError: show() has no implementation for (f64)", None),
+        ("print(scale(2, n))", "raise TypeError", "TypeError: the factor must be blue", 11),
+        ("print(total(1))", "m0, m1, m2 = args_m", "ValueError: cannot unpack 1 values into 3", 11),
+    ],
+)
+def test_metafunction_errors(
+    checker: SpyRunner, call: str, where: str, message: str, col: int | None
+) -> None:
+    """At the call, or in the metafunction with the call it came from."""
+    source = METAFUNCS.replace('    show("hi")\n', f'    show("hi")\n    {call}\n')
+    err = checker.compile_error(source)
+    assert (err.loc.line, err.message) == (line_of(source, where), message)
+    call_line = line_of(source, f"    {call}")
+    name = call.removeprefix("print(").split("(")[0]
+    expected = (
+        []
+        if col is None
+        else [f"  in blue function '{name}', called at main.spy:{call_line}:{col}"]
+    )
+    assert err.notes == expected

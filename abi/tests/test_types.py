@@ -13,6 +13,7 @@ import pytest
 
 import spy_abi
 from spy_abi.types import (
+    BLUE_OBJECT,
     BOOL,
     BY_NAME,
     F32,
@@ -112,8 +113,8 @@ def test_names_lookup_and_equality() -> None:
 def test_every_kind_has_a_type() -> None:
     """Scalars have a value at run time and an ABI; types and functions as
     values exist only while compiling, with no layout and no wasm value."""
-    assert {t.kind for t in (*SCALARS, TYPE, FUNCTION)} == set(Kind)
-    for t in (TYPE, FUNCTION):
+    assert {t.kind for t in (*SCALARS, TYPE, FUNCTION, BLUE_OBJECT)} == set(Kind)
+    for t in (TYPE, FUNCTION, BLUE_OBJECT):
         assert t.wasm is None and t.layouts == () and t.name not in BY_NAME
 
 

@@ -19,10 +19,18 @@ import ast
 from dataclasses import dataclass, field
 
 from . import ir
-from .checker import ARITH_OPS, BlueEnv, FunctionChecker, ModuleChecker, describe, relocated
+from .checker import (
+    ARITH_OPS,
+    BlueEnv,
+    FunctionChecker,
+    ModuleChecker,
+    describe,
+    is_simple,
+    relocated,
+)
 from .constfold import ConstantPanic, NotConstant, fold
 from .errors import Loc, SpyCompileError
-from .types import BOOL, FUNCTION, NONE, Kind
+from .types import BLUE_OBJECT, BOOL, FUNCTION, NONE, Kind
 
 #: statements (loop iterations included) one evaluation may run, counted from
 #: the red code or global that started it: about ten seconds of compile time
@@ -116,13 +124,79 @@ def run_blue(
         parent.depth + 1 if parent else 1,
         label,
     )
-    params = [a.arg for a in func.node.args.args]
     try:
-        result = frame.run(dict(zip(params, args, strict=True)))
+        result = frame.run(bind_params(func, args, loc))
     except SpyCompileError as exc:
         exc.notes.append(f"  in blue function '{label}', called at {loc}")
         raise
     return relocated(result, loc)
+
+
+def bind_params(func: ir.BlueFunc, args: list[ir.Const | ir.BlueRef], loc: Loc) -> BlueEnv:
+    """Parameter names to values; a `*rest` parameter gets the rest as a tuple."""
+    spec = func.node.args
+    names = [a.arg for a in spec.args]
+    if len(args) < len(names) or (len(args) > len(names) and spec.vararg is None):
+        raise SpyCompileError(
+            f"{func.name}() takes {len(names)} arguments but {len(args)} were given", loc
+        )
+    bound: BlueEnv = dict(zip(names, args, strict=False))
+    if spec.vararg is not None:
+        rest = ir.BlueTuple(tuple(args[len(names) :]))
+        bound[spec.vararg.arg] = ir.BlueRef(BLUE_OBJECT, loc, rest)
+    return bound
+
+
+def call_metafunc(caller: FunctionChecker, func: ir.BlueFunc, node: ast.Call) -> ir.Expr:
+    """A call of a `@blue.metafunc`: it runs on what is known of the arguments
+    (MetaArg: static type, and value if blue) and answers with an OpSpec; the
+    call becomes a call of the function it names, or its constant."""
+    if node.keywords:
+        raise caller.error(f"{func.name}() takes no keyword arguments", node.keywords[0])
+    args = [caller.expr(a) for a in node.args]
+    metas: list[ir.Const | ir.BlueRef] = []
+    for i, e in enumerate(args):
+        try:
+            blueval: ir.Const | None = blue_value(e, fold(e))
+        except (NotConstant, ConstantPanic):
+            blueval = None
+        metas.append(ir.BlueRef(BLUE_OBJECT, e.loc, ir.MetaArg(e.type, blueval, i)))
+    loc = caller.loc(node)
+    result = run_blue(caller, func, metas, loc)
+    spec = result.obj if isinstance(result, ir.BlueRef) else None
+    if not isinstance(spec, ir.OpSpec):
+        raise caller.error(f"metafunction '{func.name}' must return an OpSpec", node)
+    if spec.null:
+        types = ", ".join(str(a.type) for a in args)
+        raise caller.error(f"TypeError: {func.name}() has no implementation for ({types})", node)
+    if spec.const is not None:
+        return relocated(spec.const, loc)
+    assert spec.func is not None
+    target = spec.func.obj
+    if isinstance(target, ir.Closure):
+        target = caller.m.specialize(target)
+    assert isinstance(target, ir.FuncDecl)
+    call_args: list[ir.Expr] = args
+    if spec.args is not None:
+        call_args = []
+        for item in spec.args:
+            if isinstance(item, ir.BlueRef) and isinstance(item.obj, ir.MetaArg):
+                call_args.append(args[item.obj.index])
+            elif isinstance(item, ir.Const):
+                call_args.append(item)
+            else:
+                raise caller.error("OpSpec() arguments must be arguments or blue values", node)
+        if len({id(a) for a in call_args}) < len(call_args) and not all(
+            is_simple(a) for a in call_args
+        ):
+            raise caller.error("OpSpec() passes an argument twice: it would run twice", node)
+    if len(call_args) != len(target.params):
+        raise caller.error(
+            f"{target.name}() takes {len(target.params)} arguments but {len(call_args)} were given",
+            node,
+        )
+    coerced = [caller.coerce(a, p.type) for a, p in zip(call_args, target.params, strict=True)]
+    return ir.Call(target.ret, loc, target, coerced)
 
 
 def show(value: ir.Const | ir.BlueRef) -> str:
@@ -134,7 +208,9 @@ def show(value: ir.Const | ir.BlueRef) -> str:
         return obj.type.name
     if isinstance(obj, ir.Closure):
         return obj.qualname
-    return obj.name
+    if isinstance(obj, (ir.FuncDecl, ir.BlueFunc)):
+        return obj.name
+    return type(obj).__name__
 
 
 def blue_value(e: ir.Expr, value: ir.ConstValue) -> ir.Const:
@@ -160,15 +236,33 @@ class BlueFrame(FunctionChecker):
     def blue_value_of(self, name: str) -> ir.Const | ir.BlueRef | None:
         return self.env.get(name)
 
+    def expr(self, node: ast.expr, allow_none: bool = False, allow_object: bool = True) -> ir.Expr:
+        return super().expr(node, allow_none, allow_object=True)  # all values are blue here
+
+    def _expr(self, node: ast.expr) -> ir.Expr:
+        if isinstance(node, (ast.Tuple, ast.List)):
+            items = tuple(self.evaluate(self.expr(e), e) for e in node.elts)
+            return ir.BlueRef(BLUE_OBJECT, self.loc(node), ir.BlueTuple(items))
+        return super()._expr(node)
+
+    def compare_pair(self, op: str, left: ir.Expr, right: ir.Expr, node: ast.AST) -> ir.Expr:
+        if isinstance(left, ir.BlueRef) or isinstance(right, ir.BlueRef):
+            if op not in ("==", "!="):
+                raise self.error(f"'{op}' does not compare types or functions", node)
+            same = blue_identity(left) == blue_identity(right)
+            return ir.Const(BOOL, self.loc(node), same == (op == "=="), literal=False)
+        return super().compare_pair(op, left, right, node)
+
     # ---- running ------------------------------------------------------------------
 
     def run(self, args: BlueEnv) -> ir.Const | ir.BlueRef:
-        for arg in self.blue.node.args.args:
-            value = args[arg.arg]
-            if arg.annotation is not None:
-                t = self.resolve_type(arg.annotation, f"parameter '{arg.arg}'")
+        annotations = {a.arg: a for a in self.blue.node.args.args if a.annotation is not None}
+        for name, value in args.items():
+            arg = annotations.get(name)
+            if arg is not None:
+                t = self.resolve_type(arg.annotation, f"parameter '{name}'")
                 value = self.evaluate(self.coerce(value, t), arg)
-            self.env[arg.arg] = value
+            self.env[name] = value
         try:
             self.block_run(self.blue.node.body)
         except _Return as ret:
@@ -262,6 +356,9 @@ class BlueFrame(FunctionChecker):
             target, value_node, ann = node.targets[0], node.value, None
         else:
             target, value_node, ann = node.target, node.value, node.annotation
+        if isinstance(target, ast.Tuple) and value_node is not None and ann is None:
+            self.unpack(target, self.evaluate(self.expr(value_node), value_node))
+            return
         if not isinstance(target, ast.Name):
             raise self.error(f"assignment to {describe(target)} is not supported", target)
         if value_node is None:
@@ -270,6 +367,20 @@ class BlueFrame(FunctionChecker):
         if ann is not None:
             value = self.coerce(value, self.resolve_type(ann, f"variable '{target.id}'"))
         self.env[target.id] = self.evaluate(value, value_node)
+
+    def unpack(self, target: ast.Tuple, value: ir.Const | ir.BlueRef) -> None:
+        """`a, b = t` for a blue tuple."""
+        if not (isinstance(value, ir.BlueRef) and isinstance(value.obj, ir.BlueTuple)):
+            raise self.error("only a tuple can be unpacked", target)
+        items = value.obj.items
+        if len(items) != len(target.elts):
+            raise self.error(
+                f"ValueError: cannot unpack {len(items)} values into {len(target.elts)}", target
+            )
+        for name, item in zip(target.elts, items, strict=True):
+            if not isinstance(name, ast.Name):
+                raise self.error("unpack into plain names only", name)
+            self.env[name.id] = item
 
     def run_for(self, node: ast.For) -> None:
         if node.orelse:
@@ -327,3 +438,14 @@ class BlueFrame(FunctionChecker):
         value = self.scalar(self.condition(node), node)
         assert value.type == BOOL
         return bool(value.value)
+
+
+def blue_identity(e: ir.Expr) -> object:
+    """What `==` compares of blue values: types by name, scalars by value,
+    other objects by identity."""
+    if isinstance(e, ir.BlueRef):
+        obj = e.obj
+        return ("type", obj.type.name) if isinstance(obj, ir.TypeValue) else ("obj", id(obj))
+    if isinstance(e, ir.Const):
+        return ("const", e.type.name, e.value)
+    return ("red", id(e))

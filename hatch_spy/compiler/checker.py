@@ -19,6 +19,7 @@ from .loader import LoadedModule
 from .source import SourceFile
 from .stdlib import BUILTIN_EXCEPTIONS, STD_CONSTS, STD_FUNCS, STD_MODULES, STD_SPECIAL
 from .types import (
+    BLUE_OBJECT,
     BOOL,
     F32,
     F64,
@@ -66,6 +67,9 @@ Symbol = (
     | SpecialForm
     | ir.Closure
     | ir.TypeValue
+    | ir.MetaArg
+    | ir.OpSpec
+    | ir.BlueTuple
 )
 
 ARITH_OPS: dict[type[ast.operator], str] = {
@@ -269,10 +273,15 @@ class ModuleChecker:
             self.bind(node.name, blue, node)
             return
         decorators = [ast.unparse(d) for d in node.decorator_list]
-        if decorators in (["blue"], ["blue.generic"]):
-            generic = decorators == ["blue.generic"]
+        if decorators in (["blue"], ["blue.generic"], ["blue.metafunc"]):
             blue = ir.BlueFunc(
-                self.ir.name, node.name, node, self.src.node_loc(node), self, generic
+                self.ir.name,
+                node.name,
+                node,
+                self.src.node_loc(node),
+                self,
+                generic=decorators == ["blue.generic"],
+                metafunc=decorators == ["blue.metafunc"],
             )
             self.bind(node.name, blue, node)
             return
@@ -893,8 +902,31 @@ class FunctionChecker:
         raise self.error(f"'{name}' is a {kind_of(sym)}, not a value", node)
 
     def attribute_value(self, node: ast.Attribute) -> ir.Expr:
+        base = node.value
+        if isinstance(base, ast.Name):
+            sym = self.lookup_local_or_global(base.id)
+            if sym == SpecialForm("OpSpec") and node.attr == "NULL":
+                return ir.BlueRef(BLUE_OBJECT, self.loc(node), ir.OpSpec())
+            if not isinstance(sym, ModuleAlias):
+                return self.blue_attribute(node)
         sym = self.attribute_symbol(node)
         return self.symbol_value(sym, ast.unparse(node), node)
+
+    def blue_attribute(self, node: ast.Attribute) -> ir.Expr:
+        """`m.static_type`, `m.color`, `m.blueval` of a metafunction's argument."""
+        base = self.expr(node.value, allow_object=True)
+        obj = base.obj if isinstance(base, ir.BlueRef) else None
+        loc = self.loc(node)
+        if isinstance(obj, ir.MetaArg):
+            if node.attr == "static_type":
+                return ir.BlueRef(TYPE, loc, ir.TypeValue(obj.static_type))
+            if node.attr == "color":
+                return ir.Const(STR, loc, "red" if obj.blueval is None else "blue", literal=False)
+            if node.attr == "blueval":
+                if obj.blueval is None:
+                    raise self.error("this argument is red: it has no blueval", node)
+                return relocated(obj.blueval, loc)
+        raise self.error("attribute access is only supported on imported modules", node)
 
     def attribute_symbol(self, node: ast.Attribute) -> Symbol:
         base = node.value
@@ -1073,6 +1105,10 @@ class FunctionChecker:
             sym = self.m.specialize(sym)
         if isinstance(sym, ir.BlueFunc) and sym.generic:
             raise self.error(f"'{name}' is @blue.generic: call it with [] first", node)
+        if isinstance(sym, ir.BlueFunc) and sym.metafunc:
+            from .blue import call_metafunc  # blue.py builds on this module
+
+            return call_metafunc(self, sym, node)
         if isinstance(sym, ir.BlueFunc):
             from .blue import call_blue  # blue.py builds on this module
 
@@ -1133,6 +1169,8 @@ class FunctionChecker:
         return result
 
     def special_call(self, sym: SpecialForm, name: str, node: ast.Call) -> ir.Expr:
+        if sym.name == "OpSpec":
+            return self.opspec(node)
         assert sym.name == "COLOR"
         if len(node.args) != 1 or node.keywords:
             raise self.error(f"{name}() takes exactly one argument", node)
@@ -1145,6 +1183,21 @@ class FunctionChecker:
         except ConstantPanic:
             color = "blue"  # known at compile time, to be an error at run time
         return ir.Const(STR, self.loc(node), color, literal=False)
+
+    def opspec(self, node: ast.Call) -> ir.Expr:
+        """`OpSpec(func)` or `OpSpec(func, [args...])`, in a metafunction."""
+        if not 1 <= len(node.args) <= 2 or node.keywords:
+            raise self.error("OpSpec() takes a function and optionally a list of arguments", node)
+        func = self.expr(node.args[0], allow_object=True)
+        if not (isinstance(func, ir.BlueRef) and isinstance(func.obj, (ir.FuncDecl, ir.Closure))):
+            raise self.error("OpSpec() needs a red function", node.args[0])
+        args = None
+        if len(node.args) == 2:
+            items = self.expr(node.args[1], allow_object=True)
+            if not (isinstance(items, ir.BlueRef) and isinstance(items.obj, ir.BlueTuple)):
+                raise self.error("OpSpec()'s arguments must be a list", node.args[1])
+            args = items.obj.items
+        return ir.BlueRef(BLUE_OBJECT, self.loc(node), ir.OpSpec(func, args))
 
     def abs_(self, arg: ir.Expr, node: ast.Call) -> ir.Expr:
         """abs(): integers wrap as negation does (abs of the minimum is itself)."""
@@ -1176,7 +1229,11 @@ class FunctionChecker:
             raise self.error(f"{name}() takes no keyword arguments", node.keywords[0])
         if len(node.args) != 1:
             raise self.error(f"{name}() takes exactly one argument ({len(node.args)} given)", node)
-        arg = self.expr(node.args[0])
+        arg = self.expr(node.args[0], allow_object=name == "len")
+        if isinstance(arg, ir.BlueRef):
+            if not isinstance(arg.obj, ir.BlueTuple):
+                raise self.error(f"object of type {kind_of(arg.obj)} has no len()", node.args[0])
+            return ir.Const(I32, loc, len(arg.obj.items), literal=False)
         if name == "abs":
             return self.abs_(arg, node)
         if name == "len":
@@ -1279,6 +1336,12 @@ def kind_of(sym: object) -> str:
         return "function"
     if isinstance(sym, ir.TypeValue):
         return "type"
+    if isinstance(sym, ir.MetaArg):
+        return "metafunction argument"
+    if isinstance(sym, ir.OpSpec):
+        return "OpSpec"
+    if isinstance(sym, ir.BlueTuple):
+        return "tuple"
     if isinstance(sym, ir.FuncDecl):
         return "function"
     if isinstance(sym, ir.RuntimeFunc):

@@ -94,9 +94,43 @@ class BlueFunc:
     loc: Loc
     owner: object  # the ModuleChecker of its module, for names and errors
     generic: bool = False  # `@blue.generic`: called with [] instead of ()
+    # `@blue.metafunc`: called with what the compiler knows of each argument
+    # (MetaArg), returns an OpSpec naming what to call at run time
+    metafunc: bool = False
 
 
-BlueObject = FuncDecl | BlueFunc | Closure | TypeValue
+@dataclass(frozen=True)
+class MetaArg:
+    """What a metafunction sees of one argument: `m.static_type`, `m.color`,
+    and `m.blueval` when the argument is blue."""
+
+    static_type: SpyType
+    blueval: Const | None
+    index: int  # which argument of the call it stands for
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    """A metafunction's answer: call `func` (with the call's arguments, or
+    with `args`), or the constant `const`, or nothing matched (`null`)."""
+
+    func: BlueRef | None = None
+    args: tuple[Const | BlueRef, ...] | None = None
+    const: Const | None = None
+
+    @property
+    def null(self) -> bool:
+        return self.func is None and self.const is None
+
+
+@dataclass(frozen=True)
+class BlueTuple:
+    """A tuple of blue values (a variadic metafunction's arguments)."""
+
+    items: tuple[Const | BlueRef, ...]
+
+
+BlueObject = FuncDecl | BlueFunc | Closure | TypeValue | MetaArg | OpSpec | BlueTuple
 
 # ---- expressions ----------------------------------------------------------
 

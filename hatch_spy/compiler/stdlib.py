@@ -38,7 +38,10 @@ STD_CONSTS: dict[str, dict[str, tuple[SpyType, ConstValue]]] = {
 
 # names the compiler itself answers: `__spy__.COLOR(expr)` is "blue" when
 # `expr` is known at compile time, else "red"
-STD_SPECIAL: dict[str, frozenset[str]] = {"__spy__": frozenset({"COLOR"})}
+STD_SPECIAL: dict[str, frozenset[str]] = {
+    "__spy__": frozenset({"COLOR"}),
+    "operator": frozenset({"OpSpec"}),  # what a metafunction returns
+}
 
 STD_MODULES = frozenset(STD_FUNCS) | frozenset(STD_SPECIAL)
 

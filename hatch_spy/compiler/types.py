@@ -6,6 +6,7 @@ conversions between types."""
 from __future__ import annotations
 
 from spy_abi.types import (
+    BLUE_OBJECT,
     BOOL,
     F32,
     F64,
@@ -26,6 +27,7 @@ from spy_abi.types import (
 )
 
 __all__ = [
+    "BLUE_OBJECT",
     "BOOL",
     "F32",
     "F64",

@@ -39,6 +39,7 @@ class Kind(enum.Enum):
     NONE = "none"
     TYPE = "type"  # a type as a compile-time value
     FUNC = "function"  # a function as a compile-time value
+    OBJECT = "object"  # another compile-time-only value (a metafunction's argument)
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,7 @@ NONE = SpyType("None", Kind.NONE, "void", "None", None, ())
 # what the compiler alone handles: blue values with no run-time representation
 TYPE = SpyType("type", Kind.TYPE, "", "type", None, ())
 FUNCTION = SpyType("function", Kind.FUNC, "", "function", None, ())
+BLUE_OBJECT = SpyType("object", Kind.OBJECT, "", "object", None, ())
 
 INT_TYPES = (I8, U8, I32, U32, I64, U64)
 FLOAT_TYPES = (F32, F64)
