@@ -23,8 +23,9 @@ from . import __version__
 from .compiler import check_modules, compiling, ir
 from .compiler.cext import EXTENSION_NAME, write_extension
 from .compiler.cgen import symbol_name, write_wasm_library
-from .compiler.errors import SpyError
+from .compiler.errors import SpyCompileError, SpyError
 from .compiler.loader import ModuleFinder, load_program
+from .compiler.types import Kind
 from .settings import SpySettings
 from .toolchain import COMMON_CFLAGS, EXTENSION_SUFFIX, Toolchain, ToolchainError, get_target
 
@@ -72,6 +73,24 @@ def wheel_tag(targets: Sequence[str]) -> tuple[str, bool]:
             'set targets = ["wasm"] for a portable wheel'
         )
     return f"cp310-abi3-{plat}", False
+
+
+# the kinds of values that cross into Python today (structs: issue 7, part 6)
+BOUNDARY_KINDS = frozenset({Kind.INT, Kind.FLOAT, Kind.BOOL, Kind.STR, Kind.NONE})
+
+
+def _check_exportable(module: ir.ModuleIR) -> None:
+    """Every public function's types can cross into Python, or a clear error."""
+    for f in module.funcs.values():
+        if not f.is_public:
+            continue
+        for t in (*(p.type for p in f.params), f.ret):
+            if t.kind not in BOUNDARY_KINDS:
+                raise SpyCompileError(
+                    f"function '{f.name}' takes or returns {t}, which cannot cross into "
+                    f"Python yet: rename it '_{f.name}' to keep it inside the package",
+                    f.loc,
+                )
 
 
 def stub_source(module: ir.ModuleIR) -> str:
@@ -138,6 +157,8 @@ def build_package(
         with compiling():
             modules = check_modules(load_program([s.module for s in srcs], finder))
         own = {s.module: s for s in srcs}
+        for m in modules:
+            _check_exportable(m)
         for m in modules:
             if m.name in own:
                 src = own[m.name]

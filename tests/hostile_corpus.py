@@ -170,7 +170,7 @@ TYPE_ERRORS = {
     "str-times": ("x = 'a' * 3", "unsupported operand types for *"),
     "ifexp-mismatch": ("x = 1 if True else 'a'", "unsupported operand types"),
     "const-local-reassign": ("const k = 1\nk = 2", "cannot assign to const"),
-    "math-missing": ("import_math = 1\nprint(math.sqrt(2.0))", "attribute access"),
+    "math-missing": ("import_math = 1\nprint(math.sqrt(2.0))", "name 'math' is not defined"),
 }
 for name, (body, frag) in TYPE_ERRORS.items():
     add(name, main_only(body), "error", frag)

@@ -75,7 +75,7 @@ CASES = [
         "class A:\n    pass\n",
         1,
         1,
-        "class definitions are not supported at module level",
+        "classes must be '@struct' classes",
     ),
     (
         "unsupported-list",

@@ -27,8 +27,10 @@ from spy_abi.types import (
     Kind,
     Layout,
     SpyType,
+    StructField,
     UnknownTypeError,
     lookup,
+    struct_type,
 )
 
 CTYPES: dict[str, type[ctypes._SimpleCData[Any]]] = {
@@ -113,7 +115,7 @@ def test_names_lookup_and_equality() -> None:
 def test_every_kind_has_a_type() -> None:
     """Scalars have a value at run time and an ABI; types and functions as
     values exist only while compiling, with no layout and no wasm value."""
-    assert {t.kind for t in (*SCALARS, TYPE, FUNCTION, BLUE_OBJECT)} == set(Kind)
+    assert {t.kind for t in (*SCALARS, TYPE, FUNCTION, BLUE_OBJECT, POINT)} == set(Kind)
     for t in (TYPE, FUNCTION, BLUE_OBJECT):
         assert t.wasm is None and t.layouts == () and t.name not in BY_NAME
 
@@ -129,3 +131,45 @@ def test_describe() -> None:
         "kind": "str",
         "layout": {"native": {"size": 8, "align": 8}, "wasm": {"size": 4, "align": 4}},
     }
+
+
+POINT = struct_type(
+    "Point", "m::Point", "spy_m$Point", (StructField("x", F64), StructField("tag", BOOL))
+)
+MIXED = struct_type(
+    "Mixed",
+    "m::Mixed",
+    "spy_m$Mixed",
+    (StructField("a", BOOL), StructField("s", STR), StructField("b", INT_TYPES[0])),
+)
+
+
+class CPoint(ctypes.Structure):
+    _fields_ = [("x", ctypes.c_double), ("tag", ctypes.c_bool)]
+
+
+class CMixed(ctypes.Structure):
+    _fields_ = [("a", ctypes.c_bool), ("s", ctypes.c_void_p), ("b", ctypes.c_int8)]
+
+
+@pytest.mark.parametrize(("t", "c"), [(POINT, CPoint), (MIXED, CMixed)], ids=str)
+def test_struct_layout_is_c_s(t: SpyType, c: type[ctypes.Structure]) -> None:
+    assert t.layout("native") == Layout(ctypes.sizeof(c), ctypes.alignment(c))
+    assert t.field_offsets("native") == [getattr(c, f.name).offset for f in t.fields]
+
+
+def test_struct_layout_on_wasm32_and_description() -> None:
+    assert MIXED.layout("wasm") == Layout(12, 4)  # the pointer is 4 bytes there
+    assert MIXED.field_offsets("wasm") == [0, 4, 8]
+    assert MIXED.describe()["fields"] == [
+        {"name": "a", "type": "bool", "offset": {"native": 0, "wasm": 0}},
+        {"name": "s", "type": "str", "offset": {"native": 8, "wasm": 4}},
+        {"name": "b", "type": "i8", "offset": {"native": 16, "wasm": 8}},
+    ]
+
+
+def test_structs_are_told_apart_by_module() -> None:
+    other = struct_type("Point", "n::Point", "spy_n$Point", POINT.fields)
+    assert other != POINT and other.name == POINT.name
+    empty = struct_type("E", "m::E", "spy_m$E", ())
+    assert empty.layout("wasm") == Layout(1, 1)

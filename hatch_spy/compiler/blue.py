@@ -30,7 +30,7 @@ from .checker import (
 )
 from .constfold import ConstantPanic, NotConstant, fold
 from .errors import Loc, SpyCompileError
-from .types import BLUE_OBJECT, BOOL, FUNCTION, NONE, Kind
+from .types import BLUE_OBJECT, BOOL, FUNCTION, NONE, TYPE, Kind
 
 #: statements (loop iterations included) one evaluation may run, counted from
 #: the red code or global that started it: about ten seconds of compile time
@@ -338,6 +338,11 @@ class BlueFrame(FunctionChecker):
             if not self.truth_value(node.test):
                 message = "" if node.msg is None else self.scalar(self.expr(node.msg), node).value
                 raise self.error(f"AssertionError: {message}", node)
+        elif isinstance(node, ast.ClassDef):
+            own = node.name in ("Self", self.blue.name)  # a generic's own struct
+            label = self.label if own else f"{self.label}.{node.name}"
+            info = self.m.make_struct(self, node, dict(self.env), label)
+            self.env[node.name] = ir.BlueRef(TYPE, self.loc(node), ir.TypeValue(info.type))
         elif isinstance(node, ast.FunctionDef):
             if node.decorator_list:
                 raise self.error("decorators inside blue code are not supported yet", node)

@@ -55,6 +55,16 @@ def c_local_name(name: str) -> str:
     return f"v_{mangle(name)}"
 
 
+def c_field_name(name: str) -> str:
+    return f"f_{mangle(name)}"
+
+
+def struct_definition(t: SpyType) -> str:
+    fields = [f"    {c_type(f.type)} {c_field_name(f.name)};" for f in t.fields]
+    body = "\n".join(fields or ["    char unused; /* C has no empty structs */"])
+    return f"struct {t.c_name} {{\n{body}\n}};"
+
+
 def c_string_literal(data: bytes) -> str:
     out = []
     for b in data:
@@ -301,7 +311,7 @@ class FunctionWriter:
         params = {p.name for p in self.func.params}
         for name, t in self.func.locals.items():
             if name not in params:
-                init = self.out.literal("") if t == STR else "0"
+                init = self.out.literal("") if t == STR else "{0}" if t.kind is Kind.STRUCT else "0"
                 self.lines.append(f"    {c_type(t)} {c_local_name(name)} = {init};")
         self.block(self.func.body, 1)
         self.lines.append("}")
@@ -662,6 +672,11 @@ class FunctionWriter:
             return f"spy_str_len({self.expr(e.value)}, {self.loc_args(e.loc)})"
         if isinstance(e, ir.ParseStr):
             return self.parse_str(e)
+        if isinstance(e, ir.StructNew):
+            ct = c_type(e.type)
+            return self.ordered(e.args, lambda a: f"(({ct}){{{', '.join(a) or '0'}}})")
+        if isinstance(e, ir.FieldGet):
+            return f"({self.expr(e.value)}).{c_field_name(e.name)}"
         if isinstance(e, ir.Let):
             name = c_local_name(e.name)
             return f"({{ {c_type(e.value.type)} {name} = {self.expr(e.value)}; {self.expr(e.body)}; }})"
@@ -795,7 +810,10 @@ def build_unit(modules: list[ir.ModuleIR], storage: Callable[[ir.FuncDecl], str]
     out = Output()
     effects = analyze(modules)
     funcs = [(m, f) for m in modules for f in m.funcs.values()]
-    globals_ = [global_definition(v, out) for m in modules for v in m.globals.values()]
+    structs = [t for m in modules for t in m.structs]
+    globals_ = [f"typedef struct {t.c_name} {t.c_name};" for t in structs]
+    globals_ += [struct_definition(t) for t in structs]
+    globals_ += [global_definition(v, out) for m in modules for v in m.globals.values()]
     protos: list[str] = []
     bodies: list[str] = []
     for m, f in funcs:

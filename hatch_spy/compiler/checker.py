@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from typing import Any, TypeGuard
 
 from . import ir
+from .cgen import c_func_name
 from .constfold import ConstantPanic, NotConstant, fold
 from .errors import Loc, SpyCompileError
 from .loader import LoadedModule
 from .source import SourceFile
 from .stdlib import BUILTIN_EXCEPTIONS, STD_CONSTS, STD_FUNCS, STD_MODULES, STD_SPECIAL
+from .structs import PROPERTY, STATIC, StructInfo, body_errors, make_struct, struct_fields
 from .types import (
     BLUE_OBJECT,
     BOOL,
@@ -31,6 +33,7 @@ from .types import (
     TYPE,
     TYPES_BY_NAME,
     U64,
+    Kind,
     SpyType,
     implicitly_converts,
     widens,
@@ -95,6 +98,27 @@ COMPARE_OPS: dict[type[ast.cmpop], str] = {
     ast.GtE: ">=",
 }
 CAST_NAMES = {**TYPES_BY_NAME, "bool": BOOL}
+# what an operator calls on a struct
+OPERATOR_METHODS = {
+    "+": "__add__",
+    "-": "__sub__",
+    "*": "__mul__",
+    "/": "__truediv__",
+    "//": "__floordiv__",
+    "%": "__mod__",
+    "**": "__pow__",
+    "<<": "__lshift__",
+    ">>": "__rshift__",
+    "&": "__and__",
+    "|": "__or__",
+    "^": "__xor__",
+    "==": "__eq__",
+    "!=": "__ne__",
+    "<": "__lt__",
+    "<=": "__le__",
+    ">": "__gt__",
+    ">=": "__ge__",
+}
 
 
 # the blue values a scope sees by name (a blue frame's locals, a closure's)
@@ -167,6 +191,8 @@ class ModuleChecker:
         # bodies to check, with the blue values a closure's body sees
         self._func_nodes: list[tuple[ir.FuncDecl, ast.FunctionDef, BlueEnv]] = []
         self._specialized: dict[tuple[object, ...], ir.FuncDecl] = {}
+        self._structs_made: dict[tuple[object, ...], StructInfo] = {}
+        self.structs: dict[str, StructInfo] = {}  # by fqn
 
     def error(self, msg: str, node: ast.AST) -> SpyCompileError:
         return SpyCompileError(msg, self.src.node_loc(node))
@@ -181,6 +207,8 @@ class ModuleChecker:
                 self.declare_import(stmt)
             elif isinstance(stmt, ast.FunctionDef):
                 self.declare_function(stmt)
+            elif isinstance(stmt, ast.ClassDef):
+                self.declare_class(stmt)
             elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
                 self.declare_global(stmt)
             elif self.is_main_guard(stmt):
@@ -259,7 +287,76 @@ class ModuleChecker:
                 return t
             if node.id == "bool":
                 return BOOL
+            sym = self.names.get(node.id)
+            if isinstance(sym, ir.TypeValue):
+                return sym.type
+        if isinstance(node, ast.Subscript) and self.names_generic(node.value):
+            value = FunctionChecker(self, None).expr(node, allow_object=True)
+            if isinstance(value, ir.BlueRef) and isinstance(value.obj, ir.TypeValue):
+                return value.obj.type
         raise self.error(f"unknown type '{ast.unparse(node)}'", node)
+
+    # ---- structs --------------------------------------------------------------
+
+    def declare_class(self, node: ast.ClassDef) -> None:
+        type_params = self.src.type_params.get(node.lineno)
+        if type_params is not None:  # `class Pair[T]`: a generic making the struct
+            name = node.name
+            outer = generic_sugar(node, type_params)
+            blue = ir.BlueFunc(self.ir.name, name, outer, self.src.node_loc(node), self, True)
+            self.bind(name, blue, node)
+            return
+        info = self.make_struct(FunctionChecker(self, None), node, {}, node.name)
+        self.bind(node.name, ir.TypeValue(info.type), node)
+
+    def make_struct(
+        self, checker: FunctionChecker, node: ast.ClassDef, env: BlueEnv, label: str
+    ) -> StructInfo:
+        """The struct `node` defines for the blue values `env`, made once."""
+        if [ast.unparse(d) for d in node.decorator_list] != ["struct"]:
+            where = node.decorator_list[0] if node.decorator_list else node
+            raise self.error("classes must be '@struct' classes", where)
+        if node.bases or node.keywords:
+            raise self.error("a struct has no base classes", node)
+        for bad, message in body_errors(node):
+            raise self.error(message, bad)
+        key = (id(node), *sorted((k, blue_key(v)) for k, v in env.items()))
+        found = self._structs_made.get(key)
+        if found is not None:
+            return found
+        fields = []
+        for f in struct_fields(node):
+            assert isinstance(f.target, ast.Name)
+            ft = checker.resolve_type(f.annotation, f"field '{f.target.id}'")
+            if ft.kind not in (Kind.INT, Kind.FLOAT, Kind.BOOL, Kind.STR, Kind.STRUCT):
+                raise self.error(f"a struct field cannot have type {ft}", f.annotation)
+            fields.append((f.target.id, ft))
+        full_fqn = f"{self.ir.name}::{label}"
+        if label != node.name:
+            full_fqn += f"::{node.name}"
+        info = make_struct(
+            self,
+            self.ir.name,
+            node,
+            label,
+            c_func_name(self.ir.name, label) + "$$struct",
+            fields,
+            env,
+            full_fqn,
+            self.src.node_loc(node),
+        )
+        self._structs_made[key] = info
+        self.structs[info.type.fqn] = info
+        self.ir.structs.append(info.type)
+        return info
+
+    def names_generic(self, node: ast.expr) -> bool:
+        """Is `node` the name of a generic of this module (`Pair` in `Pair[i32]`)?"""
+        return isinstance(node, ast.Name) and isinstance(self.names.get(node.id), ir.BlueFunc)
+
+    def struct_info(self, t: SpyType) -> StructInfo:
+        module = t.fqn.split("::")[0]
+        return self.modules[module].structs[t.fqn]
 
     def declare_function(self, node: ast.FunctionDef) -> None:
         type_params = self.src.type_params.get(node.lineno)
@@ -398,7 +495,7 @@ class ModuleChecker:
                 n += 1
             name = f"{name}#{n}"
         resolver = FunctionChecker(self, None, closure.env)
-        params, ret = resolver.signature(node)
+        params, ret = resolver.signature(node, closure.self_type)
         func = ir.FuncDecl(self.ir.name, name, params, ret, self.src.node_loc(node))
         func.exported = name == node.name and name == closure.qualname
         self._specialized[key] = func
@@ -429,9 +526,12 @@ class FunctionChecker:
     def error(self, msg: str, node: ast.AST) -> SpyCompileError:
         return self.m.error(msg, node)
 
-    def signature(self, node: ast.FunctionDef) -> tuple[list[ir.Param], SpyType]:
+    def signature(
+        self, node: ast.FunctionDef, self_type: SpyType | None = None
+    ) -> tuple[list[ir.Param], SpyType]:
         """Parameters and return type of a red function, its annotations
-        resolved here (a closure's may name blue types: `x: T`)."""
+        resolved here (a closure's may name blue types: `x: T`); a method's
+        unannotated first parameter is its struct."""
         a = node.args
         if a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs:
             bad = a.vararg or a.kwarg or (a.kwonlyargs or a.posonlyargs)[0]
@@ -440,7 +540,10 @@ class FunctionChecker:
             raise self.error("default parameter values are not supported", a.defaults[0])
         params = []
         seen: set[str] = set()
-        for arg in a.args:
+        for i, arg in enumerate(a.args):
+            if arg.annotation is None and i == 0 and self_type is not None:
+                params.append(ir.Param(arg.arg, self_type))
+                continue
             if arg.annotation is None:
                 raise self.error(f"parameter '{arg.arg}' needs a type annotation", arg)
             t = self.resolve_type(arg.annotation, f"parameter '{arg.arg}'")
@@ -459,6 +562,14 @@ class FunctionChecker:
                 if isinstance(value, ir.BlueRef) and isinstance(value.obj, ir.TypeValue):
                     return value.obj.type
                 raise self.error(f"'{node.id}' is not a type", node)
+        if isinstance(node, ast.Subscript) and (
+            self.m.names_generic(node.value)
+            or (isinstance(node.value, ast.Name) and self.blue_value_of(node.value.id) is not None)
+        ):
+            instance = self.expr(node, allow_object=True)
+            if isinstance(instance, ir.BlueRef) and isinstance(instance.obj, ir.TypeValue):
+                return instance.obj.type
+            raise self.error(f"'{ast.unparse(node)}' is not a type", node)
         return self.m.resolve_type(node, what)
 
     def blue_value_of(self, name: str) -> ir.Const | ir.BlueRef | None:
@@ -569,7 +680,10 @@ class FunctionChecker:
         for a in call.args:
             if isinstance(a, ast.Starred):
                 raise self.error(f"{describe(a)} are not supported", a)
-            args.append(self.expr(a, allow_none=isinstance(a, ast.Constant)))
+            value = self.expr(a, allow_none=isinstance(a, ast.Constant))
+            if value.type.kind is Kind.STRUCT:
+                value = self.text_of(value, "__str__", a)
+            args.append(value)
         return ir.Print(self.loc(call), args)
 
     def mutable_global(self, name: str, node: ast.AST) -> ir.GlobalVar:
@@ -588,6 +702,13 @@ class FunctionChecker:
     def assign(
         self, target: ast.expr, value_node: ast.expr | None, ann: ast.expr | None, node: ast.stmt
     ) -> ir.Stmt | None:
+        if isinstance(target, ast.Attribute) and not self.names_module(target.value):
+            base = self.expr(target.value, allow_object=True)
+            if base.type.kind is Kind.STRUCT:
+                raise self.error(
+                    f"cannot assign to a field of '{base.type}': a struct value is immutable",
+                    target,
+                )
         if not isinstance(target, ast.Name):
             raise self.error(f"assignment to {describe(target)} is not supported", target)
         name = target.id
@@ -907,16 +1028,30 @@ class FunctionChecker:
             sym = self.lookup_local_or_global(base.id)
             if sym == SpecialForm("OpSpec") and node.attr == "NULL":
                 return ir.BlueRef(BLUE_OBJECT, self.loc(node), ir.OpSpec())
-            if not isinstance(sym, ModuleAlias):
-                return self.blue_attribute(node)
+        if not self.names_module(base):
+            return self.blue_attribute(node)
         sym = self.attribute_symbol(node)
         return self.symbol_value(sym, ast.unparse(node), node)
 
     def blue_attribute(self, node: ast.Attribute) -> ir.Expr:
-        """`m.static_type`, `m.color`, `m.blueval` of a metafunction's argument."""
+        """A struct's field or property; a type's names (`__name__`, `__fqn__`);
+        `m.static_type`, `m.color`, `m.blueval` of a metafunction's argument."""
         base = self.expr(node.value, allow_object=True)
         obj = base.obj if isinstance(base, ir.BlueRef) else None
         loc = self.loc(node)
+        if obj is None and base.type.kind is Kind.STRUCT:
+            t = base.type
+            ft = t.field_type(node.attr)
+            if ft is not None:
+                return ir.FieldGet(ft, loc, base, node.attr)
+            method = self.m.struct_info(t).methods.get(node.attr)
+            if method is not None and method.kind == PROPERTY:
+                return self.struct_method(t, node.attr, [base], node)
+            raise self.error(f"'{t}' has no field or property '{node.attr}'", node)
+        if isinstance(obj, ir.TypeValue):
+            names = type_names(obj.type, self.m)
+            if node.attr in names:
+                return ir.Const(STR, loc, names[node.attr], literal=False)
         if isinstance(obj, ir.MetaArg):
             if node.attr == "static_type":
                 return ir.BlueRef(TYPE, loc, ir.TypeValue(obj.static_type))
@@ -980,6 +1115,8 @@ class FunctionChecker:
     def binop(self, op: str, left: ir.Expr, right: ir.Expr, node: ast.AST) -> ir.Expr:
         loc = self.loc(node)
         lt, rt = left.type, right.type
+        if lt.kind is Kind.STRUCT:
+            return self.struct_method(lt, OPERATOR_METHODS[op], [left, right], node)
         if lt == STR and rt == STR and op == "+":
             return ir.StrConcat(STR, loc, left, right)
         if op in ("<<", ">>"):
@@ -1044,6 +1181,14 @@ class FunctionChecker:
 
     def compare_pair(self, op: str, left: ir.Expr, right: ir.Expr, node: ast.AST) -> ir.Expr:
         lt, rt = left.type, right.type
+        if lt.kind is Kind.STRUCT:
+            methods = self.m.struct_info(lt).methods
+            if op == "!=" and "__ne__" not in methods and "__eq__" in methods:
+                # as Python: `a != b` is `not a == b` when only __eq__ is defined
+                equal = self.struct_method(lt, "__eq__", [left, right], node)
+                return ir.Not(BOOL, self.loc(node), self.truth(equal, node))
+            result = self.struct_method(lt, OPERATOR_METHODS[op], [left, right], node)
+            return self.truth(result, node)
         if lt in (STR, BOOL) or rt in (STR, BOOL):
             if lt != rt or (lt == STR and op not in ("==", "!=")):
                 raise self.error(f"unsupported operand types for {op}: '{lt}' and '{rt}'", node)
@@ -1093,6 +1238,8 @@ class FunctionChecker:
             if sym is None:
                 return self.builtin_call(f.id, node)
             name = f.id
+        elif isinstance(f, ast.Attribute) and not self.names_module(f.value):
+            return self.attribute_call(f, node)
         elif isinstance(f, ast.Attribute):
             sym = self.attribute_symbol(f)
             name = ast.unparse(f)
@@ -1115,10 +1262,10 @@ class FunctionChecker:
             return call_blue(self, sym, node)
         if isinstance(sym, SpecialForm):
             return self.special_call(sym, name, node)
+        if isinstance(sym, ir.TypeValue):
+            return self.construct(sym.type, name, node)
         if isinstance(sym, ir.FuncDecl):
-            pnames = [p.name for p in sym.params]
-            args = self.bind_args(name, pnames, [p.type for p in sym.params], node)
-            return self.in_source_order(ir.Call(sym.ret, self.loc(node), sym, args), pnames, node)
+            return self.call_func(sym, name, node)
         if isinstance(sym, ir.RuntimeFunc):
             names = [f"x{i}" for i in range(len(sym.params))]
             if node.keywords:
@@ -1127,6 +1274,105 @@ class FunctionChecker:
             return ir.RuntimeCall(sym.ret, self.loc(node), sym, args)
         what = f"a variable of type {sym}" if isinstance(sym, SpyType) else f"a {kind_of(sym)}"
         raise self.error(f"'{name}' is {what}, not a function", f)
+
+    def call_func(
+        self, func: ir.FuncDecl, name: str, node: ast.Call, bound: list[ir.Expr] | None = None
+    ) -> ir.Expr:
+        """A call of a red function; `bound` are the leading arguments already
+        evaluated (a method's self)."""
+        first = bound or []
+        params = func.params[len(first) :]
+        pnames = [p.name for p in params]
+        args = self.bind_args(name, pnames, [p.type for p in params], node)
+        call = ir.Call(func.ret, self.loc(node), func, [*first, *args])
+        if first:
+            return call  # self is evaluated before the arguments, which bind in order
+        return self.in_source_order(call, pnames, node)
+
+    def names_module(self, node: ast.expr) -> bool:
+        return (
+            isinstance(node, ast.Name)
+            and self.blue_value_of(node.id) is None
+            and node.id not in self.locals
+            and isinstance(self.m.names.get(node.id), ModuleAlias)
+        )
+
+    # ---- structs ------------------------------------------------------------------
+
+    def construct(self, t: SpyType, name: str, node: ast.Call) -> ir.Expr:
+        """`T(...)`: a struct's `__new__`, else its fields in order; a scalar
+        type converts."""
+        if t.kind is not Kind.STRUCT:
+            if t.name not in CAST_NAMES or t == NONE:
+                raise self.error(f"'{name}' cannot be called", node)
+            return self.builtin_call(t.name, node)
+        info = self.m.struct_info(t)
+        new = info.methods.get("__new__")
+        if new is not None:
+            return self.call_func(self.m.specialize(new.closure), name, node)
+        return self.make(t, name, node)
+
+    def make(self, t: SpyType, name: str, node: ast.Call) -> ir.Expr:
+        """The struct of its fields' values (`T.__make__`, or `T(...)` with no `__new__`)."""
+        pnames = [f.name for f in t.fields]
+        args = self.bind_args(name, pnames, [f.type for f in t.fields], node)
+        written = pnames[: len(node.args)] + [kw.arg for kw in node.keywords if kw.arg]
+        if written != pnames and not all(is_simple(a) for a in args):
+            raise self.error(
+                "pass the fields in order: keyword arguments out of order that may have "
+                "effects are not supported for structs yet",
+                node,
+            )
+        return ir.StructNew(t, self.loc(node), args)
+
+    def attribute_call(self, f: ast.Attribute, node: ast.Call) -> ir.Expr:
+        """`value.method(...)`, `T.static(...)`, `T.__make__(...)`."""
+        base = self.expr(f.value, allow_object=True)
+        name = ast.unparse(f)
+        if isinstance(base, ir.BlueRef):
+            if not isinstance(base.obj, ir.TypeValue) or base.obj.type.kind is not Kind.STRUCT:
+                raise self.error(f"'{name}' cannot be called", f)
+            t = base.obj.type
+            if f.attr == "__make__":
+                return self.make(t, name, node)
+            method = self.m.struct_info(t).methods.get(f.attr)
+            if method is None or method.kind != STATIC:
+                raise self.error(f"type {t} has no static method '{f.attr}'", f)
+            return self.call_func(self.m.specialize(method.closure), name, node)
+        t = base.type
+        if t.kind is not Kind.STRUCT:
+            raise self.error(f"a value of type {t} has no method '{f.attr}'", f)
+        method = self.m.struct_info(t).methods.get(f.attr)
+        if method is None or method.kind == STATIC:
+            raise self.error(f"'{t}' has no method '{f.attr}'", f)
+        return self.call_func(self.m.specialize(method.closure), name, node, [base])
+
+    def struct_method(self, t: SpyType, dunder: str, args: list[ir.Expr], node: ast.AST) -> ir.Expr:
+        method = self.m.struct_info(t).methods.get(dunder)
+        if method is None or method.kind == STATIC:
+            raise self.error(f"'{t}' has no method '{dunder}'", node)
+        func = self.m.specialize(method.closure)
+        if len(func.params) != len(args):
+            raise self.error(f"{t}.{dunder}() takes {len(func.params)} arguments", node)
+        coerced = [self.coerce(a, p.type) for a, p in zip(args, func.params, strict=True)]
+        return ir.Call(func.ret, self.loc(node), func, coerced)
+
+    def text_of(self, e: ir.Expr, dunder: str, node: ast.AST) -> ir.Expr:
+        """str() (`__str__`, falling back to `__repr__`) or repr() of a value."""
+        t = e.type
+        if t.kind is Kind.STRUCT:
+            methods = self.m.struct_info(t).methods
+            if dunder == "__str__" and "__str__" not in methods:
+                dunder = "__repr__"
+            if dunder not in methods:
+                raise self.error(f"'{t}' has no {dunder}(): define one to print it", node)
+            result = self.struct_method(t, dunder, [e], node)
+            if result.type != STR:
+                raise self.error(f"{t}.{dunder}() must return str, not {result.type}", node)
+            return result
+        if t == STR:
+            return ir.RuntimeCall(STR, e.loc, STR_REPR, [e]) if dunder == "__repr__" else e
+        return ir.StrOf(STR, e.loc, e)
 
     def bind_args(
         self, name: str, pnames: list[str], ptypes: list[SpyType], node: ast.Call
@@ -1223,7 +1469,7 @@ class FunctionChecker:
             raise self.error("range() is only supported in 'for NAME in range(...)'", node)
         if name in BUILTIN_EXCEPTIONS:
             raise self.error(f"{name} can only be raised ('raise {name}(...)')", node)
-        if name not in CAST_NAMES and name not in ("len", "str", "abs"):
+        if name not in CAST_NAMES and name not in ("len", "str", "abs", "repr"):
             raise self.error(f"name '{name}' is not defined", node.func)
         if node.keywords:
             raise self.error(f"{name}() takes no keyword arguments", node.keywords[0])
@@ -1241,7 +1487,9 @@ class FunctionChecker:
                 raise self.error(f"object of type {arg.type} has no len()", node.args[0])
             return ir.StrLen(I32, loc, arg)
         if name == "str":
-            return arg if arg.type == STR else ir.StrOf(STR, loc, arg)
+            return self.text_of(arg, "__str__", node)
+        if name == "repr":
+            return self.text_of(arg, "__repr__", node)
         to = CAST_NAMES[name]
         if to == BOOL:
             return self.truth(arg, node.args[0])
@@ -1296,9 +1544,13 @@ def is_simple(e: ir.Expr) -> bool:
     return isinstance(e, (ir.Const, ir.LocalRef, ir.GlobalRef))
 
 
-def generic_sugar(node: ast.FunctionDef, type_params: list[str]) -> ast.FunctionDef:
+def generic_sugar(node: ast.FunctionDef | ast.ClassDef, type_params: list[str]) -> ast.FunctionDef:
     """`def f[T, x](...)` as what it stands for: `@blue.generic def f(T, x):`
-    with the function inside, returned."""
+    with the function inside, returned; `class C[T]` the same with the class
+    inside, named `Self` as SPy names it."""
+    name = node.name
+    if isinstance(node, ast.ClassDef):
+        node.name = "Self"
     args = ast.arguments(
         posonlyargs=[],
         args=[ast.arg(arg=name) for name in type_params],
@@ -1314,12 +1566,25 @@ def generic_sugar(node: ast.FunctionDef, type_params: list[str]) -> ast.Function
     if "type_params" in ast.FunctionDef._fields:  # Python 3.12+
         fields["type_params"] = []
     outer = ast.FunctionDef(
-        name=node.name, args=args, body=[node, ret], decorator_list=[], returns=None, **fields
+        name=name, args=args, body=[node, ret], decorator_list=[], returns=None, **fields
     )
     new_nodes: list[ast.AST] = [outer, args, *args.args, ret, returned]
     for new in new_nodes:
         ast.copy_location(new, node)
     return outer
+
+
+# libspy's repr() of a str
+STR_REPR = ir.RuntimeFunc("builtins", "repr", "spy_str_repr", (STR,), STR, False)
+
+
+def type_names(t: SpyType, m: ModuleChecker) -> dict[str, str]:
+    """A type's `__name__`, `__qualname__`, `__fqn__` and `__full_fqn__`, as SPy gives them."""
+    if t.kind is not Kind.STRUCT:
+        fqn = f"builtins::{t.name}"
+        return {"__name__": t.name, "__qualname__": fqn, "__fqn__": fqn, "__full_fqn__": fqn}
+    full = m.struct_info(t).full_fqn
+    return {"__name__": t.name, "__qualname__": t.fqn, "__fqn__": t.fqn, "__full_fqn__": full}
 
 
 def relocated(value: ir.Const | ir.BlueRef, loc: Loc) -> ir.Const | ir.BlueRef:
@@ -1329,26 +1594,23 @@ def relocated(value: ir.Const | ir.BlueRef, loc: Loc) -> ir.Const | ir.BlueRef:
     return ir.BlueRef(value.type, loc, value.obj)
 
 
+_KIND_NAMES: tuple[tuple[type, str], ...] = (
+    (ir.Closure, "function"),
+    (ir.FuncDecl, "function"),
+    (ir.RuntimeFunc, "function"),
+    (ir.TypeValue, "type"),
+    (ir.MetaArg, "metafunction argument"),
+    (ir.OpSpec, "OpSpec"),
+    (ir.BlueTuple, "tuple"),
+    (ModuleAlias, "module"),
+)
+
+
 def kind_of(sym: object) -> str:
+    """What a name stands for, as error messages say it."""
     if isinstance(sym, ir.BlueFunc):
         return "blue generic function" if sym.generic else "blue function"
-    if isinstance(sym, ir.Closure):
-        return "function"
-    if isinstance(sym, ir.TypeValue):
-        return "type"
-    if isinstance(sym, ir.MetaArg):
-        return "metafunction argument"
-    if isinstance(sym, ir.OpSpec):
-        return "OpSpec"
-    if isinstance(sym, ir.BlueTuple):
-        return "tuple"
-    if isinstance(sym, ir.FuncDecl):
-        return "function"
-    if isinstance(sym, ir.RuntimeFunc):
-        return "function"
-    if isinstance(sym, ModuleAlias):
-        return "module"
-    return "name"
+    return next((name for cls, name in _KIND_NAMES if isinstance(sym, cls)), "name")
 
 
 def always_exits(stmts: list[ir.Stmt]) -> bool:

@@ -33,8 +33,10 @@ def children(e: ir.Expr) -> list[ir.Expr]:
         return list(e.values)
     if isinstance(e, ir.CondExpr):
         return [e.test, e.body, e.orelse]
-    if isinstance(e, (ir.Call, ir.RuntimeCall)):
+    if isinstance(e, (ir.Call, ir.RuntimeCall, ir.StructNew)):
         return list(e.args)
+    if isinstance(e, ir.FieldGet):
+        return [e.value]
     if isinstance(e, ir.Let):
         return [e.value, e.body]
     return []

@@ -81,6 +81,7 @@ class Closure:
     env: dict[str, Const | BlueRef]
     owner: object  # the ModuleChecker of the module that defines it
     qualname: str  # `outer.inner`, or `generic[args]` for a generic's body
+    self_type: SpyType | None = None  # a method's struct: its `self` needs no annotation
 
 
 @dataclass(eq=False)
@@ -155,6 +156,19 @@ class BlueRef(Expr):
     compile time only, so red code may call it but never hold it."""
 
     obj: BlueObject
+
+
+@dataclass
+class StructNew(Expr):
+    """A struct value from its fields' values, in field order."""
+
+    args: list[Expr]
+
+
+@dataclass
+class FieldGet(Expr):
+    value: Expr  # a struct value
+    name: str
 
 
 @dataclass
@@ -350,3 +364,5 @@ class ModuleIR:
     filename: str  # as shown in messages and panics
     globals: dict[str, GlobalVar] = field(default_factory=dict)
     funcs: dict[str, FuncDecl] = field(default_factory=dict)
+    # struct types it defines, each after the structs its fields hold
+    structs: list[SpyType] = field(default_factory=list)

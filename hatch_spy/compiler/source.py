@@ -17,7 +17,7 @@ from .limits import check_nesting, parser_recursion_limit
 
 DECL_KEYWORDS = ("var", "const")
 _DECL_WORD = re.compile(r"\b(?:var|const)\b")
-_GENERIC_DEF = re.compile(r"\bdef\s+\w+\s*\[")
+_GENERIC_DEF = re.compile(r"\b(?:def|class)\s+\w+\s*\[")
 
 
 def split_lines(text: str) -> list[str]:
@@ -137,7 +137,9 @@ def _blank_type_params(text: str) -> tuple[str, dict[int, list[str]]]:
     lines = split_lines(text)
     for i in range(len(tokens) - 3):
         kw, name, bracket = tokens[i : i + 3]
-        if not (kw.string == "def" and name.type == tokenize.NAME and bracket.string == "["):
+        if not (
+            kw.string in ("def", "class") and name.type == tokenize.NAME and bracket.string == "["
+        ):
             continue
         names: list[str] = []
         j = i + 3

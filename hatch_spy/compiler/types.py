@@ -24,6 +24,8 @@ from spy_abi.types import (
     U64,
     Kind,
     SpyType,
+    StructField,
+    struct_type,
 )
 
 __all__ = [
@@ -46,7 +48,9 @@ __all__ = [
     "U64",
     "Kind",
     "SpyType",
+    "StructField",
     "implicitly_converts",
+    "struct_type",
     "widens",
 ]
 

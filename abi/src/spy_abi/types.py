@@ -40,6 +40,7 @@ class Kind(enum.Enum):
     TYPE = "type"  # a type as a compile-time value
     FUNC = "function"  # a function as a compile-time value
     OBJECT = "object"  # another compile-time-only value (a metafunction's argument)
+    STRUCT = "struct"
 
 
 @dataclass(frozen=True)
@@ -51,10 +52,17 @@ class Layout:
 
 
 @dataclass(frozen=True)
-class SpyType:
-    """One SPy type. Two types are the same type when their canonical names are."""
+class StructField:
+    name: str
+    type: SpyType
 
-    name: str  # canonical SPy spelling, as SPy prints it
+
+@dataclass(frozen=True)
+class SpyType:
+    """One SPy type. Two types are the same type when their fully qualified
+    names are (a struct's includes its module: two modules' `Point`s differ)."""
+
+    name: str = field(compare=False)  # SPy's spelling: `i32`, `Point`, `Pair[i32]`
     kind: Kind = field(compare=False)
     c_name: str = field(compare=False)  # spelling in generated C
     python: str = field(compare=False)  # the Python type on the boundary (stubs, messages)
@@ -62,9 +70,18 @@ class SpyType:
     layouts: tuple[tuple[str, Layout], ...] = field(compare=False)  # per LAYOUT_TARGETS
     bits: int = field(default=0, compare=False)
     signed: bool = field(default=True, compare=False)
+    fields: tuple[StructField, ...] = field(default=(), compare=False)
+    fqn: str = ""  # `module::Name`; a builtin's is its name
+
+    def __post_init__(self) -> None:
+        if not self.fqn:
+            object.__setattr__(self, "fqn", self.name)
 
     def __str__(self) -> str:
         return self.name
+
+    def field_type(self, name: str) -> SpyType | None:
+        return next((f.type for f in self.fields if f.name == name), None)
 
     # ---- kind --------------------------------------------------------------
 
@@ -127,13 +144,34 @@ class SpyType:
             raise TypeError(f"{self.name} has no values to lay out")
         raise UnknownTypeError(f"no layout of {self.name} for target {target!r}")
 
+    def field_offsets(self, target: str) -> list[int]:
+        """Each field's offset on `target`, as C lays the struct out."""
+        offsets, end = [], 0
+        for f in self.fields:
+            lo = f.type.layout(target)
+            end = -(-end // lo.align) * lo.align
+            offsets.append(end)
+            end += lo.size
+        return offsets
+
     def describe(self) -> dict[str, object]:
         """The ABI description of the type, as spy-abi.json records it."""
-        return {
+        out: dict[str, object] = {
             "name": self.name,
             "kind": self.kind.value,
             "layout": {t: {"size": lo.size, "align": lo.align} for t, lo in self.layouts},
         }
+        if self.kind is Kind.STRUCT:
+            out["fqn"] = self.fqn
+            out["fields"] = [
+                {
+                    "name": f.name,
+                    "type": f.type.fqn,
+                    "offset": {t: self.field_offsets(t)[i] for t in LAYOUT_TARGETS},
+                }
+                for i, f in enumerate(self.fields)
+            ]
+        return out
 
 
 def _same(size: int) -> tuple[tuple[str, Layout], ...]:
@@ -175,6 +213,22 @@ FLOAT_TYPES = (F32, F64)
 SCALARS: tuple[SpyType, ...] = (*INT_TYPES, *FLOAT_TYPES, BOOL, STR, NONE)
 
 BY_NAME: Mapping[str, SpyType] = {t.name: t for t in SCALARS}
+
+
+def struct_type(name: str, fqn: str, c_name: str, fields: tuple[StructField, ...]) -> SpyType:
+    """A struct of `fields`, laid out as C lays it out on each target (an
+    empty struct gets one byte, as the C writer gives it a placeholder)."""
+    layouts = []
+    for target in LAYOUT_TARGETS:
+        size, align = 0, 1
+        for f in fields:
+            lo = f.type.layout(target)
+            size = -(-size // lo.align) * lo.align + lo.size
+            align = max(align, lo.align)
+        size = max(size, 1)
+        layouts.append((target, Layout(-(-size // align) * align, align)))
+    python = name  # the Python class of a struct is generated under its name
+    return SpyType(name, Kind.STRUCT, c_name, python, None, tuple(layouts), fields=fields, fqn=fqn)
 
 
 def lookup(name: str) -> SpyType:

@@ -211,6 +211,8 @@ const spy_Str *spy_str_from_u64(uint64_t x);
 const spy_Str *spy_str_from_f64(double x);
 const spy_Str *spy_str_from_f32(float x);
 const spy_Str *spy_str_from_bool(bool x);
+/* Python's repr() of a str: quoted, escapes as Python writes them */
+const spy_Str *spy_str_repr(const spy_Str *s);
 /* int(s) / float(s) with Python's parsing rules; panic on bad input. */
 int64_t spy_str_to_i64(const spy_Str *s, int64_t min, int64_t max, const char *tname,
                        const char *file, int32_t line);

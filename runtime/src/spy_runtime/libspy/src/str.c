@@ -121,6 +121,19 @@ const spy_Str *spy_str_new(const char *utf8, size_t nbytes) {
     return spy_str_new_kind(utf8, nbytes, SPY_STR_TEMP);
 }
 
+const spy_Str *spy_str_repr(const spy_Str *s) {
+    /* at most 10 bytes per character (\U0010ffff) and the two quotes */
+    if (s->length > (SIZE_MAX - 2) / 10) spy_panic("MemoryError", "out of memory", __FILE__, __LINE__);
+    size_t cap = 10 * s->length + 2;
+    char *buf = malloc(cap);
+    if (buf == NULL) spy_panic("MemoryError", "out of memory", __FILE__, __LINE__);
+    bool complete;
+    size_t n = spy_unicode_repr(s->utf8, s->length, buf, cap, SIZE_MAX, &complete);
+    const spy_Str *out = spy_str_new(buf, n);
+    free(buf);
+    return out;
+}
+
 void spy_global_str_store(const spy_Str **slot, const spy_Str *value) {
     if (value->kind != SPY_STR_STATIC) {
         char *data;

@@ -1,0 +1,104 @@
+"""`@struct` types: their fields and layout (in the type model), and their
+methods, which are closures over the struct's blue values (`Self`, and a
+generic's parameters) compiled when first called, as any closure is.
+
+A struct made in blue code (`class Pair[T]`, a generic's body) is made once
+per distinct set of blue values, as a closure is specialized once.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from . import ir
+from .errors import Loc
+from .types import TYPE, SpyType, StructField, struct_type
+
+#: how a method is called
+METHOD, STATIC, PROPERTY = "method", "static", "property"
+
+
+@dataclass
+class Method:
+    closure: ir.Closure
+    kind: str
+
+
+@dataclass
+class StructInfo:
+    type: SpyType
+    node: ast.ClassDef
+    full_fqn: str  # SPy's `__full_fqn__`: a generic's body class is `...::Self`
+    methods: dict[str, Method] = field(default_factory=dict)
+
+
+def method_kind(fn: ast.FunctionDef) -> str:
+    decorators = [ast.unparse(d) for d in fn.decorator_list]
+    if fn.name == "__new__" and not decorators:
+        return STATIC  # as in Python, __new__ takes no self
+    if decorators == ["staticmethod"]:
+        return STATIC
+    if decorators == ["property"]:
+        return PROPERTY
+    if not decorators:
+        return METHOD
+    raise ValueError(f"decorator '{decorators[0]}' is not supported on a method yet")
+
+
+def struct_fields(node: ast.ClassDef) -> list[ast.AnnAssign]:
+    return [s for s in node.body if isinstance(s, ast.AnnAssign)]
+
+
+def body_errors(node: ast.ClassDef) -> list[tuple[ast.AST, str]]:
+    """What a struct's body may not hold (each with the node to point at)."""
+    errors: list[tuple[ast.AST, str]] = []
+    for s in node.body:
+        if isinstance(s, ast.AnnAssign):
+            if not isinstance(s.target, ast.Name):
+                errors.append((s.target, "a struct field is a plain name"))
+            elif s.value is not None:
+                errors.append((s.value, "struct fields have no default values"))
+        elif isinstance(s, ast.FunctionDef):
+            try:
+                method_kind(s)
+            except ValueError as exc:
+                errors.append((s.decorator_list[0], str(exc)))
+        elif isinstance(s, ast.Pass) or (
+            isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant)
+        ):
+            continue
+        else:
+            errors.append((s, "a struct's body holds fields and methods only"))
+    return errors
+
+
+def make_struct(
+    owner: object,
+    module: str,
+    node: ast.ClassDef,
+    label: str,
+    c_name: str,
+    fields: list[tuple[str, SpyType]],
+    env: dict[str, ir.Const | ir.BlueRef],
+    full_fqn: str,
+    loc: Loc,
+) -> StructInfo:
+    """The struct type and its methods; `env` is what its methods see."""
+    t = struct_type(
+        label,
+        f"{module}::{label}",
+        c_name,
+        tuple(StructField(name, ft) for name, ft in fields),
+    )
+    self_ref = ir.BlueRef(TYPE, loc, ir.TypeValue(t))
+    method_env = {**env, "Self": self_ref}
+    info = StructInfo(t, node, full_fqn)
+    for fn in node.body:
+        if isinstance(fn, ast.FunctionDef):
+            kind = method_kind(fn)
+            closure = ir.Closure(
+                fn, method_env, owner, f"{label}.{fn.name}", None if kind == STATIC else t
+            )
+            info.methods[fn.name] = Method(closure, kind)
+    return info
