@@ -207,11 +207,12 @@ def test_a_struct_cannot_cross_into_python_yet(tmp_path: Path) -> None:
 def test_struct_layouts_are_the_c_compiler_s(
     tmp_path: Path, toolchain: Toolchain, target: str
 ) -> None:
-    """The type model's size, alignment and offsets of structs (str and
-    nested structs included) are what zig's C gives on each target."""
+    """The type model's size, alignment and offsets of structs (str, nested
+    structs and gc_ptr included) are what zig's C gives on each target."""
     (tmp_path / "m.spy").write_text(
-        "@struct\nclass In:\n    a: u8\n    b: f64\n\n"
+        "from unsafe import gc_ptr\n\n@struct\nclass In:\n    a: u8\n    b: f64\n\n"
         "@struct\nclass Out:\n    c: bool\n    s: str\n    inner: In\n    d: i8\n"
+        "    cells: gc_ptr[In]\n    e: u8\n"
     )
     (module,) = check_modules(load_program(["m"], ModuleFinder((tmp_path,))))
     checks = []
@@ -223,9 +224,10 @@ def test_struct_layouts_are_the_c_compiler_s(
             checks.append(
                 f'_Static_assert(offsetof({t.c_name}, f_{f.name}) == {off}, "{t}.{f.name}");'
             )
-    from hatch_spy.compiler.cgen import struct_definition
+    from hatch_spy.compiler.cgen import ptr_definition, struct_definition
 
     types = [f"typedef struct {t.c_name} {t.c_name};" for t in module.structs]
+    types += [ptr_definition(t) for t in module.ptr_types]
     types += [struct_definition(t) for t in module.structs]
     source = "\n".join(
         ['#include "spy.h"', "#include <stddef.h>", *types, *checks, "int main(void) { return 0; }"]

@@ -30,6 +30,7 @@ from spy_abi.types import (
     StructField,
     UnknownTypeError,
     lookup,
+    ptr_type,
     struct_type,
 )
 
@@ -115,7 +116,10 @@ def test_names_lookup_and_equality() -> None:
 def test_every_kind_has_a_type() -> None:
     """Scalars have a value at run time and an ABI; types and functions as
     values exist only while compiling, with no layout and no wasm value."""
-    assert {t.kind for t in (*SCALARS, TYPE, FUNCTION, BLUE_OBJECT, POINT)} == set(Kind)
+    pointer = ptr_type(POINT, "spy_gcptr$Point")
+    assert {t.kind for t in (*SCALARS, TYPE, FUNCTION, BLUE_OBJECT, POINT, pointer)} == set(Kind)
+    assert pointer.layout("native") == Layout(16, 8) and pointer.layout("wasm") == Layout(8, 4)
+    assert pointer.fqn == "unsafe::gc_ptr[m::Point]" and pointer.item == POINT
     for t in (TYPE, FUNCTION, BLUE_OBJECT):
         assert t.wasm is None and t.layouts == () and t.name not in BY_NAME
 

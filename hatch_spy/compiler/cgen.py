@@ -59,6 +59,11 @@ def c_field_name(name: str) -> str:
     return f"f_{mangle(name)}"
 
 
+def ptr_definition(t: SpyType) -> str:
+    assert t.item is not None
+    return f"typedef struct {{ {c_type(t.item)} *p; size_t length; }} {t.c_name};"
+
+
 def struct_definition(t: SpyType) -> str:
     fields = [f"    {c_type(f.type)} {c_field_name(f.name)};" for f in t.fields]
     body = "\n".join(fields or ["    char unused; /* C has no empty structs */"])
@@ -311,7 +316,8 @@ class FunctionWriter:
         params = {p.name for p in self.func.params}
         for name, t in self.func.locals.items():
             if name not in params:
-                init = self.out.literal("") if t == STR else "{0}" if t.kind is Kind.STRUCT else "0"
+                aggregate = t.kind in (Kind.STRUCT, Kind.PTR)
+                init = self.out.literal("") if t == STR else "{0}" if aggregate else "0"
                 self.lines.append(f"    {c_type(t)} {c_local_name(name)} = {init};")
         self.block(self.func.body, 1)
         self.lines.append("}")
@@ -453,6 +459,11 @@ class FunctionWriter:
             if isinstance(s.target, ir.GlobalRef) and s.target.type == STR:
                 # copied out of the arena; the old value is retired (spy.h)
                 self.emit(depth, f"spy_global_str_store(&{self.expr(s.target)}, {value});")
+            elif isinstance(s.target, (ir.PtrItem, ir.FieldGet)):
+                # Python computes the value before the place it goes to
+                n = self.temps = self.temps + 1
+                self.emit(depth, f"{{ {c_type(s.value.type)} _v{n} = {value};")
+                self.emit(depth + 1, f"{self.expr(s.target)} = _v{n}; }}")
             else:
                 self.emit(depth, f"{self.expr(s.target)} = {value};")
         elif isinstance(s, ir.ExprStmt):
@@ -677,10 +688,46 @@ class FunctionWriter:
             return self.ordered(e.args, lambda a: f"(({ct}){{{', '.join(a) or '0'}}})")
         if isinstance(e, ir.FieldGet):
             return f"({self.expr(e.value)}).{c_field_name(e.name)}"
+        if isinstance(e, ir.PtrAlloc):
+            item = c_type(e.type.item) if e.type.item else "char"
+            count = self.expr(e.count)
+            alloc = f"spy_gc_alloc({count}, sizeof({item}), {self.loc_args(e.loc)})"
+            return f"(({c_type(e.type)}){{({item} *){alloc}, (size_t)({count})}})"
+        if isinstance(e, ir.PtrItem):
+            # an lvalue: the item's address, checked, dereferenced; the
+            # pointer is evaluated once, before the index
+            pt = c_type(e.ptr.type)
+            self.temps += 1
+            t = f"_p{self.temps}"
+            check = (
+                f"spy_ptr_check({t}.p, {t}.length, {self.expr(e.index)}, {self.loc_args(e.loc)})"
+            )
+            return f"(*({{ {pt} {t} = {self.expr(e.ptr)}; {t}.p + {check}; }}))"
+        if isinstance(e, ir.MemOp):
+            return self.mem_op(e)
         if isinstance(e, ir.Let):
             name = c_local_name(e.name)
             return f"({{ {c_type(e.value.type)} {name} = {self.expr(e.value)}; {self.expr(e.body)}; }})"
         raise AssertionError(f"unknown expression {e!r}")
+
+    def mem_op(self, e: ir.MemOp) -> str:
+        """Every operand into a temporary, in order; each block as (p, length)."""
+        decls, parts = [], []
+        item = next(a.type.item for a in e.args if a.type.kind is Kind.PTR)
+        assert item is not None
+        for a in e.args:
+            self.temps += 1
+            name = f"_m{self.temps}"
+            decls.append(f"{c_type(a.type)} {name} = {self.expr(a)};")
+            parts.append(f"{name}.p, {name}.length" if a.type.kind is Kind.PTR else name)
+        if e.op == "setbytes":
+            call = f"spy_mem_setbytes({', '.join(parts)}, sizeof({c_type(item)})"
+        elif e.op == "cmp":
+            call = f"spy_mem_cmp({', '.join(parts)}, sizeof({c_type(item)})"
+        else:
+            overlap_ok = "true" if e.op == "move" else "false"
+            call = f"spy_mem_copy({', '.join(parts)}, sizeof({c_type(item)}), {overlap_ok}"
+        return "({ " + " ".join(decls) + f" {call}, {self.loc_args(e.loc)}); }})"
 
     def binop(self, e: ir.BinOp, left: str, right: str) -> str:
         t = e.left.type
@@ -811,7 +858,11 @@ def build_unit(modules: list[ir.ModuleIR], storage: Callable[[ir.FuncDecl], str]
     effects = analyze(modules)
     funcs = [(m, f) for m in modules for f in m.funcs.values()]
     structs = [t for m in modules for t in m.structs]
+    ptrs = list({t.fqn: t for m in modules for t in m.ptr_types}.values())
     globals_ = [f"typedef struct {t.c_name} {t.c_name};" for t in structs]
+    # a gc_ptr holds only its item's address, so its definition needs only
+    # the item's typedef; a struct may hold a gc_ptr, so they come first
+    globals_ += [ptr_definition(t) for t in ptrs]
     globals_ += [struct_definition(t) for t in structs]
     globals_ += [global_definition(v, out) for m in modules for v in m.globals.values()]
     protos: list[str] = []

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, TypeGuard
 
 from . import ir
-from .cgen import c_func_name
+from .cgen import c_func_name, mangle
 from .constfold import ConstantPanic, NotConstant, fold
 from .errors import Loc, SpyCompileError
 from .loader import LoadedModule
@@ -36,6 +36,7 @@ from .types import (
     Kind,
     SpyType,
     implicitly_converts,
+    ptr_type,
     widens,
 )
 
@@ -193,6 +194,7 @@ class ModuleChecker:
         self._specialized: dict[tuple[object, ...], ir.FuncDecl] = {}
         self._structs_made: dict[tuple[object, ...], StructInfo] = {}
         self.structs: dict[str, StructInfo] = {}  # by fqn
+        self.ptr_types: dict[str, SpyType] = {}  # gc_ptr types first made here, by item fqn
 
     def error(self, msg: str, node: ast.AST) -> SpyCompileError:
         return SpyCompileError(msg, self.src.node_loc(node))
@@ -328,7 +330,7 @@ class ModuleChecker:
         for f in struct_fields(node):
             assert isinstance(f.target, ast.Name)
             ft = checker.resolve_type(f.annotation, f"field '{f.target.id}'")
-            if ft.kind not in (Kind.INT, Kind.FLOAT, Kind.BOOL, Kind.STR, Kind.STRUCT):
+            if ft.kind not in (Kind.INT, Kind.FLOAT, Kind.BOOL, Kind.STR, Kind.STRUCT, Kind.PTR):
                 raise self.error(f"a struct field cannot have type {ft}", f.annotation)
             fields.append((f.target.id, ft))
         full_fqn = f"{self.ir.name}::{label}"
@@ -350,9 +352,25 @@ class ModuleChecker:
         self.ir.structs.append(info.type)
         return info
 
+    def ptr_type_of(self, item: SpyType, node: ast.AST) -> SpyType:
+        """`gc_ptr[item]`, one type object per program (the first module to use it keeps it)."""
+        if item.kind not in (Kind.INT, Kind.FLOAT, Kind.BOOL, Kind.STR, Kind.STRUCT, Kind.PTR):
+            raise self.error(f"gc_ptr cannot point to {item}", node)
+        for m in self.modules.values():
+            found = m.ptr_types.get(item.fqn)
+            if found is not None:
+                return found
+        t = ptr_type(item, "spy_gcptr$" + mangle(item.fqn))
+        self.ptr_types[item.fqn] = t
+        self.ir.ptr_types.append(t)
+        return t
+
     def names_generic(self, node: ast.expr) -> bool:
         """Is `node` the name of a generic of this module (`Pair` in `Pair[i32]`)?"""
-        return isinstance(node, ast.Name) and isinstance(self.names.get(node.id), ir.BlueFunc)
+        if not isinstance(node, ast.Name):
+            return False
+        sym = self.names.get(node.id)
+        return isinstance(sym, ir.BlueFunc) or sym == SpecialForm("gc_ptr")
 
     def struct_info(self, t: SpyType) -> StructInfo:
         module = t.fqn.split("::")[0]
@@ -702,8 +720,20 @@ class FunctionChecker:
     def assign(
         self, target: ast.expr, value_node: ast.expr | None, ann: ast.expr | None, node: ast.stmt
     ) -> ir.Stmt | None:
+        if isinstance(target, ast.Subscript) and value_node is not None:
+            value = self.expr(value_node)  # Python evaluates the value first
+            item = self.expr(target)
+            if not isinstance(item, ir.PtrItem):
+                raise self.error(f"assignment to {describe(target)} is not supported", target)
+            return ir.Assign(self.loc(node), item, self.coerce(value, item.type))
         if isinstance(target, ast.Attribute) and not self.names_module(target.value):
             base = self.expr(target.value, allow_object=True)
+            if base.type.kind is Kind.PTR and value_node is not None:
+                value = self.expr(value_node)
+                field = self.blue_attribute(target)
+                if not isinstance(field, ir.FieldGet):
+                    raise self.error(f"cannot assign to property '{target.attr}'", target)
+                return ir.Assign(self.loc(node), field, self.coerce(value, field.type))
             if base.type.kind is Kind.STRUCT:
                 raise self.error(
                     f"cannot assign to a field of '{base.type}': a struct value is immutable",
@@ -945,9 +975,23 @@ class FunctionChecker:
             return self.subscript(node)
         raise self.error(f"{describe(node)} are not supported", node)
 
+    def special_named(self, node: ast.expr) -> str | None:
+        """The name of the special form `node` names (`gc_ptr`), if it names one."""
+        if isinstance(node, ast.Name):
+            sym = self.lookup_local_or_global(node.id)
+            if isinstance(sym, SpecialForm):
+                return sym.name
+        return None
+
     def subscript(self, node: ast.Subscript) -> ir.Expr:
-        """`generic[args]`: a call of a `@blue.generic` function."""
+        """`generic[args]` (a call of a `@blue.generic` function), `gc_ptr[T]`,
+        or an item of a pointer."""
+        if self.special_named(node.value) == "gc_ptr":
+            item = self.resolve_type(node.slice, "gc_ptr's item")
+            return ir.BlueRef(TYPE, self.loc(node), ir.TypeValue(self.m.ptr_type_of(item, node)))
         base = self.expr(node.value, allow_object=True)
+        if base.type.kind is Kind.PTR:
+            return self.ptr_item(base, node.slice)
         if not (isinstance(base, ir.BlueRef) and isinstance(base.obj, ir.BlueFunc)):
             raise self.error(f"{describe(node)} are not supported", node)
         if not base.obj.generic:
@@ -1039,6 +1083,12 @@ class FunctionChecker:
         base = self.expr(node.value, allow_object=True)
         obj = base.obj if isinstance(base, ir.BlueRef) else None
         loc = self.loc(node)
+        if obj is None and base.type.kind is Kind.PTR:
+            item = base.type.item
+            if item is None or item.kind is not Kind.STRUCT:
+                raise self.error(f"a {base.type} has no attribute '{node.attr}'", node)
+            zero = ir.Const(I64, loc, 0)
+            base = ir.PtrItem(item, loc, base, zero)  # p.x is p[0].x
         if obj is None and base.type.kind is Kind.STRUCT:
             t = base.type
             ft = t.field_type(node.attr)
@@ -1240,6 +1290,8 @@ class FunctionChecker:
             name = f.id
         elif isinstance(f, ast.Attribute) and not self.names_module(f.value):
             return self.attribute_call(f, node)
+        elif isinstance(f, ast.Subscript) and self.special_named(f.value) == "gc_alloc":
+            return self.gc_alloc(f, node)
         elif isinstance(f, ast.Attribute):
             sym = self.attribute_symbol(f)
             name = ast.unparse(f)
@@ -1296,6 +1348,70 @@ class FunctionChecker:
             and node.id not in self.locals
             and isinstance(self.m.names.get(node.id), ModuleAlias)
         )
+
+    # ---- unsafe: gc_ptr ----------------------------------------------------------------
+
+    def gc_alloc(self, f: ast.Subscript, node: ast.Call) -> ir.Expr:
+        item = self.resolve_type(f.slice, "gc_alloc's item")
+        if holds_str(item):
+            raise self.error(
+                f"gc_alloc[{item}]: memory holding str is not supported yet "
+                "(a str in it would outlive its call)",
+                f,
+            )
+        t = self.m.ptr_type_of(item, f)
+        if len(node.args) != 1 or node.keywords:
+            raise self.error("gc_alloc[T]() takes one argument, the number of items", node)
+        count = self.coerce(self.expr(node.args[0]), I64)
+        return ir.PtrAlloc(t, self.loc(node), count)
+
+    def ptr_item(self, ptr: ir.Expr, index_node: ast.expr) -> ir.Expr:
+        assert ptr.type.item is not None
+        index = self.coerce(self.expr(index_node), I64)
+        return ir.PtrItem(ptr.type.item, self.loc(index_node), ptr, index)
+
+    def mem_op(self, name: str, node: ast.Call) -> ir.Expr:
+        """ptr_setbytes/copy/move/cmp and their `_slice` forms, as the slice
+        form: each block with its [start, end) in items."""
+        op = name.removeprefix("ptr_").removesuffix("_slice")
+        sliced = name.endswith("_slice")
+        if node.keywords:
+            raise self.error(f"{name}() takes no keyword arguments", node.keywords[0])
+        shape = {
+            ("setbytes", False): "p b n",
+            ("setbytes", True): "p s e b",
+            ("copy", False): "p p n",
+            ("copy", True): "p s e p s e",
+            ("cmp", False): "p p n",
+            ("cmp", True): "p s e p s e",
+        }[(op if op != "move" else "copy", sliced)].split()
+        if len(node.args) != len(shape):
+            raise self.error(f"{name}() takes {len(shape)} arguments", node)
+        values: list[ir.Expr] = []
+        item: SpyType | None = None
+        for kind, arg in zip(shape, node.args, strict=True):
+            v = self.expr(arg)
+            if kind == "p":
+                if v.type.kind is not Kind.PTR:
+                    raise self.error(f"{name}() needs a gc_ptr here, not {v.type}", arg)
+                if item is not None and v.type.item != item:
+                    raise self.error(f"{name}(): pointers to different types", arg)
+                item = v.type.item
+                values.append(v)
+            else:
+                values.append(self.coerce(v, I32 if kind == "b" else I64))
+        if not sliced:  # the plain form is the slice [0, n) of each block
+            n = values.pop()
+            zero = ir.Const(I64, n.loc, 0)
+            if op == "setbytes":
+                values = [values[0], zero, n, values[1]]
+            elif is_simple(n):
+                values = [values[0], zero, n, values[1], zero, n]
+            else:
+                raise self.error(f"{name}(): pass the count as a name or a literal", node.args[-1])
+        ret = I32 if op == "cmp" else NONE
+        assert item is not None
+        return ir.MemOp(ret, self.loc(node), op, values)
 
     # ---- structs ------------------------------------------------------------------
 
@@ -1417,6 +1533,10 @@ class FunctionChecker:
     def special_call(self, sym: SpecialForm, name: str, node: ast.Call) -> ir.Expr:
         if sym.name == "OpSpec":
             return self.opspec(node)
+        if sym.name.startswith("ptr_"):
+            return self.mem_op(sym.name, node)
+        if sym.name in ("gc_alloc", "gc_ptr"):
+            raise self.error(f"write {sym.name}[T](...) with the item type", node)
         assert sym.name == "COLOR"
         if len(node.args) != 1 or node.keywords:
             raise self.error(f"{name}() takes exactly one argument", node)
@@ -1574,8 +1694,15 @@ def generic_sugar(node: ast.FunctionDef | ast.ClassDef, type_params: list[str]) 
     return outer
 
 
+def holds_str(t: SpyType) -> bool:
+    """Does a value of `t` hold a str (itself, or in a field)?"""
+    if t.kind is Kind.STR:
+        return True
+    return any(holds_str(f.type) for f in t.fields)
+
+
 # libspy's repr() of a str
-STR_REPR = ir.RuntimeFunc("builtins", "repr", "spy_str_repr", (STR,), STR, False)
+STR_REPR = ir.RuntimeFunc("builtins", "repr", "spy_str_repr", (STR,), STR, True)
 
 
 def type_names(t: SpyType, m: ModuleChecker) -> dict[str, str]:

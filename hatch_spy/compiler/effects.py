@@ -37,6 +37,12 @@ def children(e: ir.Expr) -> list[ir.Expr]:
         return list(e.args)
     if isinstance(e, ir.FieldGet):
         return [e.value]
+    if isinstance(e, ir.PtrAlloc):
+        return [e.count]
+    if isinstance(e, ir.PtrItem):
+        return [e.ptr, e.index]
+    if isinstance(e, ir.MemOp):
+        return list(e.args)
     if isinstance(e, ir.Let):
         return [e.value, e.body]
     return []
@@ -46,6 +52,8 @@ def stmt_exprs(stmts: list[ir.Stmt]) -> Iterator[ir.Expr]:
     for s in stmts:
         if isinstance(s, (ir.Assign, ir.ExprStmt)):
             yield from sub_exprs(s.value)
+            if isinstance(s, ir.Assign) and isinstance(s.target, (ir.PtrItem, ir.FieldGet)):
+                yield from sub_exprs(s.target)
         elif isinstance(s, ir.If):
             yield from sub_exprs(s.test)
             yield from stmt_exprs(s.body)
@@ -86,6 +94,8 @@ def _panics_directly(stmts: list[ir.Stmt]) -> bool:
             return True
         if isinstance(e, (ir.ParseStr, ir.StrOf, ir.StrConcat, ir.StrLen)):
             return True  # len(): OverflowError past 2**31 - 1 characters
+        if isinstance(e, (ir.PtrAlloc, ir.PtrItem, ir.MemOp)):
+            return True  # out of memory, out of bounds, NULL
         if isinstance(e, ir.RuntimeCall) and e.func.takes_loc:
             return True
     return False

@@ -166,6 +166,30 @@ class StructNew(Expr):
 
 
 @dataclass
+class PtrAlloc(Expr):
+    """`gc_alloc[T](count)`: zeroed memory for `count` items."""
+
+    count: Expr
+
+
+@dataclass
+class PtrItem(Expr):
+    """`p[index]`, checked against the pointer's length (an lvalue)."""
+
+    ptr: Expr
+    index: Expr
+
+
+@dataclass
+class MemOp(Expr):
+    """One of unsafe's memory functions, in its slice form: `op` is setbytes,
+    copy, move or cmp; `args` as the `_slice` variant takes them."""
+
+    op: str
+    args: list[Expr]
+
+
+@dataclass
 class FieldGet(Expr):
     value: Expr  # a struct value
     name: str
@@ -292,7 +316,7 @@ class Stmt:
 
 @dataclass
 class Assign(Stmt):
-    target: LocalRef | GlobalRef
+    target: LocalRef | GlobalRef | PtrItem | FieldGet  # the last two through a pointer
     value: Expr
 
 
@@ -366,3 +390,5 @@ class ModuleIR:
     funcs: dict[str, FuncDecl] = field(default_factory=dict)
     # struct types it defines, each after the structs its fields hold
     structs: list[SpyType] = field(default_factory=list)
+    # gc_ptr types it is the first to use
+    ptr_types: list[SpyType] = field(default_factory=list)

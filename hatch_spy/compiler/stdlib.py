@@ -41,6 +41,17 @@ STD_CONSTS: dict[str, dict[str, tuple[SpyType, ConstValue]]] = {
 STD_SPECIAL: dict[str, frozenset[str]] = {
     "__spy__": frozenset({"COLOR"}),
     "operator": frozenset({"OpSpec"}),  # what a metafunction returns
+    "unsafe": frozenset(
+        {
+            "gc_alloc",
+            "gc_ptr",
+            *(
+                f"ptr_{op}{suffix}"
+                for op in ("setbytes", "copy", "move", "cmp")
+                for suffix in ("", "_slice")
+            ),
+        }
+    ),
 }
 
 STD_MODULES = frozenset(STD_FUNCS) | frozenset(STD_SPECIAL)

@@ -25,6 +25,7 @@ from spy_abi.types import (
     Kind,
     SpyType,
     StructField,
+    ptr_type,
     struct_type,
 )
 
@@ -50,6 +51,7 @@ __all__ = [
     "SpyType",
     "StructField",
     "implicitly_converts",
+    "ptr_type",
     "struct_type",
     "widens",
 ]

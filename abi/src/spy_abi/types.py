@@ -41,6 +41,7 @@ class Kind(enum.Enum):
     FUNC = "function"  # a function as a compile-time value
     OBJECT = "object"  # another compile-time-only value (a metafunction's argument)
     STRUCT = "struct"
+    PTR = "ptr"  # unsafe.gc_ptr[T]: an address and the number of items there
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class SpyType:
     bits: int = field(default=0, compare=False)
     signed: bool = field(default=True, compare=False)
     fields: tuple[StructField, ...] = field(default=(), compare=False)
+    item: SpyType | None = field(default=None, compare=False)  # what a pointer points to
     fqn: str = ""  # `module::Name`; a builtin's is its name
 
     def __post_init__(self) -> None:
@@ -229,6 +231,15 @@ def struct_type(name: str, fqn: str, c_name: str, fields: tuple[StructField, ...
         layouts.append((target, Layout(-(-size // align) * align, align)))
     python = name  # the Python class of a struct is generated under its name
     return SpyType(name, Kind.STRUCT, c_name, python, None, tuple(layouts), fields=fields, fqn=fqn)
+
+
+def ptr_type(item: SpyType, c_name: str) -> SpyType:
+    """`gc_ptr[item]`: in C `{item *p; size_t length;}`, the length bounding every index."""
+    layouts = (("native", Layout(16, 8)), ("wasm", Layout(8, 4)))
+    name = f"gc_ptr[{item.name}]"
+    return SpyType(
+        name, Kind.PTR, c_name, name, None, layouts, item=item, fqn=f"unsafe::gc_ptr[{item.fqn}]"
+    )
 
 
 def lookup(name: str) -> SpyType:

@@ -211,8 +211,30 @@ const spy_Str *spy_str_from_u64(uint64_t x);
 const spy_Str *spy_str_from_f64(double x);
 const spy_Str *spy_str_from_f32(float x);
 const spy_Str *spy_str_from_bool(bool x);
+/* ---- unsafe: gc_ptr[T] is {T *p; size_t length;} -------------------------
+ * Every access is checked: a NULL pointer is a MemoryError, an index outside
+ * [0, length) an IndexError. Memory is not reclaimed yet (issue 7, part 5). */
+void *spy_gc_alloc(int64_t count, size_t item_size, const char *file, int32_t line);
+SPY_NORETURN SPY_COLD void spy_ptr_bad_index(const void *p, int64_t i, size_t length,
+                                             const char *file, int32_t line);
+static inline size_t spy_ptr_check(const void *p, size_t length, int64_t i, const char *file,
+                                   int32_t line) {
+    if (SPY_UNLIKELY(p == NULL || i < 0 || (uint64_t)i >= length))
+        spy_ptr_bad_index(p, i, length, file, line);
+    return (size_t)i;
+}
+/* the `_slice` forms of ptr_setbytes, ptr_copy/ptr_move and ptr_cmp; counts in items */
+void spy_mem_setbytes(void *p, size_t length, int64_t start, int64_t end, int32_t byte,
+                      size_t item_size, const char *file, int32_t line);
+void spy_mem_copy(void *dst, size_t dst_length, int64_t dst_start, int64_t dst_end,
+                  const void *src, size_t src_length, int64_t src_start, int64_t src_end,
+                  size_t item_size, bool overlap_ok, const char *file, int32_t line);
+int32_t spy_mem_cmp(const void *a, size_t a_length, int64_t a_start, int64_t a_end,
+                    const void *b, size_t b_length, int64_t b_start, int64_t b_end,
+                    size_t item_size, const char *file, int32_t line);
+
 /* Python's repr() of a str: quoted, escapes as Python writes them */
-const spy_Str *spy_str_repr(const spy_Str *s);
+const spy_Str *spy_str_repr(const spy_Str *s, const char *file, int32_t line);
 /* int(s) / float(s) with Python's parsing rules; panic on bad input. */
 int64_t spy_str_to_i64(const spy_Str *s, int64_t min, int64_t max, const char *tname,
                        const char *file, int32_t line);

@@ -121,12 +121,12 @@ const spy_Str *spy_str_new(const char *utf8, size_t nbytes) {
     return spy_str_new_kind(utf8, nbytes, SPY_STR_TEMP);
 }
 
-const spy_Str *spy_str_repr(const spy_Str *s) {
+const spy_Str *spy_str_repr(const spy_Str *s, const char *file, int32_t line) {
     /* at most 10 bytes per character (\U0010ffff) and the two quotes */
-    if (s->length > (SIZE_MAX - 2) / 10) spy_panic("MemoryError", "out of memory", __FILE__, __LINE__);
+    if (s->length > (SIZE_MAX - 2) / 10) spy_panic("MemoryError", "out of memory", file, line);
     size_t cap = 10 * s->length + 2;
     char *buf = malloc(cap);
-    if (buf == NULL) spy_panic("MemoryError", "out of memory", __FILE__, __LINE__);
+    if (buf == NULL) spy_panic("MemoryError", "out of memory", file, line);
     bool complete;
     size_t n = spy_unicode_repr(s->utf8, s->length, buf, cap, SIZE_MAX, &complete);
     const spy_Str *out = spy_str_new(buf, n);
