@@ -233,3 +233,61 @@ def test_struct_layouts_are_the_c_compiler_s(
         ['#include "spy.h"', "#include <stddef.h>", *types, *checks, "int main(void) { return 0; }"]
     )
     toolchain.build_executable(source, get_target(target))
+
+
+CONTAINER = """
+from unsafe import gc_alloc, gc_ptr, ptr_copy
+
+@struct
+class Vec[T]:
+    data: gc_ptr[T]
+    n: i32
+
+    def __new__(n: i32) -> Self:
+        return Self.__make__(gc_alloc[T](n), n)
+
+    def __getitem__(self, i: i32) -> T:
+        if i < 0 or i >= self.n:
+            raise IndexError("Vec index out of range")
+        return self.data[i]
+
+    def __setitem__(self, i: i32, v: T) -> None:
+        self.data[i] = v
+
+    def __len__(self) -> i32:
+        return self.n
+
+    def grown(self, extra: i32) -> Self:
+        out = Self(self.n + extra)
+        ptr_copy(out.data, self.data, len(self))
+        return out
+
+@struct
+class Grid:
+    cells: gc_ptr[i32]
+    width: i32
+
+    def __getitem__(self, x: i32, y: i32) -> i32:
+        return self.cells[y * self.width + x]
+
+    def __setitem__(self, x: i32, y: i32, v: i32) -> None:
+        self.cells[y * self.width + x] = v
+
+def main() -> None:
+    v = Vec[f64](3)
+    v[0] = 1.5
+    v[2] = v[0] * 2
+    w = v.grown(2)
+    w[4] = 9.0
+    print(len(v), len(w), v[0], v[1], v[2], w[2], w[4])
+    g = Grid(gc_alloc[i32](6), 3)
+    g[2, 1] = 7
+    print(g[2, 1], g[1, 2] if False else g[0, 0])
+    print(v[5])
+"""
+
+
+def test_item_access_and_len_methods(spy: SpyRunner) -> None:
+    result = spy.run(CONTAINER)
+    assert result.stdout == "3 5 1.5 0.0 3.0 3.0 9.0\n7 0\n"
+    assert result.stderr.splitlines()[-1] == "IndexError: Vec index out of range"

@@ -722,9 +722,21 @@ class FunctionChecker:
     ) -> ir.Stmt | None:
         if isinstance(target, ast.Subscript) and value_node is not None:
             value = self.expr(value_node)  # Python evaluates the value first
-            item = self.expr(target)
-            if not isinstance(item, ir.PtrItem):
+            base = self.expr(target.value)
+            if base.type.kind is Kind.STRUCT:
+                args = [base, *self.indices(target), value]
+                call = self.struct_method(base.type, "__setitem__", args, target)
+                if value.type.kind is not Kind.NONE and not is_simple(value):
+                    # the value goes first: bind it, then call
+                    ref = self.temp(value)
+                    call = self.struct_method(
+                        base.type, "__setitem__", [base, *self.indices(target), ref], target
+                    )
+                    call = ir.Let(call.type, call.loc, ref.name, value, call)
+                return ir.ExprStmt(self.loc(node), call)
+            if base.type.kind is not Kind.PTR:
                 raise self.error(f"assignment to {describe(target)} is not supported", target)
+            item = self.ptr_item(base, target.slice)
             return ir.Assign(self.loc(node), item, self.coerce(value, item.type))
         if isinstance(target, ast.Attribute) and not self.names_module(target.value):
             base = self.expr(target.value, allow_object=True)
@@ -992,6 +1004,8 @@ class FunctionChecker:
         base = self.expr(node.value, allow_object=True)
         if base.type.kind is Kind.PTR:
             return self.ptr_item(base, node.slice)
+        if base.type.kind is Kind.STRUCT:
+            return self.struct_method(base.type, "__getitem__", [base, *self.indices(node)], node)
         if not (isinstance(base, ir.BlueRef) and isinstance(base.obj, ir.BlueFunc)):
             raise self.error(f"{describe(node)} are not supported", node)
         if not base.obj.generic:
@@ -1351,6 +1365,11 @@ class FunctionChecker:
 
     # ---- unsafe: gc_ptr ----------------------------------------------------------------
 
+    def indices(self, node: ast.Subscript) -> list[ir.Expr]:
+        """`x[i]` or `x[i, j]`: the index expressions, in order."""
+        items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        return [self.expr(i) for i in items]
+
     def gc_alloc(self, f: ast.Subscript, node: ast.Call) -> ir.Expr:
         item = self.resolve_type(f.slice, "gc_alloc's item")
         if holds_str(item):
@@ -1365,7 +1384,7 @@ class FunctionChecker:
         count = self.coerce(self.expr(node.args[0]), I64)
         return ir.PtrAlloc(t, self.loc(node), count)
 
-    def ptr_item(self, ptr: ir.Expr, index_node: ast.expr) -> ir.Expr:
+    def ptr_item(self, ptr: ir.Expr, index_node: ast.expr) -> ir.PtrItem:
         assert ptr.type.item is not None
         index = self.coerce(self.expr(index_node), I64)
         return ir.PtrItem(ptr.type.item, self.loc(index_node), ptr, index)
@@ -1400,18 +1419,21 @@ class FunctionChecker:
                 values.append(v)
             else:
                 values.append(self.coerce(v, I32 if kind == "b" else I64))
-        if not sliced:  # the plain form is the slice [0, n) of each block
-            n = values.pop()
-            zero = ir.Const(I64, n.loc, 0)
-            if op == "setbytes":
-                values = [values[0], zero, n, values[1]]
-            elif is_simple(n):
-                values = [values[0], zero, n, values[1], zero, n]
-            else:
-                raise self.error(f"{name}(): pass the count as a name or a literal", node.args[-1])
         ret = I32 if op == "cmp" else NONE
-        assert item is not None
-        return ir.MemOp(ret, self.loc(node), op, values)
+        if sliced or op == "setbytes":
+            if not sliced:  # ptr_setbytes(p, byte, n) is the slice [0, n)
+                p, byte, n = values
+                values = [p, ir.Const(I64, n.loc, 0), n, byte]
+            return ir.MemOp(ret, self.loc(node), op, values)
+        # ptr_copy(dst, src, n): the slices [0, n) of both, n used twice, so
+        # every argument is bound first, in order
+        refs = [self.temp(v) for v in values]
+        dst, src, n = refs
+        zero = ir.Const(I64, n.loc, 0)
+        result: ir.Expr = ir.MemOp(ret, self.loc(node), op, [dst, zero, n, src, zero, n])
+        for ref, value in reversed(list(zip(refs, values, strict=True))):
+            result = ir.Let(ret, value.loc, ref.name, value, result)
+        return result
 
     # ---- structs ------------------------------------------------------------------
 
@@ -1602,6 +1624,8 @@ class FunctionChecker:
             return ir.Const(I32, loc, len(arg.obj.items), literal=False)
         if name == "abs":
             return self.abs_(arg, node)
+        if name == "len" and arg.type.kind is Kind.STRUCT:
+            return self.struct_method(arg.type, "__len__", [arg], node)
         if name == "len":
             if arg.type != STR:
                 raise self.error(f"object of type {arg.type} has no len()", node.args[0])
