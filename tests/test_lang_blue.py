@@ -514,3 +514,24 @@ def test_metafunction_errors(
         else [f"  in blue function '{name}', called at main.spy:{call_line}:{col}"]
     )
     assert err.notes == expected
+
+
+def test_blue_functions_defined_in_blue_code(spy: SpyRunner) -> None:
+    """They see the frame's values as they are when called (a Python
+    closure), so one can call itself."""
+    source = """
+@blue
+def count_multiples(k, limit):
+    @blue
+    def go(i, found):
+        if i >= limit:
+            return found
+        if i % k == 0:
+            return go(i + 1, found + 1)
+        return go(i + 1, found)
+    return go(0, 0)
+
+def main() -> None:
+    print(count_multiples(3, 20), count_multiples(7, 50))
+"""
+    assert spy.output(source) == "7 8\n"

@@ -291,3 +291,49 @@ def test_item_access_and_len_methods(spy: SpyRunner) -> None:
     result = spy.run(CONTAINER)
     assert result.stdout == "3 5 1.5 0.0 3.0 3.0 9.0\n7 0\n"
     assert result.stderr.splitlines()[-1] == "IndexError: Vec index out of range"
+
+
+CONVERSIONS = """
+from operator import OpSpec
+
+@struct
+class Meters:
+    value: f64
+
+    @blue.metafunc
+    def __convert_to__(m_expT, m_gotT, m_x):
+        if m_expT.blueval == f64:
+            def to_f64(m: Meters) -> f64:
+                return m.value
+            return OpSpec(to_f64, [m_x])
+        return OpSpec.NULL
+
+    @blue.metafunc
+    def __convert_from__(m_expT, m_gotT, m_x):
+        if m_gotT.blueval == i32:
+            def from_i32(n: i32) -> Meters:
+                return Meters(f64(n))
+            return OpSpec(from_i32, [m_x])
+        return OpSpec.NULL
+
+def half(x: f64) -> f64:
+    return x / 2
+
+def describe(m: Meters) -> str:
+    return str(m.value) + " m"
+
+def main() -> None:
+    m = Meters(3.0)
+    print(half(m))
+    n: Meters = 12
+    print(describe(n), describe(7))
+"""
+
+
+def test_conversion_metafunctions(spy: SpyRunner) -> None:
+    assert spy.output(CONVERSIONS) == "1.5\n12.0 m 7.0 m\n"
+
+
+def test_a_conversion_that_answers_null_is_a_type_error(checker: SpyRunner) -> None:
+    err = checker.compile_error(CONVERSIONS + "\ndef bad() -> str:\n    return Meters(1.0)\n")
+    assert err.message == "mismatched types: expected str, got Meters"

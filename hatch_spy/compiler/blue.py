@@ -154,21 +154,40 @@ def call_metafunc(caller: FunctionChecker, func: ir.BlueFunc, node: ast.Call) ->
     if node.keywords:
         raise caller.error(f"{func.name}() takes no keyword arguments", node.keywords[0])
     args = [caller.expr(a) for a in node.args]
-    metas: list[ir.Const | ir.BlueRef] = []
-    for i, e in enumerate(args):
-        try:
-            blueval: ir.Const | None = blue_value(e, fold(e))
-        except (NotConstant, ConstantPanic):
-            blueval = None
-        metas.append(ir.BlueRef(BLUE_OBJECT, e.loc, ir.MetaArg(e.type, blueval, i)))
-    loc = caller.loc(node)
+    metas: list[ir.Const | ir.BlueRef] = [meta_arg(e, i) for i, e in enumerate(args)]
+    spec = run_metafunc(caller, func, metas, caller.loc(node))
+    if spec is None:
+        types = ", ".join(str(a.type) for a in args)
+        raise caller.error(f"TypeError: {func.name}() has no implementation for ({types})", node)
+    return apply_opspec(caller, spec, args, caller.loc(node))
+
+
+def meta_arg(e: ir.Expr, index: int) -> ir.BlueRef:
+    """What a metafunction sees of the argument `e`."""
+    if isinstance(e, ir.BlueRef):
+        return ir.BlueRef(BLUE_OBJECT, e.loc, ir.MetaArg(e.type, e, index))
+    try:
+        blueval: ir.Const | None = blue_value(e, fold(e))
+    except (NotConstant, ConstantPanic):
+        blueval = None
+    return ir.BlueRef(BLUE_OBJECT, e.loc, ir.MetaArg(e.type, blueval, index))
+
+
+def run_metafunc(
+    caller: FunctionChecker, func: ir.BlueFunc, metas: list[ir.Const | ir.BlueRef], loc: Loc
+) -> ir.OpSpec | None:
+    """The OpSpec a metafunction answers, None for OpSpec.NULL."""
     result = run_blue(caller, func, metas, loc)
     spec = result.obj if isinstance(result, ir.BlueRef) else None
     if not isinstance(spec, ir.OpSpec):
-        raise caller.error(f"metafunction '{func.name}' must return an OpSpec", node)
-    if spec.null:
-        types = ", ".join(str(a.type) for a in args)
-        raise caller.error(f"TypeError: {func.name}() has no implementation for ({types})", node)
+        raise SpyCompileError(f"metafunction '{func.name}' must return an OpSpec", loc)
+    return None if spec.null else spec
+
+
+def apply_opspec(
+    caller: FunctionChecker, spec: ir.OpSpec, args: list[ir.Expr], loc: Loc
+) -> ir.Expr:
+    """The call (or constant) an OpSpec names, on the call's arguments `args`."""
     if spec.const is not None:
         return relocated(spec.const, loc)
     assert spec.func is not None
@@ -185,15 +204,15 @@ def call_metafunc(caller: FunctionChecker, func: ir.BlueFunc, node: ast.Call) ->
             elif isinstance(item, ir.Const):
                 call_args.append(item)
             else:
-                raise caller.error("OpSpec() arguments must be arguments or blue values", node)
+                raise SpyCompileError("OpSpec() arguments must be arguments or blue values", loc)
         if len({id(a) for a in call_args}) < len(call_args) and not all(
             is_simple(a) for a in call_args
         ):
-            raise caller.error("OpSpec() passes an argument twice: it would run twice", node)
+            raise SpyCompileError("OpSpec() passes an argument twice: it would run twice", loc)
     if len(call_args) != len(target.params):
-        raise caller.error(
+        raise SpyCompileError(
             f"{target.name}() takes {len(target.params)} arguments but {len(call_args)} were given",
-            node,
+            loc,
         )
     coerced = [caller.coerce(a, p.type) for a, p in zip(call_args, target.params, strict=True)]
     return ir.Call(target.ret, loc, target, coerced)
@@ -224,7 +243,7 @@ class BlueFrame(FunctionChecker):
     def __init__(
         self, module: ModuleChecker, func: ir.BlueFunc, budget: _Budget, depth: int, label: str
     ):
-        super().__init__(module, None)
+        super().__init__(module, None, func.env)
         self.blue = func
         self.env: BlueEnv = {}
         self.budget = budget
@@ -234,7 +253,8 @@ class BlueFrame(FunctionChecker):
     # ---- names: locals are values ---------------------------------------------
 
     def blue_value_of(self, name: str) -> ir.Const | ir.BlueRef | None:
-        return self.env.get(name)
+        found = self.env.get(name)
+        return found if found is not None else self.outer.get(name)
 
     def expr(self, node: ast.expr, allow_none: bool = False, allow_object: bool = True) -> ir.Expr:
         return super().expr(node, allow_none, allow_object=True)  # all values are blue here
@@ -343,9 +363,22 @@ class BlueFrame(FunctionChecker):
             label = self.label if own else f"{self.label}.{node.name}"
             info = self.m.make_struct(self, node, dict(self.env), label)
             self.env[node.name] = ir.BlueRef(TYPE, self.loc(node), ir.TypeValue(info.type))
-        elif isinstance(node, ast.FunctionDef):
-            if node.decorator_list:
+        elif isinstance(node, ast.FunctionDef) and node.decorator_list:
+            decorators = [ast.unparse(d) for d in node.decorator_list]
+            if decorators not in (["blue"], ["blue.generic"], ["blue.metafunc"]):
                 raise self.error("decorators inside blue code are not supported yet", node)
+            inner = ir.BlueFunc(
+                self.m.ir.name,
+                node.name,
+                node,
+                self.loc(node),
+                self.m,
+                generic=decorators == ["blue.generic"],
+                metafunc=decorators == ["blue.metafunc"],
+                env=self.env,  # live, as a Python closure: it may call itself
+            )
+            self.env[node.name] = ir.BlueRef(FUNCTION, self.loc(node), inner)
+        elif isinstance(node, ast.FunctionDef):
             # the body of a generic made with the `def f[T]` sugar carries its name
             qualname = self.label if node.name == self.blue.name else f"{self.label}.{node.name}"
             closure = ir.Closure(node, dict(self.env), self.m, qualname)

@@ -1287,7 +1287,31 @@ class FunctionChecker:
             return ir.Const(to, e.loc, e.value)
         if implicitly_converts(e.type, to):
             return self.convert(e, to)
+        converted = self.user_conversion(e, to)
+        if converted is not None:
+            return converted
         raise SpyCompileError(f"mismatched types: expected {to}, got {e.type}", e.loc)
+
+    def user_conversion(self, e: ir.Expr, to: SpyType) -> ir.Expr | None:
+        """A struct's `__convert_to__` (of the value's type) or `__convert_from__`
+        (of the expected type): metafunctions given the expected type, the
+        value's type and the value; OpSpec.NULL means no."""
+        from .blue import apply_opspec, meta_arg, run_metafunc  # blue.py builds on this module
+
+        for owner, name in ((e.type, "__convert_to__"), (to, "__convert_from__")):
+            if owner.kind is not Kind.STRUCT:
+                continue
+            method = self.m.struct_info(owner).methods.get(name)
+            if method is None or method.blue is None:
+                continue
+            exp_t = ir.BlueRef(TYPE, e.loc, ir.TypeValue(to))
+            got_t = ir.BlueRef(TYPE, e.loc, ir.TypeValue(e.type))
+            args: list[ir.Expr] = [exp_t, got_t, e]
+            metas: list[ir.Const | ir.BlueRef] = [meta_arg(a, i) for i, a in enumerate(args)]
+            spec = run_metafunc(self, method.blue, metas, e.loc)
+            if spec is not None:
+                return apply_opspec(self, spec, args, e.loc)
+        return None
 
     # ---- calls ------------------------------------------------------------------
 

@@ -98,6 +98,9 @@ class BlueFunc:
     # `@blue.metafunc`: called with what the compiler knows of each argument
     # (MetaArg), returns an OpSpec naming what to call at run time
     metafunc: bool = False
+    # the blue values it sees, when blue code defined it (live: it may call
+    # itself, or functions defined after it in the same frame)
+    env: dict[str, Const | BlueRef] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -106,7 +109,7 @@ class MetaArg:
     and `m.blueval` when the argument is blue."""
 
     static_type: SpyType
-    blueval: Const | None
+    blueval: Const | BlueRef | None
     index: int  # which argument of the call it stands for
 
 

@@ -16,13 +16,14 @@ from .errors import Loc
 from .types import TYPE, SpyType, StructField, struct_type
 
 #: how a method is called
-METHOD, STATIC, PROPERTY = "method", "static", "property"
+METHOD, STATIC, PROPERTY, METAFUNC = "method", "static", "property", "metafunc"
 
 
 @dataclass
 class Method:
-    closure: ir.Closure
+    closure: ir.Closure  # for a metafunction, unused: `blue` runs instead
     kind: str
+    blue: ir.BlueFunc | None = None
 
 
 @dataclass
@@ -41,6 +42,8 @@ def method_kind(fn: ast.FunctionDef) -> str:
         return STATIC
     if decorators == ["property"]:
         return PROPERTY
+    if decorators == ["blue.metafunc"]:
+        return METAFUNC
     if not decorators:
         return METHOD
     raise ValueError(f"decorator '{decorators[0]}' is not supported on a method yet")
@@ -97,8 +100,10 @@ def make_struct(
     for fn in node.body:
         if isinstance(fn, ast.FunctionDef):
             kind = method_kind(fn)
-            closure = ir.Closure(
-                fn, method_env, owner, f"{label}.{fn.name}", None if kind == STATIC else t
-            )
-            info.methods[fn.name] = Method(closure, kind)
+            qualname = f"{label}.{fn.name}"
+            closure = ir.Closure(fn, method_env, owner, qualname, None if kind == STATIC else t)
+            blue = None
+            if kind == METAFUNC:
+                blue = ir.BlueFunc(module, qualname, fn, loc, owner, metafunc=True, env=method_env)
+            info.methods[fn.name] = Method(closure, kind, blue)
     return info
