@@ -337,3 +337,59 @@ def test_conversion_metafunctions(spy: SpyRunner) -> None:
 def test_a_conversion_that_answers_null_is_a_type_error(checker: SpyRunner) -> None:
     err = checker.compile_error(CONVERSIONS + "\ndef bad() -> str:\n    return Meters(1.0)\n")
     assert err.message == "mismatched types: expected str, got Meters"
+
+
+RECORDS = """
+from operator import OpSpec
+
+@blue.generic
+def record(*types):
+    @blue
+    def fields():
+        out: dict[str, type] = {}
+        for i in range(len(types)):
+            out["f" + str(i)] = types[i]
+        return out
+
+    @struct
+    class rec:
+        __extra_fields__ = fields()
+
+        @blue.metafunc
+        def __contains__(m_self, m_v):
+            T = m_v.static_type
+            @blue
+            def build(i):
+                if i == len(types):
+                    def none(self: rec, v: T) -> bool:
+                        return False
+                    return none
+                rest = build(i + 1)
+                if types[i] != T:
+                    return rest
+                name = "f" + str(i)
+                def check(self: rec, v: T) -> bool:
+                    return getattr(self, name) == v or rest(self, v)
+                return check
+            return OpSpec(build(0), [m_self, m_v])
+    return rec
+
+@struct
+class Span:
+    lo: i32
+    hi: i32
+
+    def __contains__(self, x: i32) -> bool:
+        return self.lo <= x and x < self.hi
+
+def main() -> None:
+    r = record[str, i32, str]("a", 5, "b")
+    print(r.f0, r.f1, r.f2, "b" in r, "c" in r, 5 in r, 6 not in r, 2.5 in r)
+    s = Span(1, 4)
+    print(3 in s, 4 in s, 0 not in s)
+"""
+
+
+def test_variadic_generics_extra_fields_and_in(spy: SpyRunner) -> None:
+    assert spy.output(RECORDS) == "a 5 b True False True True False\nTrue False True\n"
+

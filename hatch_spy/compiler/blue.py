@@ -16,6 +16,7 @@ BLUE_STEP_LIMIT statements with that error, never a hang.
 from __future__ import annotations
 
 import ast
+from collections import ChainMap
 from dataclasses import dataclass, field
 
 from . import ir
@@ -82,11 +83,14 @@ def blue_args(
 ) -> list[ir.Const | ir.BlueRef]:
     """The blue values of the argument expressions `nodes`."""
     params = [a.arg for a in func.node.args.args]
-    if len(nodes) != len(params):
+    rest = func.node.args.vararg
+    if len(nodes) < len(params) or (len(nodes) > len(params) and rest is None):
         raise caller.error(
             f"{func.name} takes {len(params)} arguments, {len(nodes)} given",
             nodes[0] if nodes else func.node,
         )
+    if rest is not None:
+        params += [f"*{rest.arg}"] * (len(nodes) - len(params))
     values: list[ir.Const | ir.BlueRef] = []
     for p, arg in zip(params, nodes, strict=True):
         value = caller.expr(arg, allow_object=True)
@@ -263,7 +267,35 @@ class BlueFrame(FunctionChecker):
         if isinstance(node, (ast.Tuple, ast.List)):
             items = tuple(self.evaluate(self.expr(e), e) for e in node.elts)
             return ir.BlueRef(BLUE_OBJECT, self.loc(node), ir.BlueTuple(items))
+        if isinstance(node, ast.Dict):
+            made = ir.BlueDict()
+            for k, v in zip(node.keys, node.values, strict=True):
+                if k is None:
+                    raise self.error("'**' in a dict is not supported", v)
+                key = self.evaluate(self.expr(k), k)
+                made.items[blue_identity(key)] = (key, self.evaluate(self.expr(v), v))
+            return ir.BlueRef(BLUE_OBJECT, self.loc(node), made)
+        if isinstance(node, ast.Subscript) and self.special_named(node.value) is None:
+            base = self.expr(node.value)
+            if isinstance(base, ir.BlueRef) and isinstance(base.obj, (ir.BlueTuple, ir.BlueDict)):
+                return relocated(self.blue_item(base.obj, node.slice), self.loc(node))
         return super()._expr(node)
+
+    def blue_item(
+        self, container: ir.BlueTuple | ir.BlueDict, key_node: ast.expr
+    ) -> ir.Const | ir.BlueRef:
+        key = self.evaluate(self.expr(key_node), key_node)
+        if isinstance(container, ir.BlueDict):
+            found = container.items.get(blue_identity(key))
+            if found is None:
+                raise self.error(f"KeyError: {show(key)}", key_node)
+            return found[1]
+        if not (isinstance(key, ir.Const) and key.type.is_int):
+            raise self.error("a tuple index must be an integer", key_node)
+        i = int(key.value)  # type: ignore[arg-type]
+        if not -len(container.items) <= i < len(container.items):
+            raise self.error("IndexError: tuple index out of range", key_node)
+        return container.items[i]
 
     def compare_pair(self, op: str, left: ir.Expr, right: ir.Expr, node: ast.AST) -> ir.Expr:
         if isinstance(left, ir.BlueRef) or isinstance(right, ir.BlueRef):
@@ -375,13 +407,16 @@ class BlueFrame(FunctionChecker):
                 self.m,
                 generic=decorators == ["blue.generic"],
                 metafunc=decorators == ["blue.metafunc"],
-                env=self.env,  # live, as a Python closure: it may call itself
+                # live, as a Python closure (it may call itself), over the
+                # blue code's around this frame
+                env=ChainMap(self.env, dict(self.outer)),
             )
             self.env[node.name] = ir.BlueRef(FUNCTION, self.loc(node), inner)
         elif isinstance(node, ast.FunctionDef):
             # the body of a generic made with the `def f[T]` sugar carries its name
             qualname = self.label if node.name == self.blue.name else f"{self.label}.{node.name}"
-            closure = ir.Closure(node, dict(self.env), self.m, qualname)
+            # what it sees: this frame's values over the blue code's around it
+            closure = ir.Closure(node, {**self.outer, **self.env}, self.m, qualname)
             self.env[node.name] = ir.BlueRef(FUNCTION, self.loc(node), closure)
         else:
             raise self.error(f"{describe(node)} are not supported in blue code", node)
@@ -397,14 +432,24 @@ class BlueFrame(FunctionChecker):
         if isinstance(target, ast.Tuple) and value_node is not None and ann is None:
             self.unpack(target, self.evaluate(self.expr(value_node), value_node))
             return
+        if isinstance(target, ast.Subscript) and value_node is not None:
+            value = self.evaluate(self.expr(value_node), value_node)
+            container = self.expr(target.value)
+            if not (isinstance(container, ir.BlueRef) and isinstance(container.obj, ir.BlueDict)):
+                raise self.error("blue code assigns items of dicts only", target)
+            key = self.evaluate(self.expr(target.slice), target.slice)
+            container.obj.items[blue_identity(key)] = (key, value)
+            return
         if not isinstance(target, ast.Name):
             raise self.error(f"assignment to {describe(target)} is not supported", target)
         if value_node is None:
             raise self.error(f"variable '{target.id}' needs a value in blue code", node)
-        value = self.expr(value_node, allow_object=ann is None)
-        if ann is not None:
-            value = self.coerce(value, self.resolve_type(ann, f"variable '{target.id}'"))
-        self.env[target.id] = self.evaluate(value, value_node)
+        computed = self.expr(value_node)
+        if ann is not None and not isinstance(computed, ir.BlueRef):
+            # an object's annotation (`dict[str, type]`) is not checked: blue
+            # code is dynamic, and SPy treats such annotations as documentation
+            computed = self.coerce(computed, self.resolve_type(ann, f"variable '{target.id}'"))
+        self.env[target.id] = self.evaluate(computed, value_node)
 
     def unpack(self, target: ast.Tuple, value: ir.Const | ir.BlueRef) -> None:
         """`a, b = t` for a blue tuple."""

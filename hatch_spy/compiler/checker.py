@@ -8,7 +8,7 @@ then types each function body against them.
 from __future__ import annotations
 
 import ast
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
@@ -19,7 +19,15 @@ from .errors import Loc, SpyCompileError
 from .loader import LoadedModule
 from .source import SourceFile
 from .stdlib import BUILTIN_EXCEPTIONS, STD_CONSTS, STD_FUNCS, STD_MODULES, STD_SPECIAL
-from .structs import PROPERTY, STATIC, StructInfo, body_errors, make_struct, struct_fields
+from .structs import (
+    PROPERTY,
+    STATIC,
+    StructInfo,
+    body_errors,
+    is_extra_fields,
+    make_struct,
+    struct_fields,
+)
 from .types import (
     BLUE_OBJECT,
     BOOL,
@@ -74,6 +82,7 @@ Symbol = (
     | ir.MetaArg
     | ir.OpSpec
     | ir.BlueTuple
+    | ir.BlueDict
 )
 
 ARITH_OPS: dict[type[ast.operator], str] = {
@@ -124,6 +133,8 @@ OPERATOR_METHODS = {
 
 # the blue values a scope sees by name (a blue frame's locals, a closure's)
 BlueEnv = dict[str, ir.Const | ir.BlueRef]
+# what a scope sees from the blue code around it (a chain, for nested blue functions)
+OuterEnv = Mapping[str, ir.Const | ir.BlueRef]
 
 
 def blue_key(value: ir.Const | ir.BlueRef) -> tuple[object, ...]:
@@ -333,6 +344,10 @@ class ModuleChecker:
             if ft.kind not in (Kind.INT, Kind.FLOAT, Kind.BOOL, Kind.STR, Kind.STRUCT, Kind.PTR):
                 raise self.error(f"a struct field cannot have type {ft}", f.annotation)
             fields.append((f.target.id, ft))
+        for s in node.body:
+            if is_extra_fields(s):
+                assert isinstance(s, ast.Assign)
+                fields += self.extra_fields(checker, s.value)
         full_fqn = f"{self.ir.name}::{label}"
         if label != node.name:
             full_fqn += f"::{node.name}"
@@ -371,6 +386,20 @@ class ModuleChecker:
             return False
         sym = self.names.get(node.id)
         return isinstance(sym, ir.BlueFunc) or sym == SpecialForm("gc_ptr")
+
+    def extra_fields(self, checker: FunctionChecker, node: ast.expr) -> list[tuple[str, SpyType]]:
+        """The fields a blue dict of name: type gives (`__extra_fields__`)."""
+        value = checker.expr(node, allow_object=True)
+        if not (isinstance(value, ir.BlueRef) and isinstance(value.obj, ir.BlueDict)):
+            raise self.error("__extra_fields__ must be a blue dict of name: type", node)
+        fields = []
+        for key, ft in value.obj.items.values():
+            if not (isinstance(key, ir.Const) and isinstance(key.value, str)):
+                raise self.error("__extra_fields__: field names are str", node)
+            if not (isinstance(ft, ir.BlueRef) and isinstance(ft.obj, ir.TypeValue)):
+                raise self.error(f"__extra_fields__: '{key.value}' needs a type", node)
+            fields.append((key.value, ft.obj.type))
+        return fields
 
     def struct_info(self, t: SpyType) -> StructInfo:
         module = t.fqn.split("::")[0]
@@ -526,12 +555,12 @@ class FunctionChecker:
     """Types one function body (or, with func=None, a module-level initializer)."""
 
     def __init__(
-        self, module: ModuleChecker, func: ir.FuncDecl | None, outer: BlueEnv | None = None
+        self, module: ModuleChecker, func: ir.FuncDecl | None, outer: OuterEnv | None = None
     ) -> None:
         self.m = module
         self.func = func
         # the blue values of the blue code a closure was defined in
-        self.outer: BlueEnv = outer or {}
+        self.outer: OuterEnv = outer or {}
         self.locals: dict[str, SpyType] = func.locals if func else {}
         self.const_locals: set[str] = set()
         # blue locals: `const` ones, and those SPy makes const (auto_const_names)
@@ -1202,6 +1231,8 @@ class FunctionChecker:
         return ir.BinOp(result, loc, op, left, right)
 
     def compare(self, node: ast.Compare) -> ir.Expr:
+        if len(node.ops) == 1 and isinstance(node.ops[0], (ast.In, ast.NotIn)):
+            return self.contains(node)
         operands = [self.expr(node.left)] + [self.expr(c) for c in node.comparators]
         ops: list[str] = []
         for cmp in node.ops:
@@ -1388,6 +1419,46 @@ class FunctionChecker:
         )
 
     # ---- unsafe: gc_ptr ----------------------------------------------------------------
+
+    def contains(self, node: ast.Compare) -> ir.Expr:
+        """`v in c`: the container's `__contains__` (a method or a metafunction)."""
+        value = self.expr(node.left)
+        container = self.expr(node.comparators[0])
+        t = container.type
+        if t.kind is not Kind.STRUCT:
+            raise self.error(f"'in' is not supported for {t} yet", node)
+        method = self.m.struct_info(t).methods.get("__contains__")
+        if method is None:
+            raise self.error(f"'{t}' has no method '__contains__'", node)
+        if method.blue is not None:
+            from .blue import apply_opspec, meta_arg, run_metafunc  # builds on this module
+
+            args: list[ir.Expr] = [container, value]
+            metas: list[ir.Const | ir.BlueRef] = [meta_arg(a, i) for i, a in enumerate(args)]
+            spec = run_metafunc(self, method.blue, metas, self.loc(node))
+            if spec is None:
+                raise self.error(f"TypeError: 'in' is not supported for {value.type} in {t}", node)
+            result = apply_opspec(self, spec, args, self.loc(node))
+        else:
+            result = self.struct_method(t, "__contains__", [container, value], node)
+        found = self.truth(result, node)
+        return ir.Not(BOOL, self.loc(node), found) if isinstance(node.ops[0], ast.NotIn) else found
+
+    def getattr_(self, node: ast.Call) -> ir.Expr:
+        """`getattr(x, name)` with a blue `name`: the attribute `x.<name>`."""
+        if len(node.args) != 2 or node.keywords:
+            raise self.error("getattr() takes an object and an attribute name", node)
+        name = self.expr(node.args[1])
+        try:
+            attr = fold(name)
+        except (NotConstant, ConstantPanic):
+            raise self.error("getattr()'s attribute name must be blue", node.args[1]) from None
+        if not isinstance(attr, str):
+            raise self.error("getattr()'s attribute name must be a str", node.args[1])
+        synthetic = ast.copy_location(
+            ast.Attribute(value=node.args[0], attr=attr, ctx=ast.Load()), node
+        )
+        return self.blue_attribute(synthetic)
 
     def indices(self, node: ast.Subscript) -> list[ir.Expr]:
         """`x[i]` or `x[i, j]`: the index expressions, in order."""
@@ -1635,6 +1706,8 @@ class FunctionChecker:
             raise self.error("range() is only supported in 'for NAME in range(...)'", node)
         if name in BUILTIN_EXCEPTIONS:
             raise self.error(f"{name} can only be raised ('raise {name}(...)')", node)
+        if name == "getattr":
+            return self.getattr_(node)
         if name not in CAST_NAMES and name not in ("len", "str", "abs", "repr"):
             raise self.error(f"name '{name}' is not defined", node.func)
         if node.keywords:

@@ -7,6 +7,7 @@ here (a `Convert` node), so the backend never has to reason about types.
 from __future__ import annotations
 
 import ast
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .errors import Loc
@@ -100,7 +101,7 @@ class BlueFunc:
     metafunc: bool = False
     # the blue values it sees, when blue code defined it (live: it may call
     # itself, or functions defined after it in the same frame)
-    env: dict[str, Const | BlueRef] = field(default_factory=dict)
+    env: Mapping[str, Const | BlueRef] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,13 @@ class OpSpec:
         return self.func is None and self.const is None
 
 
+@dataclass(eq=False)
+class BlueDict:
+    """A dict of blue values, built by blue code (`__extra_fields__`)."""
+
+    items: dict[object, tuple[Const | BlueRef, Const | BlueRef]] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class BlueTuple:
     """A tuple of blue values (a variadic metafunction's arguments)."""
@@ -134,7 +142,7 @@ class BlueTuple:
     items: tuple[Const | BlueRef, ...]
 
 
-BlueObject = FuncDecl | BlueFunc | Closure | TypeValue | MetaArg | OpSpec | BlueTuple
+BlueObject = FuncDecl | BlueFunc | Closure | TypeValue | MetaArg | OpSpec | BlueTuple | BlueDict
 
 # ---- expressions ----------------------------------------------------------
 

@@ -49,6 +49,16 @@ def method_kind(fn: ast.FunctionDef) -> str:
     raise ValueError(f"decorator '{decorators[0]}' is not supported on a method yet")
 
 
+def is_extra_fields(s: ast.stmt) -> bool:
+    """`__extra_fields__ = <blue dict of name: type>`: fields made by blue code."""
+    return (
+        isinstance(s, ast.Assign)
+        and len(s.targets) == 1
+        and isinstance(s.targets[0], ast.Name)
+        and s.targets[0].id == "__extra_fields__"
+    )
+
+
 def struct_fields(node: ast.ClassDef) -> list[ast.AnnAssign]:
     return [s for s in node.body if isinstance(s, ast.AnnAssign)]
 
@@ -69,7 +79,7 @@ def body_errors(node: ast.ClassDef) -> list[tuple[ast.AST, str]]:
                 errors.append((s.decorator_list[0], str(exc)))
         elif isinstance(s, ast.Pass) or (
             isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant)
-        ):
+        ) or is_extra_fields(s):
             continue
         else:
             errors.append((s, "a struct's body holds fields and methods only"))
@@ -95,7 +105,9 @@ def make_struct(
         tuple(StructField(name, ft) for name, ft in fields),
     )
     self_ref = ir.BlueRef(TYPE, loc, ir.TypeValue(t))
-    method_env = {**env, "Self": self_ref}
+    # methods see the struct as `Self` and by its own name (bound where it is
+    # defined only after the class is made)
+    method_env = {**env, "Self": self_ref, node.name: self_ref}
     info = StructInfo(t, node, full_fqn)
     for fn in node.body:
         if isinstance(fn, ast.FunctionDef):
