@@ -392,4 +392,3 @@ def main() -> None:
 
 def test_variadic_generics_extra_fields_and_in(spy: SpyRunner) -> None:
     assert spy.output(RECORDS) == "a 5 b True False True True False\nTrue False True\n"
-

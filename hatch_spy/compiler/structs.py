@@ -77,9 +77,11 @@ def body_errors(node: ast.ClassDef) -> list[tuple[ast.AST, str]]:
                 method_kind(s)
             except ValueError as exc:
                 errors.append((s.decorator_list[0], str(exc)))
-        elif isinstance(s, ast.Pass) or (
-            isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant)
-        ) or is_extra_fields(s):
+        elif (
+            isinstance(s, ast.Pass)
+            or (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
+            or is_extra_fields(s)
+        ):
             continue
         else:
             errors.append((s, "a struct's body holds fields and methods only"))
