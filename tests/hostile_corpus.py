@@ -150,7 +150,7 @@ TYPE_ERRORS = {
     "literal-too-big": ("x = 18446744073709551616", "too large for any SPy integer type"),
     "literal-huge": ("x = " + "9" * 500, "too large"),
     "unknown-type": ("x: list = 1", "unknown type"),
-    "type-as-value": ("print(i32)", "'i32' is a type, known only at compile time"),
+    "type-as-value": ("x = 1\nx = i32", "'i32' is a type, known only at compile time"),
     "redeclare-type": ("x = 1\nx: str = 'a'", "already declared"),
     "assign-str-to-int": ("x = 1\nx = 'a'", "mismatched types"),
     "not-a-function": ("x = 1\nprint(x(2))", "not a function"),

@@ -535,3 +535,24 @@ def main() -> None:
     print(count_multiples(3, 20), count_multiples(7, 50))
 """
     assert spy.output(source) == "7 8\n"
+
+
+def test_types_print_as_spy_prints_them(spy: SpyRunner) -> None:
+    out = spy.output(
+        """
+        @struct
+        class P:
+            x: i32
+
+        def show[T](x: T) -> str:
+            return str(T) + " " + repr(x)
+
+        def main() -> None:
+            print(i32, str(f64), P)
+            print(show[str]("a"), show[i32](3))
+        """
+    )
+    assert (
+        out
+        == "<spy type 'i32'> <spy type 'f64'> <spy type 'P'>\n<spy type 'str'> 'a' <spy type 'i32'> 3\n"
+    )

@@ -727,7 +727,9 @@ class FunctionChecker:
         for a in call.args:
             if isinstance(a, ast.Starred):
                 raise self.error(f"{describe(a)} are not supported", a)
-            value = self.expr(a, allow_none=isinstance(a, ast.Constant))
+            value = self.expr(a, allow_none=isinstance(a, ast.Constant), allow_object=True)
+            if isinstance(value, ir.BlueRef):
+                value = self.blue_text(value, a)
             if value.type.kind is Kind.STRUCT:
                 value = self.text_of(value, "__str__", a)
             args.append(value)
@@ -1590,6 +1592,17 @@ class FunctionChecker:
         coerced = [self.coerce(a, p.type) for a, p in zip(args, func.params, strict=True)]
         return ir.Call(func.ret, self.loc(node), func, coerced)
 
+    def blue_text(self, value: ir.BlueRef, node: ast.expr) -> ir.Expr:
+        """How SPy prints a type (`<spy type 'i32'>`); other blue objects have
+        no run-time text."""
+        if isinstance(value.obj, ir.TypeValue):
+            return ir.Const(STR, value.loc, f"<spy type '{value.obj.type.name}'>", literal=False)
+        raise self.error(
+            f"'{ast.unparse(node)}' is a {kind_of(value.obj)}, known only at compile time: "
+            "it has no run-time value",
+            node,
+        )
+
     def text_of(self, e: ir.Expr, dunder: str, node: ast.AST) -> ir.Expr:
         """str() (`__str__`, falling back to `__repr__`) or repr() of a value."""
         t = e.type
@@ -1714,7 +1727,9 @@ class FunctionChecker:
             raise self.error(f"{name}() takes no keyword arguments", node.keywords[0])
         if len(node.args) != 1:
             raise self.error(f"{name}() takes exactly one argument ({len(node.args)} given)", node)
-        arg = self.expr(node.args[0], allow_object=name == "len")
+        arg = self.expr(node.args[0], allow_object=name in ("len", "str", "repr"))
+        if isinstance(arg, ir.BlueRef) and name in ("str", "repr"):
+            return self.blue_text(arg, node.args[0])
         if isinstance(arg, ir.BlueRef):
             if not isinstance(arg.obj, ir.BlueTuple):
                 raise self.error(f"object of type {kind_of(arg.obj)} has no len()", node.args[0])
