@@ -7,6 +7,7 @@ import functools
 import importlib.machinery
 import importlib.util
 import json
+import math
 import sys
 import time
 from collections.abc import Callable
@@ -23,10 +24,89 @@ CALLS = 200_000
 REPEAT = 5
 FIB_N = 30
 LOOP_N = 5_000_000
+NBODY_N = 200_000
 
 
 def py_fib(n: int) -> int:
     return n if n < 2 else py_fib(n - 1) + py_fib(n - 2)
+
+
+SOLAR_MASS = 4.0 * 3.141592653589793 * 3.141592653589793
+BODIES = [
+    (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0),
+    (
+        4.84143144246472090e00,
+        -1.16032004402742839e00,
+        -1.03622044471123109e-01,
+        1.66007664274403694e-03,
+        7.69901118419740425e-03,
+        -6.90460016972063023e-05,
+        9.54791938424326609e-04,
+    ),
+    (
+        8.34336671824457987e00,
+        4.12479856412430479e00,
+        -4.03523417114321381e-01,
+        -2.76742510726862411e-03,
+        4.99852801234917238e-03,
+        2.30417297573763929e-05,
+        2.85885980666130812e-04,
+    ),
+    (
+        1.28943695621391310e01,
+        -1.51111514016986312e01,
+        -2.23307578892655734e-01,
+        2.96460137564761618e-03,
+        2.37847173959480950e-03,
+        -2.96589568540237556e-05,
+        4.36624404335156298e-05,
+    ),
+    (
+        1.53796971148509165e01,
+        -2.59193146099879641e01,
+        1.79258772950371181e-01,
+        2.68067772490389322e-03,
+        1.62824170038242295e-03,
+        -9.51592254519715870e-05,
+        5.15138902046611451e-05,
+    ),
+]
+
+
+def py_nbody(steps: int) -> float:
+    """kernels.spy's nbody: the same operations in the same order."""
+    d = 365.24
+    b = [[x, y, z, vx * d, vy * d, vz * d, m * SOLAR_MASS] for x, y, z, vx, vy, vz, m in BODIES]
+    dt = 0.01
+    for _ in range(steps):
+        for i in range(5):
+            bi = b[i]
+            for j in range(i + 1, 5):
+                bj = b[j]
+                dx, dy, dz = bi[0] - bj[0], bi[1] - bj[1], bi[2] - bj[2]
+                d2 = dx * dx + dy * dy + dz * dz
+                mag = dt / (d2 * math.sqrt(d2))
+                mj = bj[6] * mag
+                bi[3] = bi[3] - dx * mj
+                bi[4] = bi[4] - dy * mj
+                bi[5] = bi[5] - dz * mj
+                mi = bi[6] * mag
+                bj[3] = bj[3] + dx * mi
+                bj[4] = bj[4] + dy * mi
+                bj[5] = bj[5] + dz * mi
+        for bi in b:
+            bi[0] = bi[0] + dt * bi[3]
+            bi[1] = bi[1] + dt * bi[4]
+            bi[2] = bi[2] + dt * bi[5]
+    e = 0.0
+    for i in range(5):
+        bi = b[i]
+        e = e + 0.5 * bi[6] * (bi[3] * bi[3] + bi[4] * bi[4] + bi[5] * bi[5])
+        for j in range(i + 1, 5):
+            bj = b[j]
+            dx, dy, dz = bi[0] - bj[0], bi[1] - bj[1], bi[2] - bj[2]
+            e = e - bi[6] * bj[6] / math.sqrt(dx * dx + dy * dy + dz * dz)
+    return e
 
 
 def py_float_loop(n: int) -> float:
@@ -84,6 +164,8 @@ def main() -> None:
     clib.fib.restype = ctypes.c_int32
     clib.float_loop.argtypes = [ctypes.c_int32]
     clib.float_loop.restype = ctypes.c_double
+    clib.nbody.argtypes = [ctypes.c_int32]
+    clib.nbody.restype = ctypes.c_double
 
     # our wasm path for the same package, beside the native one
     pkg = _packages["spybench"]
@@ -134,6 +216,16 @@ def main() -> None:
                 "hatch-spy native": native_kernels.float_loop,
                 "hatch-spy wasm": wasm_fns["float_loop"],
                 "CPython": py_float_loop,
+            },
+        ),
+        (
+            f"nbody({NBODY_N}), structs in a gc_alloc block",
+            (NBODY_N,),
+            {
+                "C, gcc -O2": clib.nbody,
+                "hatch-spy native": native_kernels.nbody,
+                "hatch-spy wasm": wasm_fns["nbody"],
+                "CPython": py_nbody,
             },
         ),
     ]:

@@ -76,7 +76,16 @@ def build(tmp: Path) -> tuple[Path, dict[str, str]]:
         "-o",
         refs["handext"],
     )
-    sh("gcc", "-O2", "-shared", "-fPIC", str(HERE / "ref" / "kernels.c"), "-o", refs["kernels"])
+    sh(
+        "gcc",
+        "-O2",
+        "-shared",
+        "-fPIC",
+        str(HERE / "ref" / "kernels.c"),
+        "-o",
+        refs["kernels"],
+        "-lm",
+    )
     return python, refs
 
 

@@ -139,3 +139,19 @@ def test_bad_accesses_are_panics(spy: SpyRunner, body: str, error: str) -> None:
 )
 def test_unsafe_compile_errors(checker: SpyRunner, source: str, message: str) -> None:
     assert checker.compile_error(source).message == message
+
+
+def test_fields_of_items_in_a_block_are_assignable(spy: SpyRunner) -> None:
+    """`p[i].x = v` writes the heap; a copy taken before keeps its value."""
+    out = spy.output(
+        HEADER
+        + """
+def main() -> None:
+    cells = gc_alloc[Cell](2)
+    before = cells[1]
+    cells[1].value = 7
+    cells[1].weight = cells[1].weight + 2.5
+    print(before.value, cells[1].value, cells[1].weight)
+"""
+    )
+    assert out == "0 7 2.5\n"

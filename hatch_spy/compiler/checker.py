@@ -771,7 +771,8 @@ class FunctionChecker:
             return ir.Assign(self.loc(node), item, self.coerce(value, item.type))
         if isinstance(target, ast.Attribute) and not self.names_module(target.value):
             base = self.expr(target.value, allow_object=True)
-            if base.type.kind is Kind.PTR and value_node is not None:
+            in_block = isinstance(base, ir.PtrItem)  # `p[i].x`: a struct on the heap
+            if (base.type.kind is Kind.PTR or in_block) and value_node is not None:
                 value = self.expr(value_node)
                 field = self.blue_attribute(target)
                 if not isinstance(field, ir.FieldGet):
