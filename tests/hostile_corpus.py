@@ -736,6 +736,96 @@ add(
     "ok",
 )
 
+# ---- blue code, structs and unsafe ---------------------------------------------------
+
+BLUE_CASES: list[tuple[str, str, str | None, str]] = [
+    (
+        "blue-self-struct",
+        "@struct\nclass A:\n    a: A\ndef main() -> None:\n    pass\n",
+        "error",
+        "unknown type 'A'",
+    ),
+    (
+        "blue-recursive-generic-struct",
+        "@struct\nclass N[T]:\n    n: N[T]\ndef main() -> None:\n    x = N[i32]\n",
+        "error",
+        "blue calls nested deeper than",
+    ),
+    (
+        "blue-returns-itself",
+        "@blue\ndef f(x):\n    return f\ndef main() -> None:\n    print(f(1)(2))\n",
+        "error",
+        "known only at compile time",
+    ),
+    (
+        "blue-metafunc-no-opspec",
+        "@blue.metafunc\ndef m(x):\n    return 1\ndef main() -> None:\n    m(1)\n",
+        "error",
+        "must return an OpSpec",
+    ),
+    (
+        "blue-generic-of-function",
+        "def g[T](x: T) -> T:\n    return x\ndef main() -> None:\n    print(g[g](1))\n",
+        "error",
+        "is not a type",
+    ),
+    (
+        "blue-dict-missing-key",
+        "@blue\ndef f():\n    d = {1: 2}\n    return d[3]\ndef main() -> None:\n    print(f())\n",
+        "error",
+        "KeyError: 3",
+    ),
+    (
+        "blue-tuple-index",
+        "@blue\ndef f():\n    t = (1, 2)\n    return t[5]\ndef main() -> None:\n    print(f())\n",
+        "error",
+        "tuple index out of range",
+    ),
+    (
+        "blue-getattr-red-name",
+        "@struct\nclass P:\n    x: i32\ndef main() -> None:\n    n = 'x'\n    n = 'y'\n    print(getattr(P(1), n))\n",
+        "error",
+        "must be blue",
+    ),
+    (
+        "in-on-int",
+        "def main() -> None:\n    print(1 in 2)\n",
+        "error",
+        "'in' is not supported for i32",
+    ),
+    (
+        "struct-eq-returns-int",
+        "@struct\nclass P:\n    x: i32\n    def __eq__(self, o: P) -> i32:\n        return self.x - o.x\ndef main() -> None:\n    print(P(1) == P(2), P(1) != P(1))\n",
+        "ok",
+        "True True\n",  # != is not __eq__, whose 0 is false
+    ),
+    (
+        "unsafe-alloc-wraps-negative",
+        "from unsafe import gc_alloc\ndef main() -> None:\n    p = gc_alloc[i32](10**18)\n",
+        None,
+        "",
+    ),
+    (
+        "unsafe-index-i64-max",
+        "from unsafe import gc_alloc\ndef main() -> None:\n    p = gc_alloc[u8](1)\n    print(p[9223372036854775807])\n",
+        None,
+        "",
+    ),
+    (
+        "struct-huge-field-count",
+        "@struct\nclass S:\n"
+        + "".join(f"    f{i}: i64\n" for i in range(2000))
+        + "def main() -> None:\n    pass\n",
+        "ok",
+        "",
+    ),
+]
+for blue_name, blue_text, blue_expect, blue_detail in BLUE_CASES:
+    if blue_expect == "ok":
+        add(blue_name, blue_text.encode(), "ok", out=blue_detail or None)
+    else:
+        add(blue_name, blue_text.encode(), blue_expect, blue_detail)
+
 # ---- every pair of types meets every operator once -------------------------------------
 
 VALUES = {

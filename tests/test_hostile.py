@@ -42,7 +42,11 @@ def check_clean_error(err: SpyCompileError) -> re.Match[str]:
     lines = text.split("\n")
     head = HEAD.match(lines[0])
     assert head, text
-    assert len(lines) in (1, 3), text
+    # then notes, for an error in code the compiler ran (blue code): each call
+    notes = lines[3:] if len(lines) >= 3 else []
+    assert len(lines) in (1, 3) or all(
+        n.startswith(("  in ", "  [the line above")) for n in notes
+    ), text
     if len(lines) == 3:
         assert lines[1].startswith("    ") and lines[2].startswith("    "), text
         assert lines[2].rstrip().endswith("^") and lines[2].count("^") == 1, text

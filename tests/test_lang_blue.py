@@ -556,3 +556,16 @@ def test_types_print_as_spy_prints_them(spy: SpyRunner) -> None:
         out
         == "<spy type 'i32'> <spy type 'f64'> <spy type 'P'>\n<spy type 'str'> 'a' <spy type 'i32'> 3\n"
     )
+
+
+def test_a_recursive_generic_struct_stops_with_a_short_chain(checker: SpyRunner) -> None:
+    err = checker.compile_error(
+        "@struct\nclass N[T]:\n    next: N[T]\n\ndef main() -> None:\n    x = N[i32]\n"
+    )
+    assert err.message == f"blue calls nested deeper than {blue.BLUE_DEPTH_LIMIT}"
+    text = err.format().splitlines()
+    assert len(text) < 10
+    assert text[-2:] == [
+        "  [the line above is repeated 98 more times]",
+        "  in blue function 'N[i32]', called at main.spy:6:9",
+    ]

@@ -40,12 +40,25 @@ class SpyCompileError(SpyError):
         if src:
             shown, before = shown_window(src, self.loc.col)
             text += f"\n    {shown}\n    {caret_padding(before)}^"
-        for note in self.notes:
+        for note, times in collapse(self.notes):
             text += f"\n{note}"
+            if times > 1:  # deep blue recursion: as Python's tracebacks say it
+                text += f"\n  [the line above is repeated {times - 1} more times]"
         return text
 
     def __str__(self) -> str:
         return self.format()
+
+
+def collapse(notes: list[str]) -> list[tuple[str, int]]:
+    """Runs of the same note, as (note, how many times)."""
+    runs: list[tuple[str, int]] = []
+    for note in notes:
+        if runs and runs[-1][0] == note:
+            runs[-1] = (note, runs[-1][1] + 1)
+        else:
+            runs.append((note, 1))
+    return runs
 
 
 SHOWN_WIDTH = 120  # longer source lines are shown around the error only
