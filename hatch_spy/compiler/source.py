@@ -43,10 +43,16 @@ class SourceFile:
     # the text (`ast` parses them only from Python 3.12 on)
     type_params: dict[int, list[str]] = field(default_factory=dict)
     _byte_to_char: dict[int, list[int] | None] = field(default_factory=dict)
+    # the checker asks for the same positions again and again (blue code runs
+    # its lines many times): a Loc is immutable, so each is made once
+    _locs: dict[tuple[int, int], Loc] = field(default_factory=dict)
 
     def loc(self, line: int, col: int) -> Loc:
         """Loc of an `ast` position (`col` counts UTF-8 bytes of the parsed line)."""
-        return self.char_loc(line, self._char_col(line, col))
+        found = self._locs.get((line, col))
+        if found is None:
+            found = self._locs[(line, col)] = self.char_loc(line, self._char_col(line, col))
+        return found
 
     def char_loc(self, line: int, col: int) -> Loc:
         """Loc of a position in the parsed text, `col` in characters, mapped
