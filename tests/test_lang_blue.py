@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
+import subprocess
 import textwrap
 from pathlib import Path
 
@@ -13,6 +15,7 @@ import pytest
 
 from conftest import SpyRunner
 from hatch_spy.compiler import blue
+from wheelkit import other_pythons
 
 BLUE_PROGRAM = """
 N: i32 = 12
@@ -569,3 +572,26 @@ def test_a_recursive_generic_struct_stops_with_a_short_chain(checker: SpyRunner)
         "  [the line above is repeated 98 more times]",
         "  in blue function 'N[i32]', called at main.spy:6:9",
     ]
+
+
+@pytest.mark.parametrize("python", other_pythons(), ids=lambda p: p.parent.parent.name)
+def test_generics_compile_the_same_on_every_python(python: Path, tmp_path: Path) -> None:
+    """`ast` parses `def f[T]` only from 3.12 on: the sugar is read by our own
+    rewrite, so every Python we support compiles it, to the same C."""
+    from hatch_spy.compiler import compile_program_to_c
+
+    main = tmp_path / "main.spy"
+    main.write_text(GENERICS + "\n@struct\nclass Box[T]:\n    item: T\n")
+    repo = Path(__file__).resolve().parents[1]
+    path = os.pathsep.join(str(repo / p) for p in (".", "abi/src", "runtime/src"))
+    code = "import sys; from pathlib import Path; from hatch_spy.compiler import compile_program_to_c; "
+    code += "sys.stdout.write(compile_program_to_c(Path(sys.argv[1])))"
+    proc = subprocess.run(
+        [str(python), "-c", code, str(main)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": path},
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == compile_program_to_c(main)

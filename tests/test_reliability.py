@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from wheelkit import SAMPLES, Venv, build_wheel, installed_env
+from wheelkit import SAMPLES, Venv, build_wheel, installed_env, other_pythons
 
 BACKENDS = ["native", "wasm"]
 
@@ -37,17 +37,6 @@ def probes(
     return installed_env(
         tmp_path_factory, "probes", local_wheels, str(probes_wheel), "spy-runtime[wasm]"
     )
-
-
-def other_pythons() -> list[Path]:
-    """The machine's other CPythons (pyenv's), one per minor version."""
-    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
-    found: dict[str, Path] = {}
-    for python in sorted(root.glob("3.1[0-9].*/bin/python")):
-        minor = python.parent.parent.name.rsplit(".", 1)[0]
-        if minor != f"3.{sys.version_info.minor}":
-            found[minor] = python
-    return list(found.values())
 
 
 @pytest.mark.parametrize("python", other_pythons(), ids=lambda p: p.parent.parent.name)

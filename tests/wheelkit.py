@@ -98,3 +98,14 @@ def installed_env(factory: Any, name: str, local_wheels: Path, *requirements: st
     env = make_venv(factory.mktemp("venv") / name)
     env.pip_install(*requirements, find_links=local_wheels)
     return env
+
+
+def other_pythons() -> list[Path]:
+    """The machine's other CPythons (pyenv's), one per minor version."""
+    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    found: dict[str, Path] = {}
+    for python in sorted(root.glob("3.1[0-9].*/bin/python")):
+        minor = python.parent.parent.name.rsplit(".", 1)[0]
+        if minor != f"3.{sys.version_info.minor}":
+            found[minor] = python
+    return list(found.values())
