@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import sys
@@ -82,7 +83,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def dispatch(args: argparse.Namespace, program_args: list[str]) -> int:
-    c_source = compile_program_to_c(args.file, args.search_paths)
+    if args.command == "emit-c":
+        # what blue code prints while compiling must not mix into the C
+        with contextlib.redirect_stdout(sys.stderr):
+            c_source = compile_program_to_c(args.file, args.search_paths)
+    else:
+        c_source = compile_program_to_c(args.file, args.search_paths)
     if args.command == "emit-c":
         sys.stdout.write(c_source)
         return 0

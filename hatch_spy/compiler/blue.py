@@ -16,6 +16,7 @@ BLUE_STEP_LIMIT statements with that error, never a hang.
 from __future__ import annotations
 
 import ast
+import sys
 from collections import ChainMap
 from dataclasses import dataclass, field
 
@@ -29,9 +30,9 @@ from .checker import (
     is_simple,
     relocated,
 )
-from .constfold import ConstantPanic, NotConstant, fold
+from .constfold import ConstantPanic, NotConstant, fold, str_of
 from .errors import Loc, SpyCompileError
-from .types import BLUE_OBJECT, BOOL, FUNCTION, NONE, TYPE, Kind
+from .types import BLUE_OBJECT, BOOL, FUNCTION, NONE, STR, TYPE, Kind
 
 #: statements (loop iterations included) one evaluation may run, counted from
 #: the red code or global that started it: about ten seconds of compile time
@@ -347,7 +348,8 @@ class BlueFrame(FunctionChecker):
             if isinstance(v, ast.Constant) and isinstance(v.value, str):
                 return  # docstring
             if isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and v.func.id == "print":
-                raise self.error("print() in blue code is not supported yet", v)
+                self.blue_print(v)
+                return
             self.evaluate(self.expr(v, allow_none=True, allow_object=True), v)
         elif isinstance(node, (ast.Assign, ast.AnnAssign)):
             self.run_assign(node)
@@ -420,6 +422,31 @@ class BlueFrame(FunctionChecker):
             self.env[node.name] = ir.BlueRef(FUNCTION, self.loc(node), closure)
         else:
             raise self.error(f"{describe(node)} are not supported in blue code", node)
+
+    def blue_print(self, call: ast.Call) -> None:
+        """print() in blue code prints while compiling, as SPy's redshift does,
+        with the formatting the program's own print has."""
+        if call.keywords:
+            raise self.error("print() keyword arguments are not supported", call.keywords[0])
+        parts = []
+        for a in call.args:
+            value = self.evaluate(self.expr(a, allow_none=True), a)
+            if isinstance(value, ir.BlueRef):
+                text = self.blue_text(value, a)
+                assert isinstance(text, ir.Const)
+                parts.append(str(text.value))
+            elif value.type.kind is Kind.NONE:
+                parts.append("None")
+            else:
+                try:
+                    parts.append(
+                        str_of(value.value, value.type) if value.type != STR else str(value.value)
+                    )
+                except NotConstant:
+                    raise self.error(
+                        f"print() of a {value.type} in blue code is not supported", a
+                    ) from None
+        sys.stdout.write(" ".join(parts) + "\n")
 
     def run_assign(self, node: ast.Assign | ast.AnnAssign) -> None:
         value_node: ast.expr | None
