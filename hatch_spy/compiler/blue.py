@@ -159,12 +159,21 @@ def call_metafunc(caller: FunctionChecker, func: ir.BlueFunc, node: ast.Call) ->
     if node.keywords:
         raise caller.error(f"{func.name}() takes no keyword arguments", node.keywords[0])
     args = [caller.expr(a) for a in node.args]
-    metas: list[ir.Const | ir.BlueRef] = [meta_arg(e, i) for i, e in enumerate(args)]
-    spec = run_metafunc(caller, func, metas, caller.loc(node))
-    if spec is None:
+    result = dispatch_metafunc(caller, func, args, caller.loc(node))
+    if result is None:
         types = ", ".join(str(a.type) for a in args)
         raise caller.error(f"TypeError: {func.name}() has no implementation for ({types})", node)
-    return apply_opspec(caller, spec, args, caller.loc(node))
+    return result
+
+
+def dispatch_metafunc(
+    caller: FunctionChecker, func: ir.BlueFunc, args: list[ir.Expr], loc: Loc
+) -> ir.Expr | None:
+    """Run a metafunction on what is known of `args` and make the call (or
+    constant) its OpSpec names; None when it answers OpSpec.NULL."""
+    metas: list[ir.Const | ir.BlueRef] = [meta_arg(a, i) for i, a in enumerate(args)]
+    spec = run_metafunc(caller, func, metas, loc)
+    return None if spec is None else apply_opspec(caller, spec, args, loc)
 
 
 def meta_arg(e: ir.Expr, index: int) -> ir.BlueRef:

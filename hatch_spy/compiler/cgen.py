@@ -64,10 +64,14 @@ def ptr_definition(t: SpyType) -> str:
     return f"typedef struct {{ {c_type(t.item)} *p; size_t length; }} {t.c_name};"
 
 
+def c_struct(tag: str, fields: list[str]) -> str:
+    """`struct tag { fields }`; C has no empty structs, so one gets a placeholder."""
+    body = "\n".join(f"    {f};" for f in fields or ["char unused"])
+    return f"struct {tag} {{\n{body}\n}};"
+
+
 def struct_definition(t: SpyType) -> str:
-    fields = [f"    {c_type(f.type)} {c_field_name(f.name)};" for f in t.fields]
-    body = "\n".join(fields or ["    char unused; /* C has no empty structs */"])
-    return f"struct {t.c_name} {{\n{body}\n}};"
+    return c_struct(t.c_name, [f"{c_type(f.type)} {c_field_name(f.name)}" for f in t.fields])
 
 
 def c_string_literal(data: bytes) -> str:
@@ -325,7 +329,7 @@ class FunctionWriter:
 
     def write_framed(self, storage: str) -> str:
         frame = f"{self.name}$$frame"
-        fields = [f"    {c_type(t)} {c_local_name(n)};" for n, t in self.func.locals.items()]
+        fields = [f"{c_type(t)} {c_local_name(n)}" for n, t in self.func.locals.items()]
         self.lines.append(signature(self.func, self.name, storage) + " {")
         self.lines.append(f"    struct {frame} F_ = {{0}};")
         self.lines.append(f"    struct {frame} *const F = &F_;")
@@ -337,8 +341,7 @@ class FunctionWriter:
                 self.lines.append(f"    {self.local(name)} = {self.out.literal('')};")
         self.block(self.func.body, 1)
         self.lines.append("}")
-        struct = "\n".join([f"struct {frame} {{", *(fields or ["    char unused;"]), "};"])
-        return "\n\n".join([struct, *self.chunks, "\n".join(self.lines)])
+        return "\n\n".join([c_struct(frame, fields), *self.chunks, "\n".join(self.lines)])
 
     def local(self, name: str) -> str:
         """A local's C lvalue: in a framed function, the frame's field."""

@@ -131,6 +131,9 @@ OPERATOR_METHODS = {
 }
 
 
+# the kinds of values memory holds: a struct's fields, a gc_ptr's items
+STORABLE_KINDS = (Kind.INT, Kind.FLOAT, Kind.BOOL, Kind.STR, Kind.STRUCT, Kind.PTR)
+
 # the blue values a scope sees by name (a blue frame's locals, a closure's)
 BlueEnv = dict[str, ir.Const | ir.BlueRef]
 # what a scope sees from the blue code around it (a chain, for nested blue functions)
@@ -149,8 +152,13 @@ def blue_key(value: ir.Const | ir.BlueRef) -> tuple[object, ...]:
     return ("object", id(obj))  # a declared function: one object per declaration
 
 
+def definition_key(node: ast.AST, env: OuterEnv) -> tuple[object, ...]:
+    """A definition made for some blue values: equal keys, one compiled thing."""
+    return (id(node), *sorted((k, blue_key(v)) for k, v in env.items()))
+
+
 def closure_key(closure: ir.Closure) -> tuple[object, ...]:
-    return (id(closure.node), *sorted((k, blue_key(v)) for k, v in closure.env.items()))
+    return definition_key(closure.node, closure.env)
 
 
 def describe(node: ast.AST) -> str:
@@ -314,10 +322,7 @@ class ModuleChecker:
     def declare_class(self, node: ast.ClassDef) -> None:
         type_params = self.src.type_params.get(node.lineno)
         if type_params is not None:  # `class Pair[T]`: a generic making the struct
-            name = node.name
-            outer = generic_sugar(node, type_params)
-            blue = ir.BlueFunc(self.ir.name, name, outer, self.src.node_loc(node), self, True)
-            self.bind(name, blue, node)
+            self.declare_sugared_generic(node, type_params)
             return
         info = self.make_struct(FunctionChecker(self, None), node, {}, node.name)
         self.bind(node.name, ir.TypeValue(info.type), node)
@@ -333,7 +338,7 @@ class ModuleChecker:
             raise self.error("a struct has no base classes", node)
         for bad, message in body_errors(node):
             raise self.error(message, bad)
-        key = (id(node), *sorted((k, blue_key(v)) for k, v in env.items()))
+        key = definition_key(node, env)
         found = self._structs_made.get(key)
         if found is not None:
             return found
@@ -341,7 +346,7 @@ class ModuleChecker:
         for f in struct_fields(node):
             assert isinstance(f.target, ast.Name)
             ft = checker.resolve_type(f.annotation, f"field '{f.target.id}'")
-            if ft.kind not in (Kind.INT, Kind.FLOAT, Kind.BOOL, Kind.STR, Kind.STRUCT, Kind.PTR):
+            if ft.kind not in STORABLE_KINDS:
                 raise self.error(f"a struct field cannot have type {ft}", f.annotation)
             fields.append((f.target.id, ft))
         for s in node.body:
@@ -369,7 +374,7 @@ class ModuleChecker:
 
     def ptr_type_of(self, item: SpyType, node: ast.AST) -> SpyType:
         """`gc_ptr[item]`, one type object per program (the first module to use it keeps it)."""
-        if item.kind not in (Kind.INT, Kind.FLOAT, Kind.BOOL, Kind.STR, Kind.STRUCT, Kind.PTR):
+        if item.kind not in STORABLE_KINDS:
             raise self.error(f"gc_ptr cannot point to {item}", node)
         for m in self.modules.values():
             found = m.ptr_types.get(item.fqn)
@@ -412,9 +417,7 @@ class ModuleChecker:
                 raise self.error(
                     "a generic function ('def f[T]') cannot have decorators", node.decorator_list[0]
                 )
-            outer = generic_sugar(node, type_params)
-            blue = ir.BlueFunc(self.ir.name, node.name, outer, self.src.node_loc(node), self, True)
-            self.bind(node.name, blue, node)
+            self.declare_sugared_generic(node, type_params)
             return
         decorators = [ast.unparse(d) for d in node.decorator_list]
         if decorators in (["blue"], ["blue.generic"], ["blue.metafunc"]):
@@ -434,6 +437,15 @@ class ModuleChecker:
             return
         func = self.declare_red_function(node, node.name)
         self.bind(node.name, func, node)
+
+    def declare_sugared_generic(
+        self, node: ast.FunctionDef | ast.ClassDef, type_params: list[str]
+    ) -> None:
+        """`def f[T]` or `class C[T]`: the generic that makes it, under its name."""
+        name = node.name  # before generic_sugar renames a class `Self`
+        outer = generic_sugar(node, type_params)
+        blue = ir.BlueFunc(self.ir.name, name, outer, self.src.node_loc(node), self, True)
+        self.bind(name, blue, node)
 
     def declare_decorated(self, node: ast.FunctionDef) -> None:
         """`@deco def f`: f is what the blue decorators make of the function,
@@ -586,7 +598,6 @@ class FunctionChecker:
         if a.defaults:
             raise self.error("default parameter values are not supported", a.defaults[0])
         params = []
-        seen: set[str] = set()
         for i, arg in enumerate(a.args):
             if arg.annotation is None and i == 0 and self_type is not None:
                 params.append(ir.Param(arg.arg, self_type))
@@ -597,7 +608,6 @@ class FunctionChecker:
             if t == NONE:
                 raise self.error(f"parameter '{arg.arg}' cannot have type None", arg.annotation)
             params.append(ir.Param(arg.arg, t))
-            seen.add(arg.arg)
         ret = NONE if node.returns is None else self.resolve_type(node.returns, "return")
         return params, ret
 
@@ -755,15 +765,13 @@ class FunctionChecker:
             value = self.expr(value_node)  # Python evaluates the value first
             base = self.expr(target.value)
             if base.type.kind is Kind.STRUCT:
-                args = [base, *self.indices(target), value]
+                # the value goes first: a value that may have effects is bound
+                # before the call, which evaluates the container and indices
+                bound = value if is_simple(value) else self.temp(value)
+                args = [base, *self.indices(target), bound]
                 call = self.struct_method(base.type, "__setitem__", args, target)
-                if value.type.kind is not Kind.NONE and not is_simple(value):
-                    # the value goes first: bind it, then call
-                    ref = self.temp(value)
-                    call = self.struct_method(
-                        base.type, "__setitem__", [base, *self.indices(target), ref], target
-                    )
-                    call = ir.Let(call.type, call.loc, ref.name, value, call)
+                if isinstance(bound, ir.LocalRef) and bound is not value:
+                    call = ir.Let(call.type, call.loc, bound.name, value, call)
                 return ir.ExprStmt(self.loc(node), call)
             if base.type.kind is not Kind.PTR:
                 raise self.error(f"assignment to {describe(target)} is not supported", target)
@@ -1330,7 +1338,7 @@ class FunctionChecker:
         """A struct's `__convert_to__` (of the value's type) or `__convert_from__`
         (of the expected type): metafunctions given the expected type, the
         value's type and the value; OpSpec.NULL means no."""
-        from .blue import apply_opspec, meta_arg, run_metafunc  # blue.py builds on this module
+        from .blue import dispatch_metafunc  # blue.py builds on this module
 
         for owner, name in ((e.type, "__convert_to__"), (to, "__convert_from__")):
             if owner.kind is not Kind.STRUCT:
@@ -1340,11 +1348,9 @@ class FunctionChecker:
                 continue
             exp_t = ir.BlueRef(TYPE, e.loc, ir.TypeValue(to))
             got_t = ir.BlueRef(TYPE, e.loc, ir.TypeValue(e.type))
-            args: list[ir.Expr] = [exp_t, got_t, e]
-            metas: list[ir.Const | ir.BlueRef] = [meta_arg(a, i) for i, a in enumerate(args)]
-            spec = run_metafunc(self, method.blue, metas, e.loc)
-            if spec is not None:
-                return apply_opspec(self, spec, args, e.loc)
+            converted = dispatch_metafunc(self, method.blue, [exp_t, got_t, e], e.loc)
+            if converted is not None:
+                return converted
         return None
 
     # ---- calls ------------------------------------------------------------------
@@ -1421,8 +1427,6 @@ class FunctionChecker:
             and isinstance(self.m.names.get(node.id), ModuleAlias)
         )
 
-    # ---- unsafe: gc_ptr ----------------------------------------------------------------
-
     def contains(self, node: ast.Compare) -> ir.Expr:
         """`v in c`: the container's `__contains__` (a method or a metafunction)."""
         value = self.expr(node.left)
@@ -1434,14 +1438,12 @@ class FunctionChecker:
         if method is None:
             raise self.error(f"'{t}' has no method '__contains__'", node)
         if method.blue is not None:
-            from .blue import apply_opspec, meta_arg, run_metafunc  # builds on this module
+            from .blue import dispatch_metafunc  # blue.py builds on this module
 
-            args: list[ir.Expr] = [container, value]
-            metas: list[ir.Const | ir.BlueRef] = [meta_arg(a, i) for i, a in enumerate(args)]
-            spec = run_metafunc(self, method.blue, metas, self.loc(node))
-            if spec is None:
+            found_by = dispatch_metafunc(self, method.blue, [container, value], self.loc(node))
+            if found_by is None:
                 raise self.error(f"TypeError: 'in' is not supported for {value.type} in {t}", node)
-            result = apply_opspec(self, spec, args, self.loc(node))
+            result = found_by
         else:
             result = self.struct_method(t, "__contains__", [container, value], node)
         found = self.truth(result, node)
@@ -1467,6 +1469,8 @@ class FunctionChecker:
         """`x[i]` or `x[i, j]`: the index expressions, in order."""
         items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
         return [self.expr(i) for i in items]
+
+    # ---- unsafe: gc_ptr ----------------------------------------------------------------
 
     def gc_alloc(self, f: ast.Subscript, node: ast.Call) -> ir.Expr:
         item = self.resolve_type(f.slice, "gc_alloc's item")

@@ -7,7 +7,7 @@ at compile time; the backend then emits plain C initializers.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 from . import ir
 from .errors import Loc
@@ -36,15 +36,15 @@ _EXACT_RUNTIME: dict[str, Callable[[float], float]] = {
 }
 
 
-def fold(e: ir.Expr, env: Mapping[str, ir.ConstValue] | None = None) -> ir.ConstValue:
+def fold(e: ir.Expr) -> ir.ConstValue:
     """The value of `e`, computed as the generated code would; NotConstant if
-    it depends on run time. `env` holds the temporaries of enclosing `Let`s."""
-    return _Folder(dict(env or {})).fold(e)
+    it depends on run time."""
+    return _Folder().fold(e)
 
 
 class _Folder:
-    def __init__(self, env: dict[str, ir.ConstValue]) -> None:
-        self.env = env
+    def __init__(self) -> None:
+        self.env: dict[str, ir.ConstValue] = {}  # the temporaries of the Lets met
 
     def fold(self, e: ir.Expr) -> ir.ConstValue:
         try:
