@@ -803,3 +803,62 @@ def test_ctrl_c_goes_to_the_main_thread_not_to_a_worker_s_call(
     script.write_text(IN_A_WORKER)
     out, err = run_with_one_ctrl_c(probes, backend, script)
     assert out == "main interrupted\nworker [True]\n", err
+
+
+# ---- structs, gc_alloc and repr() inside a call -----------------------------------
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_threads_calling_struct_code_at_once(probes: Venv, backend: str) -> None:
+    out = run_probe(
+        probes,
+        backend,
+        """
+        import threading, io, contextlib
+        bad = []
+        def work(k):
+            for i in range(150):
+                n = k + i
+                want = f"Tally({3 * n * (n - 1) // 2}, 't{k}')"
+                if p.tally(n, f"t{k}") != want: bad.append((k, i))
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            threads = [threading.Thread(target=work, args=(k * 10,)) for k in range(6)]
+            for t in threads: t.start()
+            for t in threads: t.join()
+        print(len(bad), bad[:3], buf.getvalue().count(chr(10)))
+        """,
+    )
+    assert out == "0 [] 900\n"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_struct_code_whose_print_calls_back_into_it(probes: Venv, backend: str) -> None:
+    """Python code runs during the call (a sys.stdout whose write() calls
+    compiled code again): the outer call's struct and block are untouched."""
+    out = run_probe(
+        probes,
+        backend,
+        """
+        import sys
+        class Writer:
+            def __init__(self):
+                self.lines, self.inner, self.nested = [], [], False
+            def write(self, s):
+                self.lines.append(s)
+                if len(self.inner) < 3 and not self.nested:
+                    self.nested = True  # the inner call prints too
+                    self.inner.append(p.tally(4, "inner"))
+                    self.nested = False
+            def flush(self):
+                pass
+        w, real = Writer(), sys.stdout
+        sys.stdout = w
+        try:
+            result = p.tally(1000, "outer")
+        finally:
+            sys.stdout = real
+        print(result, sorted(set(w.inner)), "Tally(1498500, 'outer')" in "".join(w.lines))
+        """,
+    )
+    assert out == "Tally(1498500, 'outer') [\"Tally(18, 'inner')\"] True\n"
