@@ -10,9 +10,7 @@ import pytest
 
 from conftest import TARGETS, SpyRunner
 from hatch_spy.compiler import check_modules
-from hatch_spy.compiler.errors import SpyCompileError
 from hatch_spy.compiler.loader import ModuleFinder, load_program
-from hatch_spy.package import _check_exportable
 from hatch_spy.toolchain import Toolchain, get_target
 
 POINTS = """
@@ -186,21 +184,6 @@ def test_repr_of_str_is_python_s(spy: SpyRunner) -> None:
 )
 def test_struct_errors(checker: SpyRunner, source: str, message: str) -> None:
     assert checker.compile_error(source).message == message
-
-
-def test_a_struct_cannot_cross_into_python_yet(tmp_path: Path) -> None:
-    (tmp_path / "m.spy").write_text(
-        "@struct\nclass P:\n    x: i32\n\ndef make(x: i32) -> P:\n    return P(x)\n\n"
-        "def _make(x: i32) -> P:\n    return P(x)\n"
-    )
-    (module,) = check_modules(load_program(["m"], ModuleFinder((tmp_path,))))
-    with pytest.raises(SpyCompileError) as info:
-        _check_exportable(module)
-    assert (info.value.loc.line, info.value.message) == (
-        5,
-        "function 'make' takes or returns P, which cannot cross into Python yet: "
-        "rename it '_make' to keep it inside the package",
-    )
 
 
 @pytest.mark.parametrize("target", TARGETS)

@@ -18,9 +18,12 @@ import jsonschema
 import pytest
 
 import spy_abi
+import spy_runtime
+from spy_runtime import ABI_VERSION
 from wheelkit import SAMPLES, Venv, build_wheel, installed_env, make_venv, run, try_build
 
 HELLO = SAMPLES / "hello"
+ABI = "{}.{}".format(*ABI_VERSION)
 NATIVE_TAG = "cp310-abi3-manylinux_2_17_x86_64.manylinux2014_x86_64"
 
 pytestmark = pytest.mark.skipif(
@@ -99,8 +102,8 @@ def test_default_wheel_is_abi3_manylinux_with_everything_inside(hello_wheel: Pat
     assert "Root-Is-Purelib: false" in wheel_meta
     metadata = wheel_text(hello_wheel, "hello_spy-0.1.0.dist-info/METADATA")
     assert (
-        "Requires-Dist: spy-runtime<1,>=0.1" in metadata
-        or "Requires-Dist: spy-runtime>=0.1,<1" in metadata
+        f"Requires-Dist: spy-runtime<1,>={ABI}" in metadata
+        or f"Requires-Dist: spy-runtime>={ABI},<1" in metadata
     )
     assert "wasmtime" not in metadata
 
@@ -112,7 +115,7 @@ def test_wasm_only_wheel_is_portable_and_requires_the_wasm_extra(hello_wasm_whee
     assert not any(n.endswith(".so") for n in names)
     metadata = wheel_text(hello_wasm_wheel, "hello_spy-0.1.0.dist-info/METADATA")
     assert any(
-        line.startswith("Requires-Dist: spy-runtime[wasm]") and "0.1" in line and "<1" in line
+        line.startswith("Requires-Dist: spy-runtime[wasm]") and ABI in line and "<1" in line
         for line in metadata.splitlines()
     )
     assert "Root-Is-Purelib: true" in wheel_text(
@@ -145,12 +148,12 @@ def test_spy_abi_json_follows_its_schema(hello_wheel: Path) -> None:
     schema = json.loads(spy_abi.schema_path().read_text())
     jsonschema.validate(json.loads(text), schema)
     abi = spy_abi.from_json(text)
-    assert (abi.name, abi.version, abi.runtime_abi) == ("hello-spy", "0.1.0", (0, 1))
+    assert (abi.name, abi.version, abi.runtime_abi) == ("hello-spy", "0.1.0", ABI_VERSION)
     (core,) = abi.modules
     assert core.name == "hello.core" and core.source == "hello/core.spy"
     add = next(f for f in core.functions if f.name == "add")
-    assert [(p.name, p.type) for p in add.params] == [("x", "i32"), ("y", "i32")]
-    assert add.returns == "i32"
+    assert [(p.name, p.type.name) for p in add.params] == [("x", "i32"), ("y", "i32")]
+    assert add.returns.name == "i32"
     assert add.symbols == {"native": "spy_hello$core$add", "wasm": "spy_hello$core$add"}
     assert "_helper" not in {f.name for f in core.functions}
     assert {a.target for a in abi.artifacts} == {"native", "wasm"}
@@ -325,13 +328,32 @@ def test_incompatible_runtime_abi_is_refused(full_env: Venv) -> None:
     path = dist_info / "spy-abi.json"
     original = path.read_text()
     try:
-        path.write_text(original.replace('"runtime_abi": "0.1"', '"runtime_abi": "1.0"'))
+        path.write_text(original.replace(f'"runtime_abi": "{ABI}"', '"runtime_abi": "1.0"'))
         proc = full_env.run_script("import hello", check=False)
         assert (
-            "was compiled for SPy runtime ABI 1.0, but the installed spy-runtime 0.1.0 provides ABI 0.1"
-            in proc.stderr
+            f"was compiled for SPy runtime ABI 1.0, but the installed spy-runtime "
+            f"{spy_runtime.__version__} provides ABI {ABI}" in proc.stderr
         )
         assert "install 'spy-runtime>=1.0,<2'" in proc.stderr
+    finally:
+        path.write_text(original)
+
+
+def test_format_1_metadata_still_loads(full_env: Venv) -> None:
+    """A wheel built before structs (spy-abi.json format 1) imports and runs:
+    a scalar-only document of format 2 differs from format 1 only in its
+    version number, hashes included."""
+    (dist_info,) = full_env.site_packages().glob("hello_spy-*.dist-info")
+    path = dist_info / "spy-abi.json"
+    original = path.read_text()
+    try:
+        path.write_text(original.replace('"format_version": 2', '"format_version": 1'))
+        assert spy_abi.from_json(path.read_text()).format_version == 1
+        for backend in ("native", "wasm"):
+            proc = full_env.run_script(
+                "import hello; print(hello.add(2, 3))", env={"SPY_BACKEND": backend}
+            )
+            assert proc.stdout == "5\n"
     finally:
         path.write_text(original)
 

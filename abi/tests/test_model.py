@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import jsonschema
@@ -9,16 +10,26 @@ import pytest
 
 import spy_abi
 from spy_abi import AbiFile, AbiFormatError, Artifact, Function, Module, Param, Toolchain
+from spy_abi.types import F64, I32, I64, STR, StructField, struct_type
 
-ADD = Function(
-    "add", (Param("x", "i32"), Param("y", "i32")), "i32", {"native": "s_add", "wasm": "s_add"}
+ADD = Function("add", (Param("x", I32), Param("y", I32)), I32, {"native": "s_add", "wasm": "s_add"})
+GREET = Function("greet", (Param("name", STR),), STR, {"wasm": "s_greet"})
+POINT = struct_type("Point", "pkg.geom::Point", "", (StructField("x", F64), StructField("y", F64)))
+LABELED = struct_type(
+    "Pair[Point]",
+    "pkg.geom::Pair[Point]",
+    "",
+    (StructField("a", POINT), StructField("b", POINT), StructField("label", STR)),
 )
-GREET = Function("greet", (Param("name", "str"),), "str", {"wasm": "s_greet"})
+MID = Function("mid", (Param("p", LABELED),), POINT, {"native": "s_mid", "wasm": "s_mid$$export"})
 SAMPLE = AbiFile(
     name="pkg",
     version="1.2.0",
     runtime_abi=(0, 1),
-    modules=(Module("pkg.core", "pkg/core.spy", (ADD, GREET)),),
+    modules=(
+        Module("pkg.core", "pkg/core.spy", (ADD, GREET)),
+        Module("pkg.geom", "pkg/geom.spy", (MID,), (POINT, LABELED)),
+    ),
     artifacts=(Artifact("pkg/_spy.wasm", "wasm", "ab" * 32),),
     toolchain=Toolchain("0.1.0", "0.17.1", ("-O2",)),
 )
@@ -41,18 +52,66 @@ def test_document_follows_the_schema() -> None:
 def test_signature_hash_covers_names_types_and_return() -> None:
     base = ADD.signature_hash
     assert base.startswith("sha256:") and len(base) == 7 + 64
-    assert Function("add", (Param("a", "i32"), Param("y", "i32")), "i32").signature_hash != base
-    assert Function("add", (Param("x", "i64"), Param("y", "i32")), "i32").signature_hash != base
-    assert Function("add", (Param("x", "i32"), Param("y", "i32")), "i64").signature_hash != base
-    assert Function("plus", (Param("x", "i32"), Param("y", "i32")), "i32").signature_hash != base
+    assert Function("add", (Param("a", I32), Param("y", I32)), I32).signature_hash != base
+    assert Function("add", (Param("x", I64), Param("y", I32)), I32).signature_hash != base
+    assert Function("add", (Param("x", I32), Param("y", I32)), I64).signature_hash != base
+    assert Function("plus", (Param("x", I32), Param("y", I32)), I32).signature_hash != base
     # symbols are not part of what callers depend on
-    assert Function("add", ADD.params, "i32", {"native": "other"}).signature_hash == base
+    assert Function("add", ADD.params, I32, {"native": "other"}).signature_hash == base
+
+
+def test_a_scalar_signature_hashes_as_in_format_1() -> None:
+    """Hashes recorded by format-1 wheels stay valid: the v1 formula, by hand."""
+    body = {"name": "add", "params": [["x", "i32"], ["y", "i32"]], "returns": "i32"}
+    data = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+    assert ADD.signature_hash == "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def test_signature_hash_covers_the_layout_of_every_struct_reached() -> None:
+    """A field's type, name or order changes what a caller must pass, even
+    when the struct in the signature keeps its name."""
+    base = MID.signature_hash
+
+    def with_point(*fields: StructField) -> str:
+        point = struct_type("Point", "pkg.geom::Point", "", fields)
+        pair = struct_type(
+            "Pair[Point]",
+            "pkg.geom::Pair[Point]",
+            "",
+            (StructField("a", point), StructField("b", point), StructField("label", STR)),
+        )
+        return Function("mid", (Param("p", pair),), point).signature_hash
+
+    assert with_point(StructField("x", F64), StructField("y", F64)) == base
+    assert with_point(StructField("x", I64), StructField("y", F64)) != base
+    assert with_point(StructField("y", F64), StructField("x", F64)) != base
+    assert with_point(StructField("x", F64), StructField("z", F64)) != base
+    assert with_point(StructField("x", F64)) != base
 
 
 def test_interface_hash_ignores_order_but_not_content() -> None:
     a = Module("m", "m.spy", (ADD, GREET))
     assert Module("m", "m.spy", (GREET, ADD)).interface_hash == a.interface_hash
     assert Module("m", "m.spy", (ADD,)).interface_hash != a.interface_hash
+
+
+def test_format_1_documents_still_read() -> None:
+    v1 = AbiFile("pkg", "1.0", (0, 1), (SAMPLE.modules[0],), (), SAMPLE.toolchain, 1)
+    text = spy_abi.to_json(v1)
+    assert json.loads(text)["format_version"] == 1
+    jsonschema.validate(json.loads(text), json.loads(spy_abi.schema_path(1).read_text()))
+    assert spy_abi.from_json(text) == v1
+
+
+def test_struct_types_read_back_with_their_layout() -> None:
+    abi = spy_abi.from_json(spy_abi.to_json(SAMPLE))
+    (mid,) = abi.modules[1].functions
+    pair = mid.params[0].type
+    assert pair.name == "Pair[Point]" and [f.name for f in pair.fields] == ["a", "b", "label"]
+    assert pair.field_offsets("native") == [0, 16, 32] and pair.field_offsets("wasm") == [0, 16, 32]
+    assert pair.layout("native").size == 40 and pair.layout("wasm").size == 40
+    assert mid.returns is pair.fields[0].type  # one object per struct in a document
+    assert abi.struct_home("pkg.geom::Point") is abi.modules[1]
 
 
 def mutate(path: list[str | int], value: object) -> str:
@@ -73,7 +132,8 @@ DELETE = object()
 @pytest.mark.parametrize(
     ("path", "value", "message"),
     [
-        (["format_version"], 2, "format_version 2 is not supported"),
+        (["format_version"], 3, "format_version 3 is not supported"),
+        (["format_version"], 1, "format 1 has no structs"),
         (["format_version"], DELETE, "missing 'format_version'"),
         (["runtime_abi"], "1", "runtime_abi '1' is not MAJOR.MINOR"),
         (["name"], 5, "'name' must be str"),
@@ -89,6 +149,28 @@ DELETE = object()
             "interface_hash does not match",
         ),
         (["artifacts", 0, "target"], "gpu", "unknown target 'gpu'"),
+        (
+            ["modules", "pkg.geom", "exports", "mid", "returns"],
+            "pkg.geom::Line",
+            "unknown type 'pkg.geom::Line'",
+        ),
+        (
+            ["modules", "pkg.geom", "structs", "pkg.geom::Point", "layout", "wasm", "size"],
+            24,
+            "recorded layout differs",
+        ),
+        (
+            ["modules", "pkg.geom", "structs", "pkg.geom::Point", "fields", 1, "offset", "native"],
+            4,
+            "recorded layout differs",
+        ),
+        (
+            ["modules", "pkg.geom", "structs", "pkg.geom::Point", "fields", 0, "type"],
+            "pkg.geom::Pair[Point]",
+            "contains itself",
+        ),
+        (["modules", "pkg.geom", "structs", "pkg.geom::Point", "fqn"], "x::P", "must be its key"),
+        (["modules", "pkg.geom", "structs", "pkg.geom::Point", "fields"], DELETE, "missing"),
         (["toolchain"], DELETE, "missing 'toolchain'"),
     ],
 )
@@ -97,6 +179,12 @@ def test_malformed_documents_are_refused(
 ) -> None:
     with pytest.raises(AbiFormatError, match=message.replace("(", r"\(")):
         spy_abi.from_json(mutate(path, value))
+
+
+def test_a_newer_format_is_its_own_error() -> None:
+    with pytest.raises(spy_abi.AbiVersionError) as info:
+        spy_abi.from_json(mutate(["format_version"], 3))
+    assert info.value.version == 3
 
 
 def test_not_json_is_refused() -> None:

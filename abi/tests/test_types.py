@@ -19,19 +19,24 @@ from spy_abi.types import (
     F32,
     F64,
     FUNCTION,
+    I32,
     INT_TYPES,
     NONE,
     SCALARS,
     STR,
     TYPE,
+    U8,
     Kind,
     Layout,
+    LayoutMismatchError,
     SpyType,
     StructField,
     UnknownTypeError,
+    from_description,
     lookup,
     ptr_type,
     struct_type,
+    structs_reached,
 )
 
 CTYPES: dict[str, type[ctypes._SimpleCData[Any]]] = {
@@ -126,7 +131,7 @@ def test_every_kind_has_a_type() -> None:
 
 def test_the_schema_knows_the_same_types() -> None:
     schema = json.loads(spy_abi.schema_path().read_text())
-    assert schema["$defs"]["type"]["enum"] == list(BY_NAME)
+    assert schema["$defs"]["scalar"]["enum"] == list(BY_NAME)
 
 
 def test_describe() -> None:
@@ -177,3 +182,44 @@ def test_structs_are_told_apart_by_module() -> None:
     assert other != POINT and other.name == POINT.name
     empty = struct_type("E", "m::E", "spy_m$E", ())
     assert empty.layout("wasm") == Layout(1, 1)
+
+
+@pytest.mark.parametrize(
+    ("name", "python"),
+    [
+        ("Point", "Point"),
+        ("Pair[i32]", "Pair_i32"),
+        ("Pair[Pair[i32]]", "Pair_Pair_i32"),
+        ("scale[f64, 2]", "scale_f64_2"),
+        ("Größe", "Größe"),
+    ],
+)
+def test_a_struct_s_python_class_name_is_an_identifier(name: str, python: str) -> None:
+    t = struct_type(name, f"m::{name}", "", ())
+    assert t.python == python and python.isidentifier()
+
+
+def test_structs_reached_lists_fields_structs_first_and_each_once() -> None:
+    inner = struct_type("In", "m::In", "", (StructField("a", I32),))
+    outer = struct_type("Out", "m::Out", "", (StructField("x", inner), StructField("y", inner)))
+    other = struct_type("Other", "m::Other", "", (StructField("o", outer),))
+    assert [t.name for t in structs_reached([I32, other, inner, outer, STR])] == [
+        "In",
+        "Out",
+        "Other",
+    ]
+
+
+def test_a_struct_description_reads_back_and_a_different_layout_is_refused() -> None:
+    inner = struct_type("In", "m::In", "", (StructField("a", U8), StructField("b", F64)))
+    outer = struct_type("Out", "m::Out", "", (StructField("s", STR), StructField("i", inner)))
+    known = {"m::In": inner}
+    back = from_description(
+        outer.describe(), lambda fqn: known[fqn] if "::" in fqn else lookup(fqn)
+    )
+    assert back == outer and back.describe() == outer.describe()
+    assert back.field_offsets("wasm") == [0, 8] and back.field_offsets("native") == [0, 8]
+    desc = outer.describe()
+    desc["fields"][1]["offset"]["wasm"] = 4  # as if another compiler packed it
+    with pytest.raises(LayoutMismatchError, match="m::Out: the recorded layout differs"):
+        from_description(desc, lambda fqn: known[fqn] if "::" in fqn else lookup(fqn))

@@ -7,8 +7,11 @@ The module `<pkg>._spy_native` exposes `_spy_exports`: {module: {name: function}
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from . import ir
-from .cgen import build_unit, c_string_literal, symbol_name
+from .boundary import exported_structs
+from .cgen import build_unit, c_field_name, c_string_literal, symbol_name
 from .effects import Effects, analyze
 from .types import Kind, SpyType
 
@@ -25,48 +28,88 @@ def text_signature(func: ir.FuncDecl) -> str:
     return f"{func.name}({params})\n--\n\nSPy function {func.name}({spy_sig}) -> {func.ret}"
 
 
-def convert_arg(func: ir.FuncDecl, i: int, t: SpyType) -> list[str]:
-    """C that converts argv[i] into local a{i} of type t, or returns NULL."""
-    name = func.params[i].name
-    fn, pn = c_string_literal(func.name.encode()), c_string_literal(name.encode())
+@dataclass
+class StructTable:
+    """The structs that cross into Python, numbered in the order the
+    extension's `_spy_structs` lists them (fields' structs first)."""
+
+    types: list[SpyType] = field(default_factory=list)
+
+    def index(self, t: SpyType) -> int:
+        return next(i for i, u in enumerate(self.types) if u == t)
+
+
+def str_slots(t: SpyType) -> int:
+    """How many spy_Str headers an argument of struct type `t` needs."""
+    return sum(
+        1 if f.type.kind is Kind.STR else str_slots(f.type) if f.type.kind is Kind.STRUCT else 0
+        for f in t.fields
+    )
+
+
+def kept_refs(t: SpyType) -> int:
+    """How many field-value tuples an argument of struct type `t` keeps alive."""
+    return 1 + sum(kept_refs(f.type) for f in t.fields if f.type.kind is Kind.STRUCT)
+
+
+def convert_scalar(src: str, fn: str, pn: str, t: SpyType, dest: str, fail: str) -> list[str]:
+    """C that converts the object `src` into a new local `dest` of scalar type
+    `t`; on a bad value, the Python error is set and `fail` runs."""
     if t.is_int and t.signed:
         lo, hi = (
             ("INT64_MIN", "INT64_MAX") if t.bits == 64 else (f"{t.min_value}LL", f"{t.max_value}LL")
         )
         return [
-            f"int64_t t{i};",
-            f'if (spy_py_to_i64(argv[{i}], {fn}, {pn}, {lo}, {hi}, "{t}", &t{i}) < 0) return NULL;',
-            f"{t.c_name} a{i} = ({t.c_name})t{i};",
+            f"int64_t {dest}_t;",
+            f'if (spy_py_to_i64({src}, {fn}, {pn}, {lo}, {hi}, "{t}", &{dest}_t) < 0) {fail}',
+            f"{t.c_name} {dest} = ({t.c_name}){dest}_t;",
         ]
     if t.is_int:
         return [
-            f"uint64_t t{i};",
-            f'if (spy_py_to_u64(argv[{i}], {fn}, {pn}, {t.max_value}ULL, "{t}", &t{i}) < 0) return NULL;',
-            f"{t.c_name} a{i} = ({t.c_name})t{i};",
+            f"uint64_t {dest}_t;",
+            f'if (spy_py_to_u64({src}, {fn}, {pn}, {t.max_value}ULL, "{t}", &{dest}_t) < 0) {fail}',
+            f"{t.c_name} {dest} = ({t.c_name}){dest}_t;",
         ]
     if t.is_float:
         conv = [
-            f"double t{i};",
-            f"if (spy_py_to_f64(argv[{i}], {fn}, {pn}, &t{i}) < 0) return NULL;",
+            f"double {dest}_t;",
+            f"if (spy_py_to_f64({src}, {fn}, {pn}, &{dest}_t) < 0) {fail}",
         ]
         if t.bits == 32:
-            conv.append(f"if (spy_py_check_f32(t{i}, {fn}, {pn}) < 0) return NULL;")
-        return [*conv, f"{t.c_name} a{i} = ({t.c_name})t{i};"]
+            conv.append(f"if (spy_py_check_f32({dest}_t, {fn}, {pn}) < 0) {fail}")
+        return [*conv, f"{t.c_name} {dest} = ({t.c_name}){dest}_t;"]
     if t.kind is Kind.BOOL:
         return [
-            f"bool a{i};",
-            f"if (spy_py_to_bool(argv[{i}], {fn}, {pn}, &a{i}) < 0) return NULL;",
+            f"bool {dest};",
+            f"if (spy_py_to_bool({src}, {fn}, {pn}, &{dest}) < 0) {fail}",
         ]
+    raise AssertionError(f"{t} is not a scalar")
+
+
+def convert_arg(
+    func: ir.FuncDecl, i: int, t: SpyType, structs: StructTable, keep: int, fail: str
+) -> list[str]:
+    """C that converts argv[i] into local a{i} of type t, or runs `fail`.
+    A struct argument keeps its field tuples from `keep[keep]` on."""
+    name = func.params[i].name
+    fn, pn = c_string_literal(func.name.encode()), c_string_literal(name.encode())
     if t.kind is Kind.STR:
         return [
             f"spy_Str s{i};",
-            f"if (spy_py_to_str(argv[{i}], {fn}, {pn}, &s{i}) < 0) return NULL;",
+            f"if (spy_py_to_str(argv[{i}], {fn}, {pn}, &s{i}) < 0) {fail}",
             f"const spy_Str *a{i} = &s{i};",
         ]
-    raise AssertionError(f"no parameter of type {t}")
+    if t.kind is Kind.STRUCT:
+        k = structs.index(t)
+        return [
+            f"{t.c_name} a{i};",
+            f"spy_Str s{i}[{max(1, str_slots(t))}];",
+            f"if (spy_py_to_struct{k}(argv[{i}], {fn}, {pn}, &a{i}, s{i}, keep + {keep}) < 0) {fail}",
+        ]
+    return convert_scalar(f"argv[{i}]", fn, pn, t, f"a{i}", fail)
 
 
-def convert_result(t: SpyType, value: str) -> str:
+def convert_result(t: SpyType, value: str, structs: StructTable) -> str:
     """A C expression: the Python object of result `value` (new reference)."""
     if t.kind is Kind.NONE:
         return "Py_NewRef(Py_None)"
@@ -80,10 +123,71 @@ def convert_result(t: SpyType, value: str) -> str:
         return f"PyBool_FromLong({value})"
     if t.kind is Kind.STR:
         return f"spy_py_from_str({value})"
+    if t.kind is Kind.STRUCT:
+        return f"spy_py_from_struct{structs.index(t)}(&{value})"
     raise AssertionError(f"no result of type {t}")
 
 
-def wrapper(func: ir.FuncDecl, index: int, effects: Effects) -> str:
+def struct_converters(t: SpyType, structs: StructTable) -> str:
+    """The two C functions that take struct `t` from Python and give it back.
+    A field's value was checked when the instance was made; it is checked
+    again here, since Python code can replace an instance's values."""
+    k = structs.index(t)
+    name = c_string_literal(t.name.encode())
+    to = [
+        f"static int spy_py_to_struct{k}(PyObject *o, const char *fn, const char *pn, "
+        f"{t.c_name} *out, spy_Str *strs, PyObject **keep) {{",
+        f"    PyObject *v = spy_py_struct_values(o, spy_struct_cls[{k}], {name}, fn, pn, {len(t.fields)});",
+        "    if (v == NULL) return -1;",
+        "    keep[0] = v;",
+    ]
+    back = [
+        f"static PyObject *spy_py_from_struct{k}(const {t.c_name} *v) {{",
+        f"    PyObject *t = PyTuple_New({len(t.fields)});",
+        "    if (t == NULL) return NULL;",
+        "    PyObject *x;",
+    ]
+    strs, kept = 0, 1
+    for j, f in enumerate(t.fields):
+        item, dest = f"PyTuple_GetItem(v, {j})", f"out->{c_field_name(f.name)}"
+        ft = f.type
+        if ft.kind is Kind.STRUCT:
+            to.append(
+                f"    if (spy_py_to_struct{structs.index(ft)}({item}, fn, pn, &{dest}, "
+                f"strs + {strs}, keep + {kept}) < 0) return -1;"
+            )
+            strs, kept = strs + str_slots(ft), kept + kept_refs(ft)
+        elif ft.kind is Kind.STR:
+            to += [
+                f"    if (spy_py_to_str({item}, fn, pn, &strs[{strs}]) < 0) return -1;",
+                f"    {dest} = &strs[{strs}];",
+            ]
+            strs += 1
+        else:
+            conv = convert_scalar(item, "fn", "pn", ft, "x", "return -1;")
+            to += ["    {", *("        " + c for c in conv), f"        {dest} = x;", "    }"]
+        back += [
+            f"    x = {convert_result(ft, 'v->' + c_field_name(f.name), structs)};",
+            "    if (x == NULL) {",
+            "        Py_DECREF(t);",
+            "        return NULL;",
+            "    }",
+            f"    PyTuple_SetItem(t, {j}, x);",
+        ]
+    to += ["    return 0;", "}"]
+    back += [
+        f"    if (spy_struct_raw[{k}] == NULL) {{",
+        "        Py_DECREF(t);",
+        f'        PyErr_SetString(PyExc_SystemError, "spy_runtime did not bind struct " {name});',
+        "        return NULL;",
+        "    }",
+        f"    return spy_py_struct_new(spy_struct_raw[{k}], t);",
+        "}",
+    ]
+    return "\n".join([*to, "", *back])
+
+
+def wrapper(func: ir.FuncDecl, index: int, effects: Effects, structs: StructTable) -> str:
     """The METH_FASTCALL wrapper of `func`. What it sets up depends on what the
     call may do (effects.py): a setjmp guard for panics, the GIL's return
     after a long call, an arena mark, the count of calls that see str
@@ -110,10 +214,18 @@ def wrapper(func: ir.FuncDecl, index: int, effects: Effects) -> str:
             "    PyObject *argv[1];",
             f"    if (spy_py_bind({c_string_literal(func.name.encode())}, NULL, 0, args, nargs, kwnames, argv) < 0) return NULL;",
         ]
+    # struct arguments' field tuples, kept alive until the call has returned
+    kept = sum(kept_refs(p.type) for p in func.params if p.type.kind is Kind.STRUCT)
+    fail = f"{{ spy_py_release(keep, {kept}); return NULL; }}" if kept else "return NULL;"
+    if kept:
+        lines.append(f"    PyObject *keep[{kept}] = {{NULL}};")
+    offset = 0
     for i, p in enumerate(func.params):
-        lines += ["    " + c for c in convert_arg(func, i, p.type)]
+        lines += ["    " + c for c in convert_arg(func, i, p.type, structs, offset, fail)]
+        if p.type.kind is Kind.STRUCT:
+            offset += kept_refs(p.type)
     # from here on no Python code runs before the call: conversions are done
-    release = []
+    release = [f"    spy_py_release(keep, {kept});"] if kept else []
     if allocates:
         lines.append("    size_t mark = spy_arena_mark();")
         release.append("    spy_arena_release(mark);")
@@ -122,7 +234,7 @@ def wrapper(func: ir.FuncDecl, index: int, effects: Effects) -> str:
         release.append("    spy_globals_leave();")
     call = f"{symbol_name(func)}({', '.join(f'a{i}' for i in range(n))})"
     ret_decl = f"{func.ret.c_name} r = " if func.ret.kind is not Kind.NONE else ""
-    result = convert_result(func.ret, "r")
+    result = convert_result(func.ret, "r", structs)
     if guarded:
         regain = ["    spy_py_regain(prev_host);"] if polls else []
         if polls:
@@ -155,18 +267,39 @@ def wrapper(func: ir.FuncDecl, index: int, effects: Effects) -> str:
     return "\n".join(lines)
 
 
+def struct_names(structs: StructTable) -> str:
+    """Py_BuildValue's arguments for the tuple of the structs' qualified names."""
+    fmt = "(" + "s" * len(structs.types) + ")"
+    names = [c_string_literal(t.fqn.encode()) for t in structs.types]
+    return ", ".join([f'"{fmt}"', *names])
+
+
 def write_extension(modules: list[ir.ModuleIR]) -> str:
     """One C unit: every function of `modules` plus the extension module."""
     unit = build_unit(modules, lambda f: "static ")
     effects = analyze(modules)
-    tail: list[str] = []
+    structs = StructTable(exported_structs(modules))
+    n = len(structs.types)
+    tail: list[str] = [
+        f"static PyObject *spy_struct_cls[{max(n, 1)}];",
+        f"static PyObject *spy_struct_raw[{max(n, 1)}];",
+        *(struct_converters(t, structs) for t in structs.types),
+        "static PyObject *spy_bind_structs(PyObject *self, PyObject *classes) {",
+        "    (void)self;",
+        f"    return spy_py_bind_structs(classes, spy_struct_cls, spy_struct_raw, {n});",
+        "}",
+        "static PyMethodDef spy_module_methods[] = {",
+        '    {"_spy_bind_structs", spy_bind_structs, METH_O, NULL},',
+        "    {NULL, NULL, 0, NULL},",
+        "};",
+    ]
     tables: list[str] = []
     index = 0
     for m in modules:
         public = [f for f in m.funcs.values() if f.is_public]
         entries = []
         for f in public:
-            tail.append(wrapper(f, index, effects))
+            tail.append(wrapper(f, index, effects, structs))
             doc = c_string_literal(text_signature(f).encode())
             entries.append(
                 f"    {{{c_string_literal(f.name.encode())}, (PyCFunction)(void (*)(void))spy_w{index}, "
@@ -183,7 +316,7 @@ def write_extension(modules: list[ir.ModuleIR]) -> str:
             f"    if (spy_py_add_module(exports, {c_string_literal(m.name.encode())}, {table}) < 0) goto fail;"
         )
     tail += [
-        f"static struct PyModuleDef spy_moduledef = {{PyModuleDef_HEAD_INIT, {c_string_literal(EXTENSION_NAME.encode())}, NULL, -1, NULL, NULL, NULL, NULL, NULL}};",
+        f"static struct PyModuleDef spy_moduledef = {{PyModuleDef_HEAD_INIT, {c_string_literal(EXTENSION_NAME.encode())}, NULL, -1, spy_module_methods, NULL, NULL, NULL, NULL}};",
         "",
         f"PyMODINIT_FUNC PyInit_{EXTENSION_NAME}(void) {{",
         "    PyObject *exports = NULL;",
@@ -194,6 +327,12 @@ def write_extension(modules: list[ir.ModuleIR]) -> str:
         "    if (exports == NULL) goto fail;",
         *tables,
         '    if (PyModule_AddObject(m, "_spy_exports", exports) < 0) goto fail;',
+        "    exports = NULL; /* stolen */",
+        f"    PyObject *names = Py_BuildValue({struct_names(structs)});",
+        '    if (names == NULL || PyModule_AddObject(m, "_spy_structs", names) < 0) {',
+        "        Py_XDECREF(names);",
+        "        goto fail;",
+        "    }",
         "    return m;",
         "fail:",
         "    Py_XDECREF(exports);",

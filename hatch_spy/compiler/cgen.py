@@ -921,17 +921,37 @@ def export_entry(func: ir.FuncDecl) -> str:
     frees the previous outermost call's temporaries and the retired str
     globals (no call is running, and the host has read that call's result);
     nested calls (from a callback) free nothing. After a trap the host puts
-    the depth back (spy_recover)."""
+    the depth back (spy_recover).
+
+    A struct crosses by address, in an order of our own rather than the C
+    ABI's (which passes a one-field struct as its field): a struct argument is
+    the address of a copy the host wrote, a struct result is written to the
+    address the host passes first."""
     sym = symbol_name(func)
-    params = ", ".join(f"{c_type(p.type)} {c_local_name(p.name)}" for p in func.params) or "void"
-    args = ", ".join(c_local_name(p.name) for p in func.params)
-    call = f"{sym}({args})"
-    body = f"    {call};\n" if func.ret == NONE else f"    {c_type(func.ret)} r = {call};\n"
-    tail = "    spy_thread.depth--;\n" + ("" if func.ret == NONE else "    return r;\n")
+    params, args = [], []
+    struct_result = func.ret.kind is Kind.STRUCT
+    if struct_result:
+        params.append(f"{c_type(func.ret)} *spy$ret")
+    for p in func.params:
+        name = c_local_name(p.name)
+        if p.type.kind is Kind.STRUCT:
+            params.append(f"const {c_type(p.type)} *{name}")
+            args.append(f"*{name}")
+        else:
+            params.append(f"{c_type(p.type)} {name}")
+            args.append(name)
+    call = f"{sym}({', '.join(args)})"
+    if func.ret == NONE:
+        body, ret_type, tail = f"    {call};\n", "void", ""
+    elif struct_result:
+        body, ret_type, tail = f"    *spy$ret = {call};\n", "void", ""
+    else:
+        body, ret_type = f"    {c_type(func.ret)} r = {call};\n", c_type(func.ret)
+        tail = "    return r;\n"
     return (
-        f'__attribute__((export_name("{sym}"))) {c_type(func.ret)} {sym}$$export({params}) {{\n'
+        f'__attribute__((export_name("{sym}"))) {ret_type} {sym}$$export({", ".join(params) or "void"}) {{\n'
         "    if (spy_thread.depth++ == 0) spy_outermost_entry();\n"
-        f"{body}{tail}"
+        f"{body}    spy_thread.depth--;\n{tail}"
         "}"
     )
 

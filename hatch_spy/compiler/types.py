@@ -27,6 +27,7 @@ from spy_abi.types import (
     StructField,
     ptr_type,
     struct_type,
+    structs_reached,
 )
 
 __all__ = [
@@ -53,6 +54,7 @@ __all__ = [
     "implicitly_converts",
     "ptr_type",
     "struct_type",
+    "structs_reached",
     "widens",
 ]
 

@@ -7,8 +7,10 @@ from pathlib import Path
 from .model import (
     FILENAME,
     FORMAT_VERSION,
+    READABLE_VERSIONS,
     AbiFile,
     AbiFormatError,
+    AbiVersionError,
     Artifact,
     Function,
     Module,
@@ -18,13 +20,15 @@ from .model import (
     to_json,
 )
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 __all__ = [
     "FILENAME",
     "FORMAT_VERSION",
+    "READABLE_VERSIONS",
     "AbiFile",
     "AbiFormatError",
+    "AbiVersionError",
     "Artifact",
     "Function",
     "Module",

@@ -1,7 +1,12 @@
 """The spy-abi.json format: what a compiled SPy wheel exports and is built from.
 
 Canonical JSON (sorted keys, two-space indent, trailing newline) so that the
-same build gives the same bytes. `schema/spy-abi-1.schema.json` specifies it.
+same build gives the same bytes. `schema/spy-abi-2.schema.json` specifies it.
+
+Format 2 adds structs: each module lists the struct types whose Python class
+it holds (name, layout per target, fields with types and offsets), and a type
+in a signature is a scalar's name or a struct's fully qualified name
+(`geom::Point`). A document of format 1 (scalars only) reads as before.
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ from typing import Any
 
 from . import types
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 FILENAME = "spy-abi.json"
 TARGETS = frozenset({"native", "wasm"})
 
@@ -23,30 +29,50 @@ class AbiFormatError(ValueError):
     """A spy-abi.json that does not follow the format."""
 
 
+class AbiVersionError(AbiFormatError):
+    """A spy-abi.json of a format newer than this reader knows."""
+
+    def __init__(self, version: int) -> None:
+        super().__init__(
+            f"format_version {version} is not supported (this spy-abi "
+            f"reads {', '.join(map(str, READABLE_VERSIONS))})"
+        )
+        self.version = version
+
+
 @dataclass(frozen=True)
 class Param:
     name: str
-    type: str
+    type: types.SpyType
 
 
 @dataclass(frozen=True)
 class Function:
     name: str
     params: tuple[Param, ...]
-    returns: str
+    returns: types.SpyType
     # symbol of the function per target: the C symbol natively, the export name in wasm
     symbols: Mapping[str, str] = field(default_factory=dict)
 
     @property
+    def structs(self) -> list[types.SpyType]:
+        """The struct types its signature reaches, fields' structs included."""
+        return types.structs_reached([*(p.type for p in self.params), self.returns])
+
+    @property
     def signature_hash(self) -> str:
-        """What callers depend on: name, parameter names and types, return type."""
-        return _hash(
-            {
-                "name": self.name,
-                "params": [[p.name, p.type] for p in self.params],
-                "returns": self.returns,
-            }
-        )
+        """What callers depend on: name, parameter names and types, return type,
+        and the layout of every struct they reach (a scalar-only signature
+        hashes as in format 1)."""
+        body: dict[str, Any] = {
+            "name": self.name,
+            "params": [[p.name, p.type.fqn] for p in self.params],
+            "returns": self.returns.fqn,
+        }
+        structs = self.structs
+        if structs:
+            body["types"] = {t.fqn: t.describe() for t in structs}
+        return _hash(body)
 
 
 @dataclass(frozen=True)
@@ -54,10 +80,21 @@ class Module:
     name: str  # dotted Python name
     source: str  # the .spy file's path inside the wheel
     functions: tuple[Function, ...]
+    # the struct types whose Python class lives in this module
+    structs: tuple[types.SpyType, ...] = ()
+
+    def __post_init__(self) -> None:
+        # the order the document has (sorted keys), so that a round trip is equal
+        object.__setattr__(self, "functions", tuple(sorted(self.functions, key=lambda f: f.name)))
+        object.__setattr__(self, "structs", tuple(sorted(self.structs, key=lambda t: t.fqn)))
 
     @property
     def interface_hash(self) -> str:
-        return _hash(sorted([f.name, f.signature_hash] for f in self.functions))
+        exports = sorted([f.name, f.signature_hash] for f in self.functions)
+        if not self.structs:
+            return _hash(exports)
+        described = {t.fqn: t.describe() for t in self.structs}
+        return _hash({"exports": exports, "structs": described})
 
 
 @dataclass(frozen=True)
@@ -90,6 +127,10 @@ class AbiFile:
     def artifact(self, target: str) -> Artifact | None:
         return next((a for a in self.artifacts if a.target == target), None)
 
+    def struct_home(self, fqn: str) -> Module | None:
+        """The module holding the Python class of struct `fqn`."""
+        return next((m for m in self.modules if any(t.fqn == fqn for t in m.structs)), None)
+
 
 def _hash(obj: Any) -> str:
     data = json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()
@@ -108,13 +149,14 @@ def to_dict(abi: AbiFile) -> dict[str, Any]:
                 "interface_hash": m.interface_hash,
                 "exports": {
                     f.name: {
-                        "params": [{"name": p.name, "type": p.type} for p in f.params],
-                        "returns": f.returns,
+                        "params": [{"name": p.name, "type": p.type.fqn} for p in f.params],
+                        "returns": f.returns.fqn,
                         "signature_hash": f.signature_hash,
                         "symbols": dict(f.symbols),
                     }
                     for f in m.functions
                 },
+                **({"structs": {t.fqn: t.describe() for t in m.structs}} if m.structs else {}),
             }
             for m in abi.modules
         },
@@ -142,10 +184,55 @@ def _require(obj: Mapping[str, Any], key: str, kind: type, where: str) -> Any:
     return value
 
 
-def _type(value: Any, where: str) -> str:
-    if not isinstance(value, str) or value not in types.BY_NAME:
-        raise AbiFormatError(f"{where}: unknown type {value!r}")
-    return value
+class _Types:
+    """Resolves the type names of one document: scalars by name, structs by
+    fully qualified name from the modules' struct tables."""
+
+    def __init__(self, described: dict[str, tuple[Any, str]]) -> None:
+        self.described = described  # fqn -> (description, where it is)
+        self.made: dict[str, types.SpyType] = {}
+        self.making: list[str] = []
+
+    def get(self, value: Any, where: str) -> types.SpyType:
+        if isinstance(value, str) and value in types.BY_NAME:
+            return types.BY_NAME[value]
+        if not isinstance(value, str) or value not in self.described:
+            raise AbiFormatError(f"{where}: unknown type {value!r}")
+        if value in self.made:
+            return self.made[value]
+        if value in self.making:
+            raise AbiFormatError(f"{where}: struct {value} contains itself")
+        desc, dwhere = self.described[value]
+        self.making.append(value)
+        try:
+            t = _struct(desc, value, dwhere, self)
+        finally:
+            self.making.pop()
+        self.made[value] = t
+        return t
+
+
+def _struct(desc: Any, fqn: str, where: str, resolve: _Types) -> types.SpyType:
+    where = f"{where}, struct {fqn}"
+    if not isinstance(desc, dict):
+        raise AbiFormatError(f"{where}: must be an object")
+    if _require(desc, "fqn", str, where) != fqn:
+        raise AbiFormatError(f"{where}: 'fqn' must be its key")
+    _require(desc, "name", str, where)
+    if _require(desc, "kind", str, where) != types.Kind.STRUCT.value:
+        raise AbiFormatError(f"{where}: 'kind' must be 'struct'")
+    _require(desc, "layout", dict, where)
+    for f in _require(desc, "fields", list, where):
+        if not isinstance(f, dict):
+            raise AbiFormatError(f"{where}: a field must be an object")
+        fwhere = f"{where}, field {f.get('name')!r}"
+        _require(f, "name", str, fwhere)
+        resolve.get(_require(f, "type", str, fwhere), fwhere)
+        _require(f, "offset", dict, fwhere)
+    try:
+        return types.from_description(desc, lambda name: resolve.get(name, where))
+    except types.LayoutMismatchError as exc:
+        raise AbiFormatError(f"{where}: {exc}") from None
 
 
 def from_json(text: str) -> AbiFile:
@@ -157,17 +244,27 @@ def from_json(text: str) -> AbiFile:
     if not isinstance(data, dict):
         raise AbiFormatError("the top level must be an object")
     version = _require(data, "format_version", int, "spy-abi.json")
-    if version != FORMAT_VERSION:
-        raise AbiFormatError(
-            f"format_version {version} is not supported (this reader knows {FORMAT_VERSION})"
-        )
+    if version not in READABLE_VERSIONS:
+        raise AbiVersionError(version)
     rt = _require(data, "runtime_abi", str, "spy-abi.json")
     try:
         major, minor = (int(x) for x in rt.split("."))
     except ValueError:
         raise AbiFormatError(f"runtime_abi {rt!r} is not MAJOR.MINOR") from None
     modules = []
-    for mod_name, mod in _require(data, "modules", dict, "spy-abi.json").items():
+    module_data = _require(data, "modules", dict, "spy-abi.json")
+    described: dict[str, tuple[Any, str]] = {}
+    for mod_name, mod in module_data.items():
+        if not isinstance(mod, dict):
+            raise AbiFormatError(f"module {mod_name}: must be an object")
+        if "structs" in mod and version < 2:
+            raise AbiFormatError(f"module {mod_name}: format 1 has no structs")
+        for fqn, desc in mod.get("structs", {}).items():
+            if fqn in described:
+                raise AbiFormatError(f"module {mod_name}: struct {fqn} is described twice")
+            described[fqn] = (desc, f"module {mod_name}")
+    resolve = _Types(described)
+    for mod_name, mod in module_data.items():
         where = f"module {mod_name}"
         functions = []
         for fn_name, fn in _require(mod, "exports", dict, where).items():
@@ -175,18 +272,19 @@ def from_json(text: str) -> AbiFile:
             params = tuple(
                 Param(
                     _require(p, "name", str, fwhere),
-                    _type(_require(p, "type", str, fwhere), fwhere),
+                    resolve.get(_require(p, "type", str, fwhere), fwhere),
                 )
                 for p in _require(fn, "params", list, fwhere)
             )
             symbols = _require(fn, "symbols", dict, fwhere)
             func = Function(
-                fn_name, params, _type(_require(fn, "returns", str, fwhere), fwhere), symbols
+                fn_name, params, resolve.get(_require(fn, "returns", str, fwhere), fwhere), symbols
             )
             if _require(fn, "signature_hash", str, fwhere) != func.signature_hash:
                 raise AbiFormatError(f"{fwhere}: signature_hash does not match the signature")
             functions.append(func)
-        module = Module(mod_name, _require(mod, "source", str, where), tuple(functions))
+        structs = tuple(resolve.get(fqn, where) for fqn in mod.get("structs", {}))
+        module = Module(mod_name, _require(mod, "source", str, where), tuple(functions), structs)
         if _require(mod, "interface_hash", str, where) != module.interface_hash:
             raise AbiFormatError(f"{where}: interface_hash does not match the exports")
         modules.append(module)

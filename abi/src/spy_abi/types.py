@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import enum
 import math
+import re
 import struct
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 #: the targets a layout is given for: the host's 64-bit native code, and wasm32
 LAYOUT_TARGETS = ("native", "wasm")
@@ -229,8 +231,57 @@ def struct_type(name: str, fqn: str, c_name: str, fields: tuple[StructField, ...
             align = max(align, lo.align)
         size = max(size, 1)
         layouts.append((target, Layout(-(-size // align) * align, align)))
-    python = name  # the Python class of a struct is generated under its name
-    return SpyType(name, Kind.STRUCT, c_name, python, None, tuple(layouts), fields=fields, fqn=fqn)
+    # on the wasm boundary a struct is the address of its bytes in linear memory
+    return SpyType(
+        name,
+        Kind.STRUCT,
+        c_name,
+        python_identifier(name),
+        "i32",
+        tuple(layouts),
+        fields=fields,
+        fqn=fqn,
+    )
+
+
+def python_identifier(name: str) -> str:
+    """The name of a struct's Python class in its module: its own name, or for
+    a generic instance (`Pair[i32]`) its parts joined by `_` (`Pair_i32`)."""
+    return re.sub(r"\W+", "_", name).strip("_")
+
+
+def structs_reached(roots: Iterable[SpyType]) -> list[SpyType]:
+    """The struct types among `roots` and their fields' types, each once,
+    every struct after the structs its fields hold."""
+    out: dict[str, SpyType] = {}
+
+    def visit(t: SpyType) -> None:
+        if t.kind is Kind.STRUCT and t.fqn not in out:
+            for f in t.fields:
+                visit(f.type)
+            out[t.fqn] = t
+
+    for t in roots:
+        visit(t)
+    return list(out.values())
+
+
+class LayoutMismatchError(ValueError):
+    """A recorded struct description that this type model lays out differently."""
+
+
+def from_description(desc: Mapping[str, Any], resolve: Callable[[str], SpyType]) -> SpyType:
+    """The struct type whose `describe()` is `desc`, its field types found by
+    `resolve(fqn)`. The recorded layout and offsets must be the ones this
+    model computes: a difference means the two disagree on the ABI."""
+    fields = tuple(StructField(f["name"], resolve(f["type"])) for f in desc["fields"])
+    t = struct_type(desc["name"], desc["fqn"], "", fields)
+    if t.describe() != desc:
+        raise LayoutMismatchError(
+            f"struct {t.fqn}: the recorded layout differs from this type model's "
+            f"(recorded {desc.get('layout')}, computed {t.describe()['layout']})"
+        )
+    return t
 
 
 def ptr_type(item: SpyType, c_name: str) -> SpyType:

@@ -15,6 +15,7 @@ from typing import Any
 import spy_abi
 
 from ._panic import register_root
+from ._structs import make_classes
 
 BACKENDS = ("auto", "native", "wasm")
 
@@ -28,6 +29,16 @@ class CompiledPackage:
     verified: set[str] = field(default_factory=set)
     native_exports: dict[str, dict[str, Any]] | None = None
     wasm: Any = None  # _wasm.WasmPackage, imported only when used
+    _classes: dict[str, type] | None = None
+
+    @property
+    def struct_classes(self) -> dict[str, type]:
+        """The Python class of every exported struct, by fully qualified name."""
+        if self._classes is None:
+            self._classes = dict(
+                make_classes([(t, m.name) for m in self.abi.modules for t in m.structs])
+            )
+        return self._classes
 
     def artifact_path(self, target: str) -> Path | None:
         art = self.abi.artifact(target)
@@ -71,6 +82,13 @@ def _read_package(name: str, module_file: str, dist: str) -> CompiledPackage:
         )
     try:
         abi = spy_abi.from_json(text)
+    except spy_abi.AbiVersionError as exc:
+        known = " and ".join(map(str, spy_abi.READABLE_VERSIONS))
+        raise ImportError(
+            f"{name}: {dist} was built with {spy_abi.FILENAME} format {exc.version}, newer than "
+            f"this spy-runtime reads (formats {known}): upgrade it with "
+            f"pip install -U spy-runtime spy-abi"
+        ) from None
     except spy_abi.AbiFormatError as exc:
         raise ImportError(f"{name}: {dist}'s {spy_abi.FILENAME} is invalid: {exc}") from None
     if not spy_abi.runtime_compatible(abi.runtime_abi, ABI_VERSION):
@@ -114,6 +132,16 @@ def _native_functions(pkg: CompiledPackage, name: str) -> dict[str, Any]:
     if pkg.native_exports is None:
         pkg.verify("native")
         ext = importlib.import_module(f"{pkg.top}._spy_native")
+        names = getattr(ext, "_spy_structs", ())
+        try:
+            classes = tuple(pkg.struct_classes[fqn] for fqn in names)
+        except KeyError as exc:
+            raise ImportError(
+                f"{name}: the native extension of {pkg.dist} uses struct {exc.args[0]}, which "
+                f"its spy-abi.json does not describe; reinstall {pkg.dist}"
+            ) from None
+        if names:
+            ext._spy_bind_structs(classes)
         pkg.native_exports = ext._spy_exports
     return dict(pkg.native_exports.get(name, {}))
 
@@ -126,7 +154,7 @@ def _wasm_functions(pkg: CompiledPackage, name: str, module: spy_abi.Module) -> 
         path = pkg.verify("wasm")
         art = pkg.abi.artifact("wasm")
         assert art is not None
-        pkg.wasm = WasmPackage(default_engine(), path, art.sha256)
+        pkg.wasm = WasmPackage(default_engine(), path, art.sha256, pkg.struct_classes)
     return {f.name: pkg.wasm.function(f, name) for f in module.functions}
 
 
@@ -144,5 +172,9 @@ def load_module(name: str, namespace: dict[str, Any], dist: str) -> None:
         functions = _native_functions(pkg, name)
     else:
         functions = _wasm_functions(pkg, name, module)
+    # the classes it holds, and those its functions use (as a Python module
+    # that imports them has them; the stubs import them too)
+    used = [t for f in module.functions for t in f.structs]
+    namespace.update({t.python: pkg.struct_classes[t.fqn] for t in (*module.structs, *used)})
     namespace.update(functions)
     namespace["__spy_backend__"] = backend

@@ -20,34 +20,113 @@ import keyword
 import struct
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NoReturn
 
 from spy_abi import Function
-from spy_abi.types import Kind, lookup
+from spy_abi.types import Kind, SpyType
 
 from ._convert import to_bool, to_f32, to_float, to_int, to_str
 from ._panic import SpyPanic, raise_panic
+from ._structs import checker
 from .engine import Engine, Instance, RawCall, WasmTrap
 
 # libspy's SPY_PANIC_HOST (spy.h): the host's own exception is pending
 PANIC_HOST = "<host exception>"
 
 
-def wasm_kind(type_name: str) -> str:
+def wasm_kind(t: SpyType) -> str:
     """The wasm value type that carries a value of the type across the boundary."""
-    kind = lookup(type_name).wasm
-    if kind is None:
-        raise TypeError(f"{type_name} has no value to pass")
-    return kind
+    if t.wasm is None:
+        raise TypeError(f"{t} has no value to pass")
+    return t.wasm
+
+
+# how struct.pack writes a scalar field in wasm32 memory (little-endian);
+# a str field is the address of its spy_Str
+SCALAR_CODES = {
+    ("int", 8, True): "b",
+    ("int", 8, False): "B",
+    ("int", 32, True): "i",
+    ("int", 32, False): "I",
+    ("int", 64, True): "q",
+    ("int", 64, False): "Q",
+    ("float", 32, True): "f",
+    ("float", 64, True): "d",
+}
+
+
+class StructCodec:
+    """Writes a struct instance into wasm memory and reads one back, at the
+    offsets the type model gives for wasm32."""
+
+    def __init__(self, t: SpyType, classes: Mapping[str, type]) -> None:
+        self.type = t
+        self.size = t.layout("wasm").size
+        self.leaves: list[SpyType] = []
+        fmt, end = ["<"], 0
+        for offset, leaf in self._leaves(t, 0):
+            fmt.append("x" * (offset - end))
+            if leaf.kind is Kind.BOOL:
+                fmt.append("?")
+            elif leaf.kind is Kind.STR:
+                fmt.append("I")
+            else:
+                fmt.append(SCALAR_CODES[(leaf.kind.value, leaf.bits, leaf.signed)])
+            end = offset + leaf.layout("wasm").size
+            self.leaves.append(leaf)
+        fmt.append("x" * (self.size - end))
+        self.packer = struct.Struct("".join(fmt))
+        self.classes = classes
+
+    def _leaves(self, t: SpyType, base: int) -> Iterator[tuple[int, SpyType]]:
+        for f, offset in zip(t.fields, t.field_offsets("wasm"), strict=True):
+            if f.type.kind is Kind.STRUCT:
+                yield from self._leaves(f.type, base + offset)
+            else:
+                yield base + offset, f.type
+
+    def pack(self, value: Any, pkg: WasmPackage, strs: list[int]) -> bytes:
+        """The bytes of instance `value`; each str field becomes a spy_Str made
+        in wasm memory, its address appended to `strs` to be freed."""
+        flat: list[Any] = []
+        self._flatten(value, flat)
+        for i, leaf in enumerate(self.leaves):
+            if leaf.kind is Kind.STR:
+                flat[i] = pkg.host_str(flat[i].encode("utf-8"), strs)
+        return self.packer.pack(*flat)
+
+    def _flatten(self, value: Any, out: list[Any]) -> None:
+        for v in value._spy_values:
+            if hasattr(v, "_spy_values"):
+                self._flatten(v, out)
+            else:
+                out.append(v)
+
+    def unpack(self, data: bytes, pkg: WasmPackage) -> Any:
+        flat = list(self.packer.unpack(data))
+        for i, leaf in enumerate(self.leaves):
+            if leaf.kind is Kind.STR:
+                flat[i] = pkg.read_str(flat[i])
+        return self._build(self.type, iter(flat))
+
+    def _build(self, t: SpyType, flat: Iterator[Any]) -> Any:
+        values = [
+            self._build(f.type, flat) if f.type.kind is Kind.STRUCT else next(flat)
+            for f in t.fields
+        ]
+        return self.classes[t.fqn]._spy_raw(*values)  # type: ignore[attr-defined]
 
 
 class WasmPackage:
     """One compiled package's wasm module, instantiated once per process."""
 
-    def __init__(self, engine: Engine, wasm: Path, sha256: str) -> None:
+    def __init__(
+        self, engine: Engine, wasm: Path, sha256: str, classes: Mapping[str, type] | None = None
+    ) -> None:
         self.engine = engine
+        self.classes = classes or {}
         self.wasm = wasm
         self.sha256 = sha256
         self.lock = threading.RLock()
@@ -91,8 +170,9 @@ class WasmPackage:
 
     # ---- strings across the boundary --------------------------------------
 
-    def host_str(self, data: bytes) -> int:
-        """A spy_Str in wasm memory holding `data`; returns its address."""
+    def host_str(self, data: bytes, strs: list[int]) -> int:
+        """A spy_Str in wasm memory holding `data`; returns its address, also
+        appended to `strs` to be freed (release) after the call."""
         self._alloc.i32[0] = len(data) or 1
         self._call(self._alloc)
         buf = self._alloc.i32[0] & 0xFFFFFFFF
@@ -106,14 +186,43 @@ class WasmPackage:
         result = c.i32[0] & 0xFFFFFFFF
         self._free.i32[0] = buf
         self._call(self._free)
+        if result == 0:
+            raise MemoryError(f"no room for a {len(data)}-byte string in the wasm module's memory")
+        strs.append(result)
         return result
 
-    def free_host_str(self, address: int, generation: int) -> None:
-        """Free an argument made by host_str, once the call returned or trapped
-        (unless the instance it lived in was replaced)."""
-        if address and generation == self.generation:
+    def struct_in(self, codec: StructCodec, value: Any, blocks: list[int], strs: list[int]) -> int:
+        """A copy of struct instance `value` in wasm memory; returns its address.
+        The block goes into `blocks`, its strings into `strs`, to be freed."""
+        data = codec.pack(value, self, strs)
+        address = self.block(len(data), blocks)
+        self.instance.write(address, data)
+        return address
+
+    def block(self, size: int, blocks: list[int]) -> int:
+        """`size` bytes of wasm memory, noted in `blocks` to be freed."""
+        self._alloc.i32[0] = size
+        self._call(self._alloc)
+        address = self._alloc.i32[0] & 0xFFFFFFFF
+        if address == 0:
+            raise MemoryError(f"no room for a {size}-byte struct in the wasm module's memory")
+        blocks.append(address)
+        return address
+
+    def struct_out(self, codec: StructCodec, address: int) -> Any:
+        return codec.unpack(self.instance.read(address, codec.size), self)
+
+    def release(self, blocks: list[int], strs: list[int], generation: int) -> None:
+        """Free a call's struct copies and host strings once it returned or
+        trapped (unless the instance they lived in was replaced)."""
+        if generation != self.generation:
+            return
+        for address in strs:
             self._str_free_host.i32[0] = address
             self._call(self._str_free_host)
+        for address in blocks:
+            self._free.i32[0] = address
+            self._call(self._free)
 
     def read_str(self, address: int) -> str:
         length, _ncp, utf8 = struct.unpack("<III", self.instance.read(address, 12))
@@ -198,11 +307,29 @@ class WasmPackage:
     def function(self, fn: Function, module: str) -> Callable[..., Any]:
         symbol = fn.symbols["wasm"]
         params = [wasm_kind(p.type) for p in fn.params]
-        results = [] if lookup(fn.returns).kind is Kind.NONE else [wasm_kind(fn.returns)]
+        results = [] if fn.returns.kind is Kind.NONE else [wasm_kind(fn.returns)]
+        if fn.returns.kind is Kind.STRUCT:  # written through an address passed first
+            params, results = ["i32", *params], []
         cell = self.cell(symbol, params, results)
         prefix = internal_prefix(fn)
         source = wrapper_source(fn, strides(cell[0]), prefix)
+        structs = {
+            t.fqn: StructCodec(t, self.classes)
+            for t in [*(p.type for p in fn.params), fn.returns]
+            if t.kind is Kind.STRUCT
+        }
         namespace: dict[str, Any] = {
+            **{
+                f"{prefix}check{i}": checker(p.type, self.classes)
+                for i, p in enumerate(fn.params)
+                if p.type.kind is Kind.STRUCT
+            },
+            **{
+                f"{prefix}codec{i}": structs[p.type.fqn]
+                for i, p in enumerate(fn.params)
+                if p.type.kind is Kind.STRUCT
+            },
+            f"{prefix}codec_r": structs.get(fn.returns.fqn),
             f"{prefix}cell": cell,
             f"{prefix}pkg": self,
             f"{prefix}lock": self.lock,
@@ -245,18 +372,23 @@ def wrapper_source(fn: Function, stride: dict[str, int], prefix: str) -> str:
     """Python source of a fast wrapper: Python binds the arguments (so errors
     read like any def's); each is checked and converted (which may run Python
     code), then, under the package's lock, written into its slot; the result
-    is read back from slot 0. Internal names start with `prefix`."""
+    is read back from slot 0. Internal names start with `prefix`.
+
+    str and struct arguments are copied into wasm memory, and a struct result
+    gets a block there whose address is passed first; these are freed when
+    the call returns or traps."""
     P = prefix
     assert not any(keyword.iskeyword(p.name) for p in fn.params)
     names = [p.name for p in fn.params]
     fname = repr(fn.name)
     convert: list[str] = []
     store: list[str] = []
-    str_slots: list[str] = []
+    struct_result = fn.returns.kind is Kind.STRUCT
+    first = 1 if struct_result else 0  # the result's address is parameter 0
     for k, p in enumerate(fn.params):
-        t, n = lookup(p.type), p.name
-        kind = wasm_kind(p.type)
-        slot = k * stride[kind]
+        t, n = p.type, p.name
+        kind = wasm_kind(t)
+        slot = (k + first) * stride[kind]
         if t.kind is Kind.INT:
             lo, hi = t.min_value, t.max_value
             convert.append(
@@ -275,11 +407,17 @@ def wrapper_source(fn: Function, stride: dict[str, int], prefix: str) -> str:
             store.append(f"            {P}c.{kind}[{slot}] = {n}")
         elif t.kind is Kind.STR:
             convert.append(f"    {n} = {P}to_str({n}, {fname}, {n!r})")
-            str_slots.append(f"{P}s{k}")
-            store.append(f"            {P}s{k} = {P}pkg.host_str({n})")
-            store.append(f"            {P}c.{kind}[{slot}] = {P}s{k}")
+            store.append(f"            {P}c.{kind}[{slot}] = {P}pkg.host_str({n}, {P}s)")
+        elif t.kind is Kind.STRUCT:
+            convert.append(f"    {P}check{k}({n}, {fname}, {n!r})")
+            store.append(
+                f"            {P}c.{kind}[{slot}] = {P}pkg.struct_in({P}codec{k}, {n}, {P}b, {P}s)"
+            )
         else:
             raise TypeError(f"{fn.name}(): no parameter of type {t.name} can be passed")
+    if struct_result:
+        size = fn.returns.layout("wasm").size
+        store.append(f"            {P}o = {P}c.i32[0] = {P}pkg.block({size}, {P}b)")
     lines = [f"def {fn.name}({', '.join(names)}):", *convert]
     lines += [
         f"    if not {P}irq.armed: {P}irq.arm()",
@@ -289,13 +427,10 @@ def wrapper_source(fn: Function, stride: dict[str, int], prefix: str) -> str:
         f"        if {P}d: {P}pkg.save_sp({P}d)",
         f"        {P}pkg.depth = {P}d + 1",
     ]
-    call = [
-        "            try:",
-        f"                {P}c()",
-        f"            except {P}WasmTrap as {P}t:",
-        f"                {P}pkg.trapped({P}t, {P}d)",
-    ]
-    if not str_slots:
+    result = f"{P}pkg.struct_out({P}codec_r, {P}o)" if struct_result else result_expr(fn.returns, P)
+    if not any(
+        t.kind in (Kind.STR, Kind.STRUCT) for t in (*(p.type for p in fn.params), fn.returns)
+    ):
         # nothing can fail between raising the depth and the call (the
         # arguments are checked): the depth goes back on both paths
         lines += [
@@ -306,7 +441,7 @@ def wrapper_source(fn: Function, stride: dict[str, int], prefix: str) -> str:
             f"            {P}pkg.depth = {P}d",
             f"            {P}pkg.trapped({P}t, {P}d)",
             f"        {P}pkg.depth = {P}d",
-            f"        {P}r = {result_expr(fn.returns, P)}",
+            f"        {P}r = {result}",
             # after reading the result: printing runs Python code, which
             # may call compiled code and reuse the argument slots
             f"        if {P}pkg.out_len.value: {P}pkg.drain_output()",
@@ -314,27 +449,30 @@ def wrapper_source(fn: Function, stride: dict[str, int], prefix: str) -> str:
         ]
     else:
         lines += [
-            *[f"        {s} = 0" for s in str_slots],
+            f"        {P}b = []",  # blocks of memory the call's copies live in
+            f"        {P}s = []",  # spy_Str headers made for str arguments
             f"        {P}g = {P}pkg.generation",
             "        try:",
             *store,
-            *call,
-            f"            {P}r = {result_expr(fn.returns, P)}",
+            "            try:",
+            f"                {P}c()",
+            f"            except {P}WasmTrap as {P}t:",
+            f"                {P}pkg.trapped({P}t, {P}d)",
+            f"            {P}r = {result}",
             f"            if {P}pkg.out_len.value: {P}pkg.drain_output()",
             f"            return {P}r",
             "        finally:",
             f"            {P}pkg.depth = {P}d",
-            *[f"            {P}pkg.free_host_str({s}, {P}g)" for s in str_slots],
+            f"            {P}pkg.release({P}b, {P}s, {P}g)",
         ]
     return "\n".join(lines) + "\n"
 
 
-def result_expr(type_name: str, P: str) -> str:
-    """Python source reading the call's result of type `type_name` from slot 0."""
-    t = lookup(type_name)
+def result_expr(t: SpyType, P: str) -> str:
+    """Python source reading the call's result of type `t` from slot 0."""
     if t.kind is Kind.NONE:
         return "None"
-    slot = f"{P}c.{wasm_kind(type_name)}[0]"
+    slot = f"{P}c.{wasm_kind(t)}[0]"
     if t.kind is Kind.INT:
         mask = (1 << t.bits) - 1
         if not t.signed:
@@ -349,4 +487,4 @@ def result_expr(type_name: str, P: str) -> str:
         return f"{slot} != 0"
     if t.kind is Kind.STR:
         return f"{P}pkg.read_str({slot} & 0xFFFFFFFF)"
-    raise TypeError(f"no result of type {type_name} can be returned")
+    raise TypeError(f"no result of type {t} can be returned")

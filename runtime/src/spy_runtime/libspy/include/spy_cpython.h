@@ -393,6 +393,71 @@ static PyObject *spy_py_from_str(const spy_Str *s) {
     return PyUnicode_FromStringAndSize(s->utf8, (Py_ssize_t)s->length);
 }
 
+/* ---- structs -------------------------------------------------------------
+   An exported struct is a Python class made by spy_runtime (_structs.py) whose
+   instances hold their field values in one tuple, `_spy_values`. The runtime
+   hands the extension its classes once, at import (spy_py_bind_structs), in
+   the order of the extension's `_spy_structs` names. */
+
+/* The field values of struct argument `o` (a new reference, which the
+   wrapper keeps until the call returns: str fields point into them), after
+   checking that `o` is an instance of `cls`, exactly. */
+static PyObject *spy_py_struct_values(PyObject *o, PyObject *cls, const char *name,
+                                      const char *func, const char *param, Py_ssize_t n) {
+    if (cls == NULL) {
+        PyErr_Format(PyExc_SystemError, "%s() was called before spy_runtime bound struct %s",
+                     func, name);
+        return NULL;
+    }
+    if ((PyObject *)Py_TYPE(o) != cls) {
+        spy_py_type_error(o, func, param, name);
+        return NULL;
+    }
+    PyObject *v = PyObject_GetAttrString(o, "_spy_values");
+    if (v == NULL) return NULL;
+    if (!PyTuple_Check(v) || PyTuple_Size(v) != n) {
+        Py_DECREF(v);
+        PyErr_Format(PyExc_TypeError, "%s() argument '%s': a damaged %s instance", func, param,
+                     name);
+        return NULL;
+    }
+    return v;
+}
+
+/* A struct result: `raw(*values)` makes the instance without checking the
+   values again. Steals `values`. */
+static PyObject *spy_py_struct_new(PyObject *raw, PyObject *values) {
+    if (values == NULL) return NULL;
+    PyObject *r = PyObject_CallObject(raw, values);
+    Py_DECREF(values);
+    return r;
+}
+
+static void spy_py_release(PyObject **keep, int n) {
+    for (int i = 0; i < n; i++) Py_XDECREF(keep[i]);
+}
+
+/* `_spy_bind_structs(classes)`: remember each class and its raw maker. */
+static PyObject *spy_py_bind_structs(PyObject *classes, PyObject **cls, PyObject **raw,
+                                     Py_ssize_t n) {
+    if (!PyTuple_Check(classes) || PyTuple_Size(classes) != n) {
+        PyErr_Format(PyExc_TypeError, "_spy_bind_structs() takes a tuple of %zd classes", n);
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *c = PyTuple_GetItem(classes, i);
+        PyObject *r = PyObject_GetAttrString(c, "_spy_raw");
+        if (r == NULL) return NULL;
+        Py_INCREF(c);
+        PyObject *old_cls = cls[i], *old_raw = raw[i];
+        cls[i] = c;
+        raw[i] = r;
+        Py_XDECREF(old_cls);
+        Py_XDECREF(old_raw);
+    }
+    return Py_NewRef(Py_None);
+}
+
 static int spy_py_add_module(PyObject *exports, const char *module, PyMethodDef *defs) {
     PyObject *name = PyUnicode_FromString(module);
     PyObject *funcs = PyDict_New();
