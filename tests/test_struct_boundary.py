@@ -18,7 +18,7 @@ from hatch_spy.compiler.boundary import check_exportable, struct_homes
 from hatch_spy.compiler.errors import SpyCompileError
 from hatch_spy.compiler.loader import ModuleFinder, load_program
 from hatch_spy.package import stub_source
-from wheelkit import SAMPLES, Venv, build_wheel, installed_env, run
+from wheelkit import SAMPLES, Venv, build_wheel, installed_env, other_pythons, run
 
 BACKENDS = ["native", "wasm"]
 
@@ -243,6 +243,30 @@ def test_struct_calls_leave_memory_flat(shapes: Venv, backend: str) -> None:
     )
     assert grown_pages == 0
     assert grown_mb < 8
+
+
+@pytest.mark.parametrize("python", other_pythons(), ids=lambda p: p.parent.parent.name)
+def test_struct_classes_on_other_pythons(
+    python: Path, tmp_path: Path, local_wheels: Path, shapes_wheel: Path
+) -> None:
+    env = Venv(tmp_path / "venv")
+    run([str(python), "-m", "venv", str(env.path)])
+    env.pip_install(str(shapes_wheel), "spy-runtime[wasm]", find_links=local_wheels)
+    for backend in BACKENDS:
+        out = call(
+            env,
+            backend,
+            """
+            import copy, pickle
+            r = g.bump(g.Record(g.Point(1, 2), "s", 0, 7, True, 0.5), "!")
+            assert pickle.loads(pickle.dumps(r)) == r and copy.copy(r) is r
+            print(r, hash(r) == hash(copy.deepcopy(r)), g.swapped(g.pair(1, 2)))
+            """,
+        )
+        assert out == [
+            "Record(where=Point(x=2.0, y=1.0), name='s!', small=1, big=14, flag=False, "
+            "ratio=1.0) True Pair[i32](a=2, b=1)"
+        ], backend
 
 
 def test_spy_abi_json_describes_the_structs(shapes: Venv) -> None:
