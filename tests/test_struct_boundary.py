@@ -63,6 +63,7 @@ def test_values_round_trip(shapes: Venv, backend: str) -> None:
         print(g.nothing(), g.is_nothing(g.Nothing(), 4))
         print(sc.span(sc.origin(), g.Point(3, 4)))
         print(g.norm2(g.Point(3, 4)))
+        print(g.bump(g.Record(g.Point(0, 0), "", 127, 2**64 - 1, False, -0.0), "").big)
         """,
     )
     assert out == [
@@ -76,6 +77,7 @@ def test_values_round_trip(shapes: Venv, backend: str) -> None:
         "Nothing() 5",
         "Pair[Point](a=Point(x=0.0, y=0.0), b=Point(x=3.0, y=4.0))",
         "25.0",
+        str(2**64 - 2),  # the largest u64 passes (its bits are those of -1)
     ]
 
 
@@ -154,6 +156,54 @@ def test_wrong_values_are_errors_naming_the_class(shapes: Venv, backend: str) ->
         "UnicodeEncodeError: 'utf-8' codec can't encode character '\\ud800' in position 0: "
         "surrogates not allowed",
         "TypeError: Pair[Point]() argument 'b' must be Point, not Pair[i32]",
+    ]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_every_integer_width_checks_its_range(shapes: Venv, backend: str) -> None:
+    out = call(
+        shapes,
+        backend,
+        """
+        import operator
+        class Seven:
+            def __index__(self):
+                return 7
+        for args in [
+            (255, 2**32 - 1, -128, 0, 0),
+            (0, 0, 127, 2**64 - 1, 0),
+            (True, Seven(), 0, 0, -(2**63)),
+            (256, 0, 0, 0, 0),
+            (-1, 0, 0, 0, 0),
+            (0, 2**32, 0, 0, 0),
+            (0, -1, 0, 0, 0),
+            (0, 0, 128, 0, 0),
+            (0, 0, -129, 0, 0),
+            (0, 0, 0, 2**64, 0),
+            (0, 0, 0, -1, 0),
+            (0, 0, 0, 0, 2**63),
+            (0, 0, 0, 0, 1.0),
+        ]:
+            try:
+                print(g.widths(*args))
+            except Exception as e:
+                print(type(e).__name__ + ":", e)
+        """,
+    )
+    assert out == [
+        str(255 + (2**32 - 1) * 256),
+        str((2**64 - 1 + 255 * 2**40) % 2**64),
+        str((1 + 7 * 256 + 128 * 2**40 - 2**63) % 2**64),
+        "OverflowError: widths() argument 'a' is out of range for u8: 256",
+        "OverflowError: widths() argument 'a' is out of range for u8: -1",
+        "OverflowError: widths() argument 'b' is out of range for u32: 4294967296",
+        "OverflowError: widths() argument 'b' is out of range for u32: -1",
+        "OverflowError: widths() argument 'c' is out of range for i8: 128",
+        "OverflowError: widths() argument 'c' is out of range for i8: -129",
+        "OverflowError: widths() argument 'd' is out of range for u64: 18446744073709551616",
+        "OverflowError: widths() argument 'd' is out of range for u64: -1",
+        "OverflowError: widths() argument 'e' is out of range for i64: 9223372036854775808",
+        "TypeError: widths() argument 'e' must be int, not float",
     ]
 
 

@@ -203,17 +203,18 @@ def wrapper(func: ir.FuncDecl, index: int, effects: Effects, structs: StructTabl
         f"static PyObject *spy_w{index}(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames) {{",
         "    (void)self;",
     ]
-    if n:
-        lines += [
-            f"    static const char *const names[] = {{{names}}};",
-            f"    PyObject *argv[{n}];",
-            f"    if (spy_py_bind({c_string_literal(func.name.encode())}, names, {n}, args, nargs, kwnames, argv) < 0) return NULL;",
-        ]
-    else:
-        lines += [
-            "    PyObject *argv[1];",
-            f"    if (spy_py_bind({c_string_literal(func.name.encode())}, NULL, 0, args, nargs, kwnames, argv) < 0) return NULL;",
-        ]
+    fname = c_string_literal(func.name.encode())
+    # all-positional calls (nearly all) take the arguments where they are;
+    # keywords and wrong counts go through spy_py_bind, out of line
+    lines += [
+        f"    static const char *const names[] = {{{names or 'NULL'}}};",
+        f"    PyObject *bound[{max(n, 1)}];",
+        "    PyObject *const *argv = args;",
+        f"    if (kwnames != NULL || nargs != {n}) {{",
+        f"        if (spy_py_bind({fname}, names, {n}, args, nargs, kwnames, bound) < 0) return NULL;",
+        "        argv = bound;",
+        "    }",
+    ]
     # struct arguments' field tuples, kept alive until the call has returned
     kept = sum(kept_refs(p.type) for p in func.params if p.type.kind is Kind.STRUCT)
     fail = f"{{ spy_py_release(keep, {kept}); return NULL; }}" if kept else "return NULL;"

@@ -217,8 +217,10 @@ static int spy_py_type_error(PyObject *o, const char *func, const char *param,
     return -1;
 }
 
-/* Python's own rules for binding positional and keyword arguments. */
-static int spy_py_bind(const char *func, const char *const *names, Py_ssize_t n,
+/* Python's own rules for binding positional and keyword arguments. The
+   wrapper handles all-positional calls itself (SPY_PY_BIND) and calls this
+   only for the rest. */
+static __attribute__((noinline)) int spy_py_bind(const char *func, const char *const *names, Py_ssize_t n,
                        PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
                        PyObject **out) {
     if (kwnames == NULL && nargs == n) {
@@ -292,9 +294,11 @@ static int spy_py_range_error(PyObject *v, const char *func, const char *param,
     return -1;
 }
 
-static int spy_py_to_i64(PyObject *o, const char *func, const char *param, int64_t min,
-                         int64_t max, const char *tname, int64_t *out) {
-    if (PyLong_Check(o)) { /* the common case: no __index__, no refcounting */
+static __attribute__((noinline)) int spy_py_to_i64_slow(PyObject *o, const char *func,
+                                                        const char *param, int64_t min,
+                                                        int64_t max, const char *tname,
+                                                        int64_t *out) {
+    if (PyLong_Check(o)) { /* an int subclass (bool), or out of range */
         int overflow = 0;
         long long x = PyLong_AsLongLongAndOverflow(o, &overflow);
         if (!overflow && x >= min && x <= max) {
@@ -322,8 +326,27 @@ static int spy_py_to_i64(PyObject *o, const char *func, const char *param, int64
     return 0;
 }
 
-static int spy_py_to_u64(PyObject *o, const char *func, const char *param, uint64_t max,
-                         const char *tname, uint64_t *out) {
+/* The common case inline, in the wrapper: an exact int in range. The exact
+   type test is a compare (PyLong_Check is a call to PyType_GetFlags under the
+   Limited API); everything else takes the slow path. */
+static inline __attribute__((always_inline)) int spy_py_to_i64(PyObject *o, const char *func,
+                                                               const char *param, int64_t min,
+                                                               int64_t max, const char *tname,
+                                                               int64_t *out) {
+    if (Py_IS_TYPE(o, &PyLong_Type)) {
+        int overflow;
+        long long x = PyLong_AsLongLongAndOverflow(o, &overflow);
+        if (!overflow && x >= min && x <= max) {
+            *out = (int64_t)x;
+            return 0;
+        }
+    }
+    return spy_py_to_i64_slow(o, func, param, min, max, tname, out);
+}
+
+static __attribute__((noinline)) int spy_py_to_u64_slow(PyObject *o, const char *func,
+                                                        const char *param, uint64_t max,
+                                                        const char *tname, uint64_t *out) {
     PyObject *v;
     if (spy_py_index(o, func, param, &v) < 0) return -1;
     unsigned long long x = PyLong_AsUnsignedLongLong(v);
@@ -341,6 +364,22 @@ static int spy_py_to_u64(PyObject *o, const char *func, const char *param, uint6
     Py_DECREF(v);
     *out = (uint64_t)x;
     return 0;
+}
+
+/* As spy_py_to_i64: an exact int in range inline, the rest out of line. */
+static inline __attribute__((always_inline)) int spy_py_to_u64(PyObject *o, const char *func,
+                                                               const char *param, uint64_t max,
+                                                               const char *tname, uint64_t *out) {
+    if (Py_IS_TYPE(o, &PyLong_Type)) {
+        unsigned long long x = PyLong_AsUnsignedLongLong(o);
+        if (x == (unsigned long long)-1 && PyErr_Occurred()) {
+            PyErr_Clear(); /* negative or too large: the slow path words the error */
+        } else if (x <= max) {
+            *out = (uint64_t)x;
+            return 0;
+        }
+    }
+    return spy_py_to_u64_slow(o, func, param, max, tname, out);
 }
 
 /* float(o) without parsing strings: floats, ints, __float__ and __index__ */
