@@ -219,7 +219,7 @@ def test_a_struct_description_reads_back_and_a_different_layout_is_refused() -> 
     )
     assert back == outer and back.describe() == outer.describe()
     assert back.field_offsets("wasm") == [0, 8] and back.field_offsets("native") == [0, 8]
-    desc = outer.describe()
+    desc: Any = json.loads(json.dumps(outer.describe()))
     desc["fields"][1]["offset"]["wasm"] = 4  # as if another compiler packed it
     with pytest.raises(LayoutMismatchError, match="m::Out: the recorded layout differs"):
         from_description(desc, lambda fqn: known[fqn] if "::" in fqn else lookup(fqn))
