@@ -10,6 +10,8 @@ from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import IO, NoReturn
 
+from spy_runtime.engine import wasi_environment
+
 from .compiler.errors import SpyError
 
 
@@ -70,6 +72,7 @@ def run_wasm(
     else:
         wasi.stderr_file = str(stderr)
     wasi.argv = [argv0, *args]
+    wasi.env = wasi_environment()
     store.set_wasi(wasi)
     instance = linker.instantiate(store, wasmtime.Module.from_file(engine, str(module)))
     exports = instance.exports(store)

@@ -141,3 +141,50 @@ def test_a_str_global_store_goes_through_the_retiring_helper(tmp_path: Path) -> 
     _, c = analyzed(tmp_path)
     assert "spy_global_str_store(&spyg_m$name," in c
     assert "spyg_m$count = " in c  # scalars are plain stores
+
+
+COLLECTING = """
+def greet(name: str) -> str:
+    return "Hello, " + name
+
+def total(n: i32) -> i32:
+    t = 0
+    for i in range(n):
+        t += i
+    return t
+
+def grow(n: i32) -> str:
+    s = ""
+    for i in range(n):
+        s = s + "x"
+    return s
+
+def twice(n: i32) -> str:
+    return grow(n) + grow(n)
+
+def deep(n: i32) -> str:
+    if n == 0:
+        return ""
+    return deep(n - 1) + "d"
+
+def numbers_then_text(n: i32) -> str:
+    t = 0.0
+    for i in range(n):
+        t = t + 0.5
+    return str(t)
+"""
+
+
+def test_only_functions_that_reach_a_safe_point_collect(tmp_path: Path) -> None:
+    """A loop that allocates, a caller of one, recursion that allocates; not
+    a leaf that allocates once, nor a loop that allocates nothing."""
+    effects, c = analyzed(tmp_path, COLLECTING)
+    assert names(effects.collects) == {"grow", "twice", "deep"}
+    heads = {b.split("{", 1)[0]: b for b in c.split("\n\n")}
+    names_ = ("greet", "total", "grow", "twice", "deep", "numbers_then_text")
+    bodies = {n: next(b for h, b in heads.items() if f"spy_m${n}(" in h) for n in names_}
+    # a frame where a str variable lives across a safe point; polls where
+    # allocation meets a loop or recursion; nothing in the others
+    assert [n for n, b in bodies.items() if "spy_thread.frames = &spy$frame;" in b] == ["grow"]
+    assert [n for n, b in bodies.items() if "SPY_GC_POLL();" in b] == ["grow", "deep"]
+    assert [n for n, b in bodies.items() if "spy$km" in b] == ["grow", "twice", "deep"]

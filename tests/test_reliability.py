@@ -81,6 +81,116 @@ def run_probe(env: Venv, backend: str, code: str, **extra_env: str) -> str:
     return proc.stdout
 
 
+# ---- memory -------------------------------------------------------------------
+
+
+MEMORY_PROBE = """
+import resource
+from spy_runtime._loader import _packages
+def peak_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def wasm_mb():
+    wasm = _packages["spyprobes"].wasm
+    return wasm.instance.memory.size(wasm.instance.store) / 16 if wasm else 0
+p.grow(10)
+before, pages = peak_mb(), wasm_mb()
+"""
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_string_built_with_plus_equals_takes_memory_in_proportion(
+    probes: Venv, backend: str
+) -> None:
+    """40,000 characters by `s += "x"` in one call: each step's old string is
+    garbage; without collection during the call the peak was 785 MB."""
+    out = run_probe(
+        probes,
+        backend,
+        MEMORY_PROBE
+        + "print(p.grow(40000), round(peak_mb() - before), round(wasm_mb() - pages))\n",
+    )
+    length, grown_mb, wasm_grown_mb = map(int, out.split())
+    assert length == 40000
+    assert grown_mb < 30 and wasm_grown_mb < 30
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_ten_million_temporaries_in_one_call_run_in_bounded_memory(
+    probes: Venv, backend: str
+) -> None:
+    out = run_probe(
+        probes,
+        backend,
+        MEMORY_PROBE
+        + "print(p.churn(10_000_000), round(peak_mb() - before), round(wasm_mb() - pages))\n",
+    )
+    total, grown_mb, wasm_grown_mb = map(int, out.split())
+    assert total == sum(len(str(i)) + 1 for i in range(10_000_000))
+    assert grown_mb < 30 and wasm_grown_mb < 30
+
+
+@pytest.mark.parametrize("stress", [False, True], ids=["normal", "stress"])
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_threads_collecting_at_once(probes: Venv, backend: str, stress: bool) -> None:
+    """Each thread collects its own temporaries; long native calls run
+    without the GIL, so the collections overlap."""
+    out = run_probe(
+        probes,
+        backend,
+        """
+        import threading
+        bad = []
+        def work(k):
+            for i in range(20):
+                n = 3000 + 7 * k + i
+                if p.grow(n) != n: bad.append(("grow", k, i))
+                if p.churn(n) != sum(len(str(j)) + 1 for j in range(n)): bad.append(("churn", k, i))
+        threads = [threading.Thread(target=work, args=(k,)) for k in range(6)]
+        for t in threads: t.start()
+        for t in threads: t.join()
+        print(len(bad), bad[:3])
+        """,
+        **({"SPY_GC_STRESS": "1"} if stress else {}),
+    )
+    assert out == "0 []\n"
+
+
+@pytest.mark.parametrize("stress", [False, True], ids=["normal", "stress"])
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_python_code_collecting_during_a_collecting_call(
+    probes: Venv, backend: str, stress: bool
+) -> None:
+    """Every print of `babble` runs a Python sys.stdout that calls compiled
+    code which collects its own temporaries: the outer call's string, held
+    only by its frame, survives every nested collection."""
+    out = run_probe(
+        probes,
+        backend,
+        """
+        import sys
+        class Busy:
+            def __init__(self):
+                self.lines = []
+            def write(self, s):
+                p.grow(500)
+                p.churn(200)
+                self.lines.append(s)
+            def flush(self):
+                pass
+        real, sys.stdout = sys.stdout, Busy()
+        try:
+            result = p.babble(300)
+        finally:
+            busy, sys.stdout = sys.stdout, real
+        text = "".join(busy.lines).splitlines()
+        want = "".join(str(i % 10) for i in range(300))
+        print(result == want, len(text), text[-1] == "at 299 " + want + "!")
+        """,
+        **({"SPY_GC_STRESS": "1"} if stress else {}),
+    )
+    assert out == "True 300 True\n"
+
+
 # ---- threads ----------------------------------------------------------------
 
 

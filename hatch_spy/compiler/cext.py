@@ -228,8 +228,10 @@ def wrapper(func: ir.FuncDecl, index: int, effects: Effects, structs: StructTabl
     # from here on no Python code runs before the call: conversions are done
     release = [f"    spy_py_release(keep, {kept});"] if kept else []
     if allocates:
-        lines.append("    size_t mark = spy_arena_mark();")
-        release.append("    spy_arena_release(mark);")
+        # a region of the collector; leaving frees the call's temporaries
+        lines.append("    spy_GcRegion region;")
+        lines.append("    spy_gc_enter(&region);")
+        release.append("    spy_gc_leave(&region, true);")
     if globals_:
         lines.append("    spy_globals_enter();")
         release.append("    spy_globals_leave();")

@@ -13,7 +13,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from . import ir
-from .effects import Effects, all_stmts, analyze, children, has_loop, stmt_exprs
+from .effects import (
+    Effects,
+    all_stmts,
+    allocates_in,
+    analyze,
+    children,
+    has_loop,
+    may_collect,
+    stmt_exprs,
+)
 from .errors import Loc
 from .types import BOOL, NONE, STR, Kind, SpyType
 
@@ -161,6 +170,26 @@ def may_have_effects(e: ir.Expr) -> bool:
     return any(may_have_effects(x) for x in children(e))
 
 
+def str_leaves(t: SpyType, lvalue: str) -> list[str]:
+    """The C lvalues of the strs a value of type `t` at `lvalue` holds: itself,
+    or a struct's str fields, nested structs' too (what the collector must
+    see; spy.h "Collecting temporaries")."""
+    if t == STR:
+        return [lvalue]
+    if t.kind is Kind.STRUCT:
+        return [x for f in t.fields for x in str_leaves(f.type, f"{lvalue}.{c_field_name(f.name)}")]
+    return []
+
+
+def rooted(e: ir.Expr) -> bool:
+    """Is the value of `e` held where the collector sees it whatever runs
+    next: a variable (registered, and no call can change it), a global (a
+    kept copy), a literal?"""
+    if isinstance(e, (ir.LocalRef, ir.GlobalRef, ir.Const)):
+        return True
+    return isinstance(e, ir.FieldGet) and rooted(e.value)
+
+
 def scalar_suffix(t: SpyType) -> tuple[str, str]:
     """The suffix of libspy's per-type functions (spy_print_*, spy_str_from_*)
     for a value of type `t`, and the C cast its argument needs."""
@@ -290,6 +319,13 @@ class FunctionWriter:
         self.clones = clones
         self.in_polled_iteration = False
         self.recursive = effects.recursive
+        key = (func.module, func.name)
+        # the collector (spy.h): a function that can reach a safe point
+        # registers its str variables and resets the keep stack on return
+        self.effects = effects
+        self.collects = key in effects.collects
+        self.entry_gc_poll = key in effects.recursive and key in effects.allocates
+        self.has_frame = False
         # which clone this is, and the C name that its self-calls go to
         self.name = clone_name(func, level)
         self.self_call = clone_name(func, (level + 1) % (clones + 1)) if clones else self.name
@@ -323,13 +359,68 @@ class FunctionWriter:
                 aggregate = t.kind in (Kind.STRUCT, Kind.PTR)
                 init = self.out.literal("") if t == STR else "{0}" if aggregate else "0"
                 self.lines.append(f"    {c_type(t)} {c_local_name(name)} = {init};")
+        self.enter_frame()
         self.block(self.func.body, 1)
+        if self.func.ret == NONE:
+            self.lines += ["    " + x for x in self.leave_frame()]
         self.lines.append("}")
         return "\n".join(self.lines)
+
+    def enter_frame(self) -> None:
+        """Register the str variables with the collector (spy.h: "Collecting
+        temporaries"), and note the keep stack's height to go back to."""
+        if not self.collects:
+            return
+        roots = [
+            "&" + leaf
+            for name, t in self.func.locals.items()
+            for leaf in str_leaves(t, self.local(name))
+        ]
+        if self.framed:
+            self.lines.append("    F->spy$km = spy_thread.keep_len;")
+        else:
+            self.lines.append("    size_t spy$km = spy_thread.keep_len;")
+        if roots:
+            self.has_frame = True
+            self.lines += [
+                f"    const spy_Str **const spy$roots[{len(roots)}] = {{{', '.join(roots)}}};",
+                f"    spy_Frame spy$frame = {{spy_thread.frames, {len(roots)}, spy$roots}};",
+                "    spy_thread.frames = &spy$frame;",
+            ]
+        if self.entry_gc_poll:
+            self.lines.append("    SPY_GC_POLL();")
+
+    def leave_frame(self) -> list[str]:
+        """What every way out of the function (return, a tail iteration) does first."""
+        if not self.collects:
+            return []
+        out = [f"spy_thread.keep_len = {self.km};"]
+        if self.has_frame:
+            out.append("spy_thread.frames = spy$frame.prev;")
+        return out
+
+    def gc_poll(self, body: list[ir.Stmt], depth: int) -> None:
+        """At the top of each iteration of a loop that allocates: no
+        statement's temporaries are alive there, so the keep stack goes back
+        to the function's height, and a due collection runs."""
+        if self.collects and allocates_in(body, self.effects.allocates):
+            self.emit(depth, f"spy_thread.keep_len = {self.km};")
+            self.emit(depth, "SPY_GC_POLL();")
+
+    @property
+    def km(self) -> str:
+        """The keep stack's height at entry (a chunk function reads the frame's)."""
+        return "F->spy$km" if self.framed else "spy$km"
+
+    def keep(self, t: SpyType, name: str) -> str:
+        """C that pushes the strs of temporary `name` on the keep stack."""
+        return " ".join(f"spy_keep({leaf});" for leaf in str_leaves(t, name))
 
     def write_framed(self, storage: str) -> str:
         frame = f"{self.name}$$frame"
         fields = [f"{c_type(t)} {c_local_name(n)}" for n, t in self.func.locals.items()]
+        if self.collects:
+            fields.append("size_t spy$km")
         self.lines.append(signature(self.func, self.name, storage) + " {")
         self.lines.append(f"    struct {frame} F_ = {{0}};")
         self.lines.append(f"    struct {frame} *const F = &F_;")
@@ -339,7 +430,10 @@ class FunctionWriter:
                 self.lines.append(f"    {self.local(name)} = {c_local_name(name)};")
             elif t == STR:
                 self.lines.append(f"    {self.local(name)} = {self.out.literal('')};")
+        self.enter_frame()
         self.block(self.func.body, 1)
+        if self.func.ret == NONE:
+            self.lines += ["    " + x for x in self.leave_frame()]
         self.lines.append("}")
         return "\n\n".join([c_struct(frame, fields), *self.chunks, "\n".join(self.lines)])
 
@@ -361,7 +455,10 @@ class FunctionWriter:
         self.emit(depth, f"{name}(F);")
 
     def return_(self, s: ir.Return, depth: int) -> None:
+        leave = self.leave_frame()
         if s.value is None:
+            for x in leave:
+                self.emit(depth, x)
             self.emit(depth, "return;")
             return
         shape = tail_shape(s, self.func) if self.acc_op is not None else None
@@ -369,7 +466,13 @@ class FunctionWriter:
             value = self.expr(s.value)
             if self.acc_op:
                 value = f"(({c_type(self.func.ret)})(_acc {self.acc_op} {value}))"
-            self.emit(depth, f"return {value};")
+            if leave:
+                self.emit(depth, f"{{ {c_type(self.func.ret)} spy$r = {value};")
+                for x in leave:
+                    self.emit(depth + 1, x)
+                self.emit(depth + 1, "return spy$r; }")
+            else:
+                self.emit(depth, f"return {value};")
             return
         op, acc_operand, call = shape
         ct = c_type(self.func.ret)
@@ -395,6 +498,8 @@ class FunctionWriter:
         for i, p in enumerate(self.func.params):
             self.emit(depth + 1, f"{c_local_name(p.name)} = _p{i};")
         self.in_polled_iteration = False
+        for x in leave:
+            self.emit(depth + 1, x)
         self.emit(depth + 1, "goto _tail;")
         self.emit(depth, "}")
 
@@ -466,6 +571,8 @@ class FunctionWriter:
                 # Python computes the value before the place it goes to
                 n = self.temps = self.temps + 1
                 self.emit(depth, f"{{ {c_type(s.value.type)} _v{n} = {value};")
+                if not rooted(s.value) and may_collect(s.target, self.effects.collects):
+                    self.emit(depth + 1, self.keep(s.value.type, f"_v{n}"))
                 self.emit(depth + 1, f"{self.expr(s.target)} = _v{n}; }}")
             else:
                 self.emit(depth, f"{self.expr(s.target)} = {value};")
@@ -479,6 +586,7 @@ class FunctionWriter:
             self.loop_hint(s.body, depth)
             self.emit(depth, f"while ({self.expr(s.test)}) {{")
             self.poll(s.loc, depth + 1, f"_pb{n}")
+            self.gc_poll(s.body, depth + 1)
             self.break_labels.append(None)
             self.block(s.body, depth + 1)
             self.break_labels.pop()
@@ -564,6 +672,7 @@ class FunctionWriter:
             self.loop_hint(s.body, depth + 2)
             self.emit(depth + 2, f"for (; _i{n} < _end{n}; _i{n}++) {{")
             self.emit(depth + 3, f"{var} = _i{n};")
+            self.gc_poll(s.body, depth + 3)
         else:
             self.emit(depth + 1, f"{ct} _start{n} = {self.expr(s.start)};")
             self.emit(depth + 1, f"{ct} _stop{n} = {self.expr(s.stop)};")
@@ -589,6 +698,7 @@ class FunctionWriter:
                 f"for (; _k{n} < _end{n}; _k{n}++, _v{n} = ({ct})(_v{n} + _step{n})) {{",
             )
             self.emit(depth + 3, f"{var} = _v{n};")
+            self.gc_poll(s.body, depth + 3)
         self.break_labels.append(f"_brk{n}")
         self.block(s.body, depth + 3)
         self.break_labels.pop()
@@ -599,18 +709,22 @@ class FunctionWriter:
 
     def print_(self, s: ir.Print, depth: int) -> None:
         args = s.args
+        keeps = self.keeps_needed(args)
         if any(may_have_effects(a) for a in args):
             # Python evaluates every argument before printing anything
             self.emit(depth, "{")
             depth += 1
             evaluated = []
-            for a in args:
+            for a, kept in zip(args, keeps, strict=True):
                 if a.type == NONE:
                     evaluated.append(a)
                     continue
                 self.temps += 1
                 name = f"$pr{self.temps}"
-                self.emit(depth, f"{c_type(a.type)} {c_local_name(name)} = {self.expr(a)};")
+                value = self.expr(a)
+                self.emit(depth, f"{c_type(a.type)} {c_local_name(name)} = {value};")
+                if kept:
+                    self.emit(depth, self.keep(a.type, c_local_name(name)))
                 evaluated.append(ir.LocalRef(a.type, a.loc, name))
             args = evaluated
         for i, a in enumerate(args):
@@ -629,15 +743,36 @@ class FunctionWriter:
 
     # ---- expressions ----------------------------------------------------------
 
+    def keeps_needed(self, operands: list[ir.Expr]) -> list[bool]:
+        """Which operands, evaluated left to right, make a str (or a struct
+        holding one) that must be kept while a later operand runs a call
+        that can reach the collector's safe point."""
+        collects = [may_collect(o, self.effects.collects) for o in operands]
+        return [
+            bool(str_leaves(o.type, "x")) and not rooted(o) and any(collects[i + 1 :])
+            for i, o in enumerate(operands)
+        ]
+
     def ordered(self, operands: list[ir.Expr], build: Callable[[list[str]], str]) -> str:
-        """`build(c_operands)`, evaluating operands left to right when order matters."""
-        if sum(may_have_effects(o) for o in operands) < 2:
+        """`build(c_operands)`, evaluating operands left to right when order
+        matters: effects, or a str made before a call that can collect it."""
+        keeps = self.keeps_needed(operands)
+        collecting = [may_collect(o, self.effects.collects) for o in operands]
+        unrooted = [bool(str_leaves(o.type, "x")) and not rooted(o) for o in operands]
+        # C may evaluate a str operand before a collecting one whatever their order
+        exposed = any(
+            u and c for i, u in enumerate(unrooted) for j, c in enumerate(collecting) if i != j
+        )
+        if sum(may_have_effects(o) for o in operands) < 2 and not exposed:
             return build([self.expr(o) for o in operands])
         decls, names = [], []
-        for o in operands:
+        for o, kept in zip(operands, keeps, strict=True):
             self.temps += 1
             name = f"_e{self.temps}"
-            decls.append(f"{c_type(o.type)} {name} = {self.expr(o)};")
+            value = self.expr(o)
+            decls.append(f"{c_type(o.type)} {name} = {value};")
+            if kept:
+                decls.append(self.keep(o.type, name))
             names.append(name)
         return "({ " + " ".join(decls) + f" {build(names)}; }})"
 
@@ -710,7 +845,11 @@ class FunctionWriter:
             return self.mem_op(e)
         if isinstance(e, ir.Let):
             name = c_local_name(e.name)
-            return f"({{ {c_type(e.value.type)} {name} = {self.expr(e.value)}; {self.expr(e.body)}; }})"
+            value = self.expr(e.value)
+            kept = ""
+            if not rooted(e.value) and may_collect(e.body, self.effects.collects):
+                kept = " " + self.keep(e.value.type, name)
+            return f"({{ {c_type(e.value.type)} {name} = {value};{kept} {self.expr(e.body)}; }})"
         raise AssertionError(f"unknown expression {e!r}")
 
     def mem_op(self, e: ir.MemOp) -> str:
@@ -917,11 +1056,10 @@ def write_program(modules: list[ir.ModuleIR], entry: ir.FuncDecl) -> str:
 
 
 def export_entry(func: ir.FuncDecl) -> str:
-    """The wasm export of a public function. An outermost call (depth 0) first
-    frees the previous outermost call's temporaries and the retired str
-    globals (no call is running, and the host has read that call's result);
-    nested calls (from a callback) free nothing. After a trap the host puts
-    the depth back (spy_recover).
+    """The wasm export of a public function, bracketed by spy_wasm_enter and
+    spy_wasm_leave (mode_wasm.c: the nesting depth, freeing at an outermost
+    entry, the collector's regions). After a trap the host puts them back
+    (spy_recover).
 
     A struct crosses by address, in an order of our own rather than the C
     ABI's (which passes a one-field struct as its field): a struct argument is
@@ -950,8 +1088,8 @@ def export_entry(func: ir.FuncDecl) -> str:
         tail = "    return r;\n"
     return (
         f'__attribute__((export_name("{sym}"))) {ret_type} {sym}$$export({", ".join(params) or "void"}) {{\n'
-        "    if (spy_thread.depth++ == 0) spy_outermost_entry();\n"
-        f"{body}    spy_thread.depth--;\n{tail}"
+        "    spy_wasm_enter();\n"
+        f"{body}    spy_wasm_leave();\n{tail}"
         "}"
     )
 

@@ -128,11 +128,34 @@ def has_loop(stmts: list[ir.Stmt]) -> bool:
 
 
 def _allocates(f: ir.FuncDecl) -> bool:
-    return any(
-        isinstance(e, (ir.StrOf, ir.StrConcat, ir.ParseStr))
-        or (isinstance(e, ir.RuntimeCall) and e.func.ret == STR)
-        for e in stmt_exprs(f.body)
+    return any(_allocating_expr(e) for e in stmt_exprs(f.body))
+
+
+def _allocating_expr(e: ir.Expr) -> bool:
+    """Does `e` itself make a temporary string (not through a call)?"""
+    return isinstance(e, (ir.StrOf, ir.StrConcat, ir.ParseStr)) or (
+        isinstance(e, ir.RuntimeCall) and e.func.ret == STR
     )
+
+
+def allocates_in(stmts: list[ir.Stmt], allocates: frozenset[FuncKey]) -> bool:
+    """Does running `stmts` make temporaries, directly or through calls?"""
+    return any(
+        _allocating_expr(e) or (isinstance(e, ir.Call) and _key(e.func) in allocates)
+        for e in stmt_exprs(stmts)
+    )
+
+
+def may_collect(e: ir.Expr, collects: frozenset[FuncKey]) -> bool:
+    """Can evaluating `e` reach a collector's safe point (a call of a
+    function that can)?"""
+    return any(isinstance(x, ir.Call) and _key(x.func) in collects for x in sub_exprs(e))
+
+
+def _loops(stmts: list[ir.Stmt]) -> Iterator[ir.While | ir.ForRange]:
+    for s in all_stmts(stmts):
+        if isinstance(s, (ir.While, ir.ForRange)):
+            yield s
 
 
 def _str_globals(stmts: list[ir.Stmt]) -> bool:
@@ -210,6 +233,9 @@ class Effects:
     recursive: frozenset[FuncKey]  # on a call-graph cycle: SPY_ENTER before real calls
     allocates: frozenset[FuncKey]  # makes temporaries in the arena
     str_globals: frozenset[FuncKey]  # reads or writes a `var` str global
+    # reaches a safe point of the collector (SPY_GC_POLL): a loop that
+    # allocates, or a real recursive call of a function that allocates
+    collects: frozenset[FuncKey] = frozenset()
 
 
 def analyze(modules: list[ir.ModuleIR]) -> Effects:
@@ -218,12 +244,19 @@ def analyze(modules: list[ir.ModuleIR]) -> Effects:
     recursive = _recursive(callees)
     polls = _closure({k for k, f in funcs.items() if has_loop(f.body)} | recursive, callees)
     panics = _closure({k for k, f in funcs.items() if _panics_directly(f.body)}, callees) | polls
-    allocates = _closure({k for k, f in funcs.items() if _allocates(f)}, callees)
+    allocates = frozenset(_closure({k for k, f in funcs.items() if _allocates(f)}, callees))
     str_globals = _closure({k for k, f in funcs.items() if _str_globals(f.body)}, callees)
+    safe_points = {
+        k
+        for k, f in funcs.items()
+        if (k in recursive and k in allocates)
+        or any(allocates_in(loop.body, allocates) for loop in _loops(f.body))
+    }
     return Effects(
         frozenset(panics),
         frozenset(polls),
         frozenset(recursive),
-        frozenset(allocates),
+        allocates,
         frozenset(str_globals),
+        frozenset(_closure(safe_points, callees)),
     )

@@ -37,7 +37,7 @@ from typing import ClassVar
 import wasmtime
 from wasmtime import _ffi as ffi
 
-from .engine import WasmKind, WasmTrap
+from .engine import WasmKind, WasmTrap, wasi_environment
 
 # our own handle on the library, so that our argtypes do not clash with wasmtime-py's
 _lib = ctypes.CDLL(str(ffi.filename))
@@ -124,6 +124,7 @@ class WasmtimeInstance:
         wasi = wasmtime.WasiConfig()
         wasi.inherit_stdout()
         wasi.inherit_stderr()
+        wasi.env = wasi_environment()
         self.store.set_wasi(wasi)
         self.instance = engine.linker.instantiate(self.store, module)
         self.exports = self.instance.exports(self.store)

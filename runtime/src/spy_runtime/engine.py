@@ -14,6 +14,19 @@ from typing import Protocol, TypeVar
 # wasm value kinds of parameters and results
 WasmKind = str  # "i32" | "i64" | "f32" | "f64"
 
+# libspy's debugging switch (str.c): "1" collects temporaries at every safe
+# point after an allocation. A wasm module sees it only if the host passes
+# it into the module's environment, which the engines and the runner do.
+GC_STRESS_ENV = "SPY_GC_STRESS"
+
+
+def wasi_environment() -> list[tuple[str, str]]:
+    """What of the host's environment a module's WASI environment gets."""
+    import os
+
+    value = os.environ.get(GC_STRESS_ENV)
+    return [] if value is None else [(GC_STRESS_ENV, value)]
+
 
 class WasmTrap(Exception):
     """The instance trapped; `stack_overflow` when the engine's stack ran out."""

@@ -54,6 +54,9 @@ typedef struct spy_PanicInfo {
     int32_t line;
 } spy_PanicInfo;
 
+struct spy_Frame;
+struct spy_Str;
+
 typedef struct spy_Thread {
     /* polls until the next spy_poll_slow(); starts at 0, so a thread's first
        poll initializes the rest */
@@ -64,6 +67,17 @@ typedef struct spy_Thread {
     void **arena;        /* the temporaries: see "Who frees a string" */
     size_t arena_len;
     size_t arena_cap;
+    /* reclaiming temporaries during a call: see "Collecting temporaries" */
+    struct spy_Frame *frames;        /* the innermost registered frame */
+    const struct spy_Str **keep;     /* temporaries held across a call */
+    size_t keep_len;
+    size_t keep_cap;
+    size_t gc_base;                  /* the innermost entry's first arena slot */
+    struct spy_Frame *gc_frames;     /* and the frames from before it */
+    size_t gc_keep;                  /* and the keep stack's height then */
+    size_t gc_bytes;                 /* allocated since the last collection */
+    size_t gc_limit;                 /* collect after allocating this much */
+    int32_t gc_due;
     void *panic_jmp;     /* extension: the innermost guarded call's jmp_buf */
     void *host_state;    /* extension: the PyThreadState saved while the GIL is released */
     char message_buf[256]; /* panic messages libspy formats */
@@ -161,13 +175,14 @@ extern volatile int32_t spy_poll_request __attribute__((visibility("hidden")));
  * Literals are static const objects; runtime strings are one allocation.
  *
  * Who frees a runtime string: strings made while compiled code runs are
- * temporaries in the thread's arena. An entry from Python notes the arena's
- * length (spy_arena_mark) and, once the result is converted, frees what was
- * added since (spy_arena_release): nested calls (a callback from print into
- * compiled code) free only their own temporaries. A string stored into a
- * `var` global is copied out of the arena (spy_global_str_store); the value
- * it replaces may still be held by a running call, so it is retired and
- * freed once no call that can see str globals runs (spy_globals_enter/leave). */
+ * temporaries in the thread's arena. Each entry from Python is a region of
+ * it (spy_gc_enter/spy_gc_leave below): a long call collects its region at
+ * safe points, and a native wrapper frees what is left once the result is
+ * converted; nested calls (a callback from print into compiled code) touch
+ * only their own region. A string stored into a `var` global is copied out
+ * of the arena (spy_global_str_store); the value it replaces may still be
+ * held by a running call, so it is retired and freed once no call that can
+ * see str globals runs (spy_globals_enter/leave). */
 typedef enum {
     SPY_STR_STATIC = 0, /* a literal */
     SPY_STR_TEMP = 1,   /* in the arena */
@@ -184,7 +199,6 @@ typedef struct spy_Str {
 
 #define SPY_STR_LITERAL(nbytes, ncp, s) {(nbytes), (ncp), (s), SPY_STR_STATIC}
 
-static inline size_t spy_arena_mark(void) { return spy_thread.arena_len; }
 void spy_arena_free_from(size_t mark);
 static inline void spy_arena_release(size_t mark) {
     if (SPY_UNLIKELY(spy_thread.arena_len > mark)) spy_arena_free_from(mark);
@@ -195,7 +209,85 @@ void spy_globals_leave(void);
 /* wasm, at an outermost entry from the host: no call is running, so free the
    temporaries and the retired values */
 void spy_outermost_entry(void);
+/* wasm: what each export does around its call (mode_wasm.c) */
+void spy_wasm_enter(void);
+void spy_wasm_leave(void);
 const spy_Str *spy_str_new_kind(const char *utf8, size_t nbytes, spy_StrKind kind);
+
+/* ---- collecting temporaries ------------------------------------------------
+ * A long call frees the temporaries no one can reach any more, so that a loop
+ * making strings runs in bounded memory. Only at safe points the compiler
+ * places (SPY_GC_POLL: the top of each iteration of a loop that allocates,
+ * and before a real recursive call of a function that allocates), never
+ * inside an allocation, so a value in the middle of an expression is safe.
+ * The roots are exact, reported by the generated code:
+ *   - each function that can reach a safe point registers the addresses of
+ *     its str variables (struct variables' str fields too) in a spy_Frame
+ *     on the thread's frame list, from entry to return;
+ *   - a temporary that must live across a call that can reach a safe point
+ *     (the left operand of `a + b + f()`) is pushed on the keep stack
+ *     (spy_keep) until its statement ends.
+ * A collection marks what they reach and frees the rest of the temporaries
+ * made since the innermost entry from the host (a region: spy_gc_enter /
+ * spy_gc_leave at every Python-facing wrapper and wasm export): a callback's
+ * collection never touches the suspended outer call's values, whose
+ * in-flight temporaries need not be registered. Globals hold KEPT copies
+ * and arguments are HOST strings, so a temporary is only ever reachable
+ * from its own thread's frames: no thread waits for another. A collection
+ * is due after allocating as much as was live after the last one (at least
+ * SPY_GC_MIN bytes): at most twice the live memory plus SPY_GC_MIN. */
+typedef struct spy_Frame {
+    struct spy_Frame *prev;
+    uint32_t n;
+    const spy_Str **const *slots;
+} spy_Frame;
+
+typedef struct spy_GcRegion {
+    size_t base;
+    spy_Frame *frames;
+    size_t keep;
+} spy_GcRegion;
+
+#define SPY_GC_MIN ((size_t)1 << 20)
+#define SPY_STR_MARK 0x80000000u
+
+SPY_COLD void spy_gc_collect(void);
+SPY_COLD void spy_keep_grow(void);
+#define SPY_GC_POLL()                                       \
+    do {                                                    \
+        if (SPY_UNLIKELY(spy_thread.gc_due)) spy_gc_collect(); \
+    } while (0)
+
+static inline const spy_Str *spy_keep(const spy_Str *s) {
+    spy_Thread *t = &spy_thread;
+    if (SPY_UNLIKELY(t->keep_len == t->keep_cap)) spy_keep_grow();
+    t->keep[t->keep_len++] = s;
+    return s;
+}
+
+/* A region begins at each entry from the host; `saved` holds the outer one. */
+static inline void spy_gc_enter(spy_GcRegion *saved) {
+    spy_Thread *t = &spy_thread;
+    saved->base = t->gc_base;
+    saved->frames = t->gc_frames;
+    saved->keep = t->gc_keep;
+    t->gc_base = t->arena_len;
+    t->gc_frames = t->frames;
+    t->gc_keep = t->keep_len;
+}
+
+/* When the entry returns (or unwinds from a panic): the frames and kept
+   values of the region are gone; with `release`, its temporaries too (a
+   native wrapper, once the result is a Python object). */
+static inline void spy_gc_leave(const spy_GcRegion *saved, bool release) {
+    spy_Thread *t = &spy_thread;
+    t->frames = t->gc_frames;
+    t->keep_len = t->gc_keep;
+    if (release) spy_arena_release(t->gc_base);
+    t->gc_base = saved->base;
+    t->gc_frames = saved->frames;
+    t->gc_keep = saved->keep;
+}
 
 const spy_Str *spy_str_new(const char *utf8, size_t nbytes);
 const spy_Str *spy_str_concat(const spy_Str *a, const spy_Str *b);

@@ -97,9 +97,39 @@ __attribute__((export_name("spy_panic_info"))) spy_PanicInfo *spy_panic_info(voi
     return &spy_thread.panic;
 }
 
+/* Every export is bracketed by spy_wasm_enter/leave: an outermost entry
+ * (depth 0) first frees the previous outermost call's temporaries and the
+ * retired str globals (no call is running, and the host has read that
+ * call's result); each entry is a region of its own for the collector, the
+ * outer one kept here by depth so that a trap can restore it. Temporaries
+ * are not freed when a nested entry returns: the host reads its result
+ * after the return, and the outer call's next collection takes them. */
+#define SPY_MAX_ENTRIES 4096
+static spy_GcRegion entry_regions[SPY_MAX_ENTRIES];
+
+void spy_wasm_enter(void) {
+    int32_t d = spy_thread.depth;
+    if (d >= SPY_MAX_ENTRIES)
+        spy_panic("RecursionError", "too many nested calls between Python and SPy", __FILE__,
+                  __LINE__);
+    spy_thread.depth = d + 1;
+    if (d == 0) spy_outermost_entry();
+    spy_gc_enter(&entry_regions[d]);
+}
+
+void spy_wasm_leave(void) {
+    int32_t d = --spy_thread.depth;
+    spy_gc_leave(&entry_regions[d], false);
+}
+
 /* After a trap the host resets what the unwound frames left: the nesting
- * depth it had when the trapped call began. */
+ * depth it had when the trapped call began, and the regions of the entries
+ * that the trap unwound. */
 __attribute__((export_name("spy_recover"))) void spy_recover(int32_t depth) {
+    while (spy_thread.depth > depth && spy_thread.depth <= SPY_MAX_ENTRIES) {
+        int32_t d = --spy_thread.depth;
+        spy_gc_leave(&entry_regions[d], false);
+    }
     spy_thread.depth = depth;
 }
 
