@@ -181,3 +181,92 @@ def test_a_huge_function_s_loops_keep_their_strings(
 def load_program_from(spy: SpyRunner, source: str) -> list:  # type: ignore[type-arg]
     main = spy.write(source)
     return load_program(["main"], ModuleFinder((main.parent,)))
+
+
+BLOCKS = """
+from unsafe import gc_alloc, gc_ptr, ptr_copy
+
+@struct
+class Leaf:
+    name: str
+    value: i32
+
+@struct
+class Branch:
+    label: str
+    leaves: gc_ptr[Leaf]
+
+var kept: gc_ptr[Branch] = gc_ptr[Branch].NULL
+var names: gc_ptr[str] = gc_ptr[str].NULL
+
+def grow(n: i32, k: i32) -> gc_ptr[Branch]:
+    branches = gc_alloc[Branch](n)
+    for i in range(n):
+        leaves = gc_alloc[Leaf](k)
+        for j in range(k):
+            leaves[j] = Leaf("l" + str(i) + "." + str(j), i * j)
+        branches[i] = Branch("b" + str(i), leaves)
+    return branches
+
+def total(b: gc_ptr[Branch], n: i32, k: i32) -> i64:
+    t: i64 = 0
+    for i in range(n):
+        br = b[i]
+        t = t + i64(len(br.label))
+        for j in range(k):
+            t = t + i64(br.leaves[j].value) + i64(len(br.leaves[j].name))
+    return t
+
+def remember(n: i32) -> None:
+    kept = grow(n, 2)  # a global's now: pinned, with all it reaches
+
+def rename(i: i32, s: str) -> None:
+    leaves = kept[i].leaves
+    leaves[0].name = s + "!"  # a store into a pinned block
+
+def main() -> None:
+    acc: i64 = 0
+    for r in range(40):
+        acc = acc + total(grow(50, 20), 50, 20)
+    print(acc)
+    remember(4)
+    names = gc_alloc[str](3)
+    for i in range(3):
+        names[i] = "n" + str(i)
+    fresh = gc_alloc[str](3)
+    for r in range(30):
+        churn = grow(30, 30)
+        rename(r % 4, "r" + str(r))
+        fresh[r % 3] = "f" + str(r)
+    ptr_copy(names, fresh, 2)  # into a pinned block: the copies become its own
+    fresh[0] = "gone"
+    for r in range(10):
+        churn = grow(30, 30)
+    print(total(kept, 4, 2), kept[3].leaves[0].name, kept[0].leaves[1].name, kept[2].label)
+    print(names[0], names[1], names[2], fresh[0])
+"""
+
+
+def blocks_expected() -> str:
+    def total(n: int, k: int) -> int:
+        return sum(len(f"b{i}") + sum(i * j + len(f"l{i}.{j}") for j in range(k)) for i in range(n))
+
+    renamed = {i: f"r{r}!" for r in range(30) for i in [r % 4]}
+    kept = sum(
+        len(f"b{i}") + sum(i * j + len(renamed[i] if j == 0 else f"l{i}.{j}") for j in range(2))
+        for i in range(4)
+    )
+    fresh = {r % 3: f"f{r}" for r in range(30)}
+    return f"{40 * total(50, 20)}\n{kept} {renamed[3]} l0.1 b2\n{fresh[0]} {fresh[1]} n2 gone\n"
+
+
+@pytest.mark.parametrize("stress", [False, True], ids=["normal", "stress"])
+def test_blocks_are_collected_and_globals_keep_theirs(
+    spy: SpyRunner, monkeypatch: pytest.MonkeyPatch, stress: bool
+) -> None:
+    """gc_alloc'd blocks holding strs and other blocks are temporaries; a
+    block stored into a global keeps everything it reaches, stores into it
+    included (a field, ptr_copy), through many collections."""
+    if stress:
+        monkeypatch.setenv("SPY_GC_STRESS", "1")
+    assert spy.output(BLOCKS) == blocks_expected()

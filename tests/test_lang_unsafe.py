@@ -122,9 +122,10 @@ def test_bad_accesses_are_panics(spy: SpyRunner, body: str, error: str) -> None:
     ("source", "message"),
     [
         (
-            "from unsafe import gc_alloc\n\n@struct\nclass S:\n    s: str\n\n"
-            "def main() -> None:\n    p = gc_alloc[S](1)\n",
-            "gc_alloc[S]: memory holding str is not supported yet (a str in it would outlive its call)",
+            "from unsafe import gc_alloc, ptr_setbytes\n\n@struct\nclass S:\n    s: str\n\n"
+            "def main() -> None:\n    p = gc_alloc[S](1)\n    ptr_setbytes(p, 7, 1)\n",
+            "ptr_setbytes() over memory holding S: the bytes would be no valid str or gc_ptr; "
+            "assign the items instead",
         ),
         (
             "from unsafe import gc_alloc\n\ndef main() -> None:\n    p = gc_alloc(3)\n",

@@ -129,6 +129,47 @@ def test_ten_million_temporaries_in_one_call_run_in_bounded_memory(
     assert grown_mb < 30 and wasm_grown_mb < 30
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_calls_allocating_blocks_of_structs_leave_memory_flat(probes: Venv, backend: str) -> None:
+    out = run_probe(
+        probes,
+        backend,
+        MEMORY_PROBE
+        + "for _ in range(2000): p.stack_up(100)\n"
+        + "before, pages = peak_mb(), wasm_mb()\n"
+        + "for _ in range(200_000): assert p.stack_up(100) == 5240\n"
+        + "print(round(peak_mb() - before), round(wasm_mb() - pages))\n",
+    )
+    grown_mb, wasm_grown_mb = map(int, out.split())
+    assert grown_mb < 8 and wasm_grown_mb < 8
+
+
+@pytest.mark.parametrize("stress", [False, True], ids=["normal", "stress"])
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_block_stored_in_a_global_outlives_its_call(
+    probes: Venv, backend: str, stress: bool
+) -> None:
+    """Item 0 holds the str argument itself (natively, a view of the Python
+    object, which is gone when the call returns): the block keeps a copy."""
+    out = run_probe(
+        probes,
+        backend,
+        """
+        import gc
+        label = "".join(["sh", "elf"])
+        p.shelve(100, label)
+        del label
+        gc.collect()
+        for _ in range(50):
+            p.stack_up(1000)
+            p.churn(2000)
+        print(p.shelved(0), p.shelved(57), p.shelved(99))
+        """,
+        **({"SPY_GC_STRESS": "1"} if stress else {}),
+    )
+    assert out == "Tally(0, 'shelf') Tally(57, 'shelf57') Tally(99, 'shelf99')\n"
+
+
 @pytest.mark.parametrize("stress", [False, True], ids=["normal", "stress"])
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_threads_collecting_at_once(probes: Venv, backend: str, stress: bool) -> None:

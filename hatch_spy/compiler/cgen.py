@@ -155,6 +155,8 @@ def const_expr(value: ir.ConstValue, t: SpyType, out: Output) -> str:
     if t.is_float:
         assert isinstance(value, (int, float))
         return c_float_literal(float(value), t)
+    if t.kind is Kind.PTR and value is None:
+        return f"(({t.c_name}){{0}})"  # NULL
     raise AssertionError(f"no C constant of type {t}")
 
 
@@ -170,15 +172,49 @@ def may_have_effects(e: ir.Expr) -> bool:
     return any(may_have_effects(x) for x in children(e))
 
 
-def str_leaves(t: SpyType, lvalue: str) -> list[str]:
-    """The C lvalues of the strs a value of type `t` at `lvalue` holds: itself,
-    or a struct's str fields, nested structs' too (what the collector must
-    see; spy.h "Collecting temporaries")."""
+def heap_leaves(t: SpyType, lvalue: str) -> tuple[list[str], list[str]]:
+    """The C lvalues of the references a value of type `t` at `lvalue` holds
+    (what the collector must see; spy.h "Collecting temporaries"): its strs
+    (itself, or a struct's str fields, nested structs' too) and its blocks
+    (a gc_ptr's `p`)."""
     if t == STR:
-        return [lvalue]
-    if t.kind is Kind.STRUCT:
-        return [x for f in t.fields for x in str_leaves(f.type, f"{lvalue}.{c_field_name(f.name)}")]
-    return []
+        return [lvalue], []
+    if t.kind is Kind.PTR:
+        return [], [f"{lvalue}.p"]
+    strs: list[str] = []
+    ptrs: list[str] = []
+    for f in t.fields:
+        a, b = heap_leaves(f.type, f"{lvalue}.{c_field_name(f.name)}")
+        strs += a
+        ptrs += b
+    return strs, ptrs
+
+
+def holds_heap(t: SpyType) -> bool:
+    strs, ptrs = heap_leaves(t, "x")
+    return bool(strs or ptrs)
+
+
+def ptr_map_name(t: SpyType) -> str:
+    """The spy_PtrMap of gc_ptr type `t`'s items (cgen emits one per gc_ptr
+    type whose items hold references)."""
+    return f"{t.c_name}$map"
+
+
+def ptr_map_definition(t: SpyType) -> list[str]:
+    assert t.item is not None
+    item = c_type(t.item)
+    if t.item.kind in (Kind.STR, Kind.PTR):
+        members = ["0"]
+    else:
+        strs, ptrs = heap_leaves(t.item, "")
+        members = [f"offsetof({item}, {m.removeprefix('.')})" for m in (*strs, *ptrs)]
+    strs, ptrs = heap_leaves(t.item, "x")
+    name = ptr_map_name(t)
+    return [
+        f"static const uint32_t {name}$offsets[] = {{{', '.join(members)}}};",
+        f"static const spy_PtrMap {name} = {{{len(strs)}, {len(ptrs)}, {name}$offsets}};",
+    ]
 
 
 def rooted(e: ir.Expr) -> bool:
@@ -371,11 +407,10 @@ class FunctionWriter:
         temporaries"), and note the keep stack's height to go back to."""
         if not self.collects:
             return
-        roots = [
-            "&" + leaf
-            for name, t in self.func.locals.items()
-            for leaf in str_leaves(t, self.local(name))
-        ]
+        leaves = [heap_leaves(t, self.local(name)) for name, t in self.func.locals.items()]
+        strs = [x for a, _ in leaves for x in a]
+        ptrs = [x for _, b in leaves for x in b]
+        roots = [f"(void *)&{x}" for x in (*strs, *ptrs)]
         if self.framed:
             self.lines.append("    F->spy$km = spy_thread.keep_len;")
         else:
@@ -383,8 +418,8 @@ class FunctionWriter:
         if roots:
             self.has_frame = True
             self.lines += [
-                f"    const spy_Str **const spy$roots[{len(roots)}] = {{{', '.join(roots)}}};",
-                f"    spy_Frame spy$frame = {{spy_thread.frames, {len(roots)}, spy$roots}};",
+                f"    void *const spy$roots[{len(roots)}] = {{{', '.join(roots)}}};",
+                f"    spy_Frame spy$frame = {{spy_thread.frames, {len(strs)}, {len(ptrs)}, spy$roots}};",
                 "    spy_thread.frames = &spy$frame;",
             ]
         if self.entry_gc_poll:
@@ -413,8 +448,11 @@ class FunctionWriter:
         return "F->spy$km" if self.framed else "spy$km"
 
     def keep(self, t: SpyType, name: str) -> str:
-        """C that pushes the strs of temporary `name` on the keep stack."""
-        return " ".join(f"spy_keep({leaf});" for leaf in str_leaves(t, name))
+        """C that pushes the references of temporary `name` on the keep stack."""
+        strs, ptrs = heap_leaves(t, name)
+        return " ".join(
+            [*(f"spy_keep({x});" for x in strs), *(f"spy_keep_block({x});" for x in ptrs)]
+        )
 
     def write_framed(self, storage: str) -> str:
         frame = f"{self.name}$$frame"
@@ -567,6 +605,13 @@ class FunctionWriter:
             if isinstance(s.target, ir.GlobalRef) and s.target.type == STR:
                 # copied out of the arena; the old value is retired (spy.h)
                 self.emit(depth, f"spy_global_str_store(&{self.expr(s.target)}, {value});")
+            elif isinstance(s.target, ir.GlobalRef) and s.target.type.kind is Kind.PTR:
+                # a global's block leaves the regions, with all it reaches
+                n = self.temps = self.temps + 1
+                self.emit(depth, f"{{ {c_type(s.value.type)} _v{n} = {value};")
+                self.emit(depth + 1, f"spy_gc_pin(_v{n}.p); {self.expr(s.target)} = _v{n}; }}")
+            elif isinstance(s.target, (ir.PtrItem, ir.FieldGet)) and holds_heap(s.value.type):
+                self.store_reference(s, value, depth)
             elif isinstance(s.target, (ir.PtrItem, ir.FieldGet)):
                 # Python computes the value before the place it goes to
                 n = self.temps = self.temps + 1
@@ -612,6 +657,40 @@ class FunctionWriter:
             self.print_(s, depth)
         else:
             raise AssertionError(f"unknown statement {s!r}")
+
+    def store_reference(self, s: ir.Assign, value: str, depth: int) -> None:
+        """`p[i].f = v` where v holds references: in order, the value, the
+        block, the index; a store into a pinned block (a global's) retires
+        what the item held and makes what it gets its own (spy.h)."""
+        path: list[str] = []
+        target: ir.Expr = s.target
+        while isinstance(target, ir.FieldGet):
+            path.append(c_field_name(target.name))
+            target = target.value
+        assert isinstance(target, ir.PtrItem)
+        n = self.temps = self.temps + 1
+        v, b, k = f"_v{n}", f"_b{n}", f"_k{n}"
+        collects = self.effects.collects
+        self.emit(depth, f"{{ {c_type(s.value.type)} {v} = {value};")
+        later = may_collect(target.ptr, collects) or may_collect(target.index, collects)
+        if not rooted(s.value) and later:
+            self.emit(depth + 1, self.keep(s.value.type, v))
+        self.emit(depth + 1, f"{c_type(target.ptr.type)} {b} = {self.expr(target.ptr)};")
+        if not rooted(target.ptr) and may_collect(target.index, collects):
+            self.emit(depth + 1, f"spy_keep_block({b}.p);")
+        index = self.expr(target.index)
+        self.emit(
+            depth + 1,
+            f"size_t {k} = spy_ptr_check({b}.p, {b}.length, {index}, {self.loc_args(target.loc)});",
+        )
+        place = f"{b}.p[{k}]" + "".join(f".{f}" for f in reversed(path))
+        self.emit(depth + 1, f"if (SPY_UNLIKELY(spy_block_pinned({b}.p))) {{")
+        self.emit(depth + 2, f"spy_gc_retire_range({b}.p, {k}, {k} + 1);")
+        self.emit(depth + 2, f"{place} = {v};")
+        self.emit(depth + 2, f"spy_gc_adopt_range({b}.p, {k}, {k} + 1);")
+        self.emit(depth + 1, "} else {")
+        self.emit(depth + 2, f"{place} = {v};")
+        self.emit(depth + 1, "} }")
 
     def if_(self, s: ir.If, depth: int) -> None:
         self.emit(depth, f"if ({self.expr(s.test)}) {{")
@@ -749,7 +828,7 @@ class FunctionWriter:
         that can reach the collector's safe point."""
         collects = [may_collect(o, self.effects.collects) for o in operands]
         return [
-            bool(str_leaves(o.type, "x")) and not rooted(o) and any(collects[i + 1 :])
+            holds_heap(o.type) and not rooted(o) and any(collects[i + 1 :])
             for i, o in enumerate(operands)
         ]
 
@@ -758,7 +837,7 @@ class FunctionWriter:
         matters: effects, or a str made before a call that can collect it."""
         keeps = self.keeps_needed(operands)
         collecting = [may_collect(o, self.effects.collects) for o in operands]
-        unrooted = [bool(str_leaves(o.type, "x")) and not rooted(o) for o in operands]
+        unrooted = [holds_heap(o.type) and not rooted(o) for o in operands]
         # C may evaluate a str operand before a collecting one whatever their order
         exposed = any(
             u and c for i, u in enumerate(unrooted) for j, c in enumerate(collecting) if i != j
@@ -829,7 +908,8 @@ class FunctionWriter:
         if isinstance(e, ir.PtrAlloc):
             item = c_type(e.type.item) if e.type.item else "char"
             count = self.expr(e.count)
-            alloc = f"spy_gc_alloc({count}, sizeof({item}), {self.loc_args(e.loc)})"
+            pmap = f"&{ptr_map_name(e.type)}" if e.type.item and holds_heap(e.type.item) else "NULL"
+            alloc = f"spy_gc_alloc({count}, sizeof({item}), {pmap}, {self.loc_args(e.loc)})"
             return f"(({c_type(e.type)}){{({item} *){alloc}, (size_t)({count})}})"
         if isinstance(e, ir.PtrItem):
             # an lvalue: the item's address, checked, dereferenced; the
@@ -840,7 +920,10 @@ class FunctionWriter:
             check = (
                 f"spy_ptr_check({t}.p, {t}.length, {self.expr(e.index)}, {self.loc_args(e.loc)})"
             )
-            return f"(*({{ {pt} {t} = {self.expr(e.ptr)}; {t}.p + {check}; }}))"
+            keep = ""
+            if not rooted(e.ptr) and may_collect(e.index, self.effects.collects):
+                keep = f" spy_keep_block({t}.p);"
+            return f"(*({{ {pt} {t} = {self.expr(e.ptr)};{keep} {t}.p + {check}; }}))"
         if isinstance(e, ir.MemOp):
             return self.mem_op(e)
         if isinstance(e, ir.Let):
@@ -857,10 +940,12 @@ class FunctionWriter:
         decls, parts = [], []
         item = next(a.type.item for a in e.args if a.type.kind is Kind.PTR)
         assert item is not None
-        for a in e.args:
+        for a, kept in zip(e.args, self.keeps_needed(e.args), strict=True):
             self.temps += 1
             name = f"_m{self.temps}"
             decls.append(f"{c_type(a.type)} {name} = {self.expr(a)};")
+            if kept:
+                decls.append(self.keep(a.type, name))
             parts.append(f"{name}.p, {name}.length" if a.type.kind is Kind.PTR else name)
         if e.op == "setbytes":
             call = f"spy_mem_setbytes({', '.join(parts)}, sizeof({c_type(item)})"
@@ -932,6 +1017,8 @@ def global_definition(var: ir.GlobalVar, out: Output) -> str:
     qual = "" if var.mutable else "const "
     if var.type == STR:
         return f"static const spy_Str *{qual}{c_global_name(var)} = {value};"
+    if var.type.kind is Kind.PTR:  # only NULL is constant
+        return f"static {qual}{c_type(var.type)} {c_global_name(var)} = {{0}};"
     return f"static {qual}{c_type(var.type)} {c_global_name(var)} = {value};"
 
 
@@ -1006,6 +1093,7 @@ def build_unit(modules: list[ir.ModuleIR], storage: Callable[[ir.FuncDecl], str]
     # the item's typedef; a struct may hold a gc_ptr, so they come first
     globals_ += [ptr_definition(t) for t in ptrs]
     globals_ += [struct_definition(t) for t in structs]
+    globals_ += [x for t in ptrs if t.item and holds_heap(t.item) for x in ptr_map_definition(t)]
     globals_ += [global_definition(v, out) for m in modules for v in m.globals.values()]
     protos: list[str] = []
     bodies: list[str] = []

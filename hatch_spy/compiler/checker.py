@@ -1152,6 +1152,8 @@ class FunctionChecker:
             if method is not None and method.kind == PROPERTY:
                 return self.struct_method(t, node.attr, [base], node)
             raise self.error(f"'{t}' has no field or property '{node.attr}'", node)
+        if isinstance(obj, ir.TypeValue) and obj.type.kind is Kind.PTR and node.attr == "NULL":
+            return ir.Const(obj.type, loc, None)  # gc_ptr[T].NULL: no block
         if isinstance(obj, ir.TypeValue):
             names = type_names(obj.type, self.m)
             if node.attr in names:
@@ -1474,12 +1476,6 @@ class FunctionChecker:
 
     def gc_alloc(self, f: ast.Subscript, node: ast.Call) -> ir.Expr:
         item = self.resolve_type(f.slice, "gc_alloc's item")
-        if holds_str(item):
-            raise self.error(
-                f"gc_alloc[{item}]: memory holding str is not supported yet "
-                "(a str in it would outlive its call)",
-                f,
-            )
         t = self.m.ptr_type_of(item, f)
         if len(node.args) != 1 or node.keywords:
             raise self.error("gc_alloc[T]() takes one argument, the number of items", node)
@@ -1522,6 +1518,12 @@ class FunctionChecker:
             else:
                 values.append(self.coerce(v, I32 if kind == "b" else I64))
         ret = I32 if op == "cmp" else NONE
+        if op == "setbytes" and item is not None and holds_references(item):
+            raise self.error(
+                f"{name}() over memory holding {item}: the bytes would be no valid str or "
+                "gc_ptr; assign the items instead",
+                node,
+            )
         if sliced or op == "setbytes":
             if not sliced:  # ptr_setbytes(p, byte, n) is the slice [0, n)
                 p, byte, n = values
@@ -1835,11 +1837,11 @@ def generic_sugar(node: ast.FunctionDef | ast.ClassDef, type_params: list[str]) 
     return outer
 
 
-def holds_str(t: SpyType) -> bool:
-    """Does a value of `t` hold a str (itself, or in a field)?"""
-    if t.kind is Kind.STR:
+def holds_references(t: SpyType) -> bool:
+    """Does a value of `t` hold a str or a gc_ptr (itself, or in a field)?"""
+    if t.kind in (Kind.STR, Kind.PTR):
         return True
-    return any(holds_str(f.type) for f in t.fields)
+    return any(holds_references(f.type) for f in t.fields)
 
 
 # libspy's repr() of a str

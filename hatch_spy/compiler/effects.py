@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from . import ir
-from .types import STR
+from .types import STR, Kind, SpyType
 
 # operations whose helpers call spy_panic (division by zero, bad shifts,
 # failed parses, math domain errors, out-of-memory on a string allocation)
@@ -133,7 +133,7 @@ def _allocates(f: ir.FuncDecl) -> bool:
 
 def _allocating_expr(e: ir.Expr) -> bool:
     """Does `e` itself make a temporary string (not through a call)?"""
-    return isinstance(e, (ir.StrOf, ir.StrConcat, ir.ParseStr)) or (
+    return isinstance(e, (ir.StrOf, ir.StrConcat, ir.ParseStr, ir.PtrAlloc)) or (
         isinstance(e, ir.RuntimeCall) and e.func.ret == STR
     )
 
@@ -158,12 +158,23 @@ def _loops(stmts: list[ir.Stmt]) -> Iterator[ir.While | ir.ForRange]:
             yield s
 
 
+def _sees_kept(t: SpyType) -> bool:
+    """Can a global of type `t` lead to strings whose owner retires them (a
+    str global's value, or those in the blocks a gc_ptr global reaches)?"""
+    return t == STR or t.kind is Kind.PTR
+
+
 def _str_globals(stmts: list[ir.Stmt]) -> bool:
     for s in all_stmts(stmts):  # a store inside an `if` or a loop too
-        if isinstance(s, ir.Assign) and isinstance(s.target, ir.GlobalRef) and s.target.type == STR:
+        if (
+            isinstance(s, ir.Assign)
+            and isinstance(s.target, ir.GlobalRef)
+            and _sees_kept(s.target.type)
+        ):
             return True
     return any(
-        isinstance(e, ir.GlobalRef) and e.type == STR and e.var.mutable for e in stmt_exprs(stmts)
+        isinstance(e, ir.GlobalRef) and _sees_kept(e.type) and e.var.mutable
+        for e in stmt_exprs(stmts)
     )
 
 

@@ -72,7 +72,11 @@ typedef struct spy_Thread {
     const struct spy_Str **keep;     /* temporaries held across a call */
     size_t keep_len;
     size_t keep_cap;
+    void **blocks;                   /* gc_alloc'd blocks (their headers) */
+    size_t blocks_len;
+    size_t blocks_cap;
     size_t gc_base;                  /* the innermost entry's first arena slot */
+    size_t gc_block_base;            /* and first block */
     struct spy_Frame *gc_frames;     /* and the frames from before it */
     size_t gc_keep;                  /* and the keep stack's height then */
     size_t gc_bytes;                 /* allocated since the last collection */
@@ -200,6 +204,11 @@ typedef struct spy_Str {
 #define SPY_STR_LITERAL(nbytes, ncp, s) {(nbytes), (ncp), (s), SPY_STR_STATIC}
 
 void spy_arena_free_from(size_t mark);
+/* free the blocks from `mark` on, but the pinned ones (they belong to globals) */
+void spy_blocks_free_from(size_t mark);
+static inline void spy_blocks_release(size_t mark) {
+    if (SPY_UNLIKELY(spy_thread.blocks_len > mark)) spy_blocks_free_from(mark);
+}
 static inline void spy_arena_release(size_t mark) {
     if (SPY_UNLIKELY(spy_thread.arena_len > mark)) spy_arena_free_from(mark);
 }
@@ -222,8 +231,9 @@ const spy_Str *spy_str_new_kind(const char *utf8, size_t nbytes, spy_StrKind kin
  * inside an allocation, so a value in the middle of an expression is safe.
  * The roots are exact, reported by the generated code:
  *   - each function that can reach a safe point registers the addresses of
- *     its str variables (struct variables' str fields too) in a spy_Frame
- *     on the thread's frame list, from entry to return;
+ *     its str variables and of its gc_ptr variables' addresses (struct
+ *     variables' fields too) in a spy_Frame on the thread's frame list,
+ *     from entry to return;
  *   - a temporary that must live across a call that can reach a safe point
  *     (the left operand of `a + b + f()`) is pushed on the keep stack
  *     (spy_keep) until its statement ends.
@@ -233,20 +243,67 @@ const spy_Str *spy_str_new_kind(const char *utf8, size_t nbytes, spy_StrKind kin
  * collection never touches the suspended outer call's values, whose
  * in-flight temporaries need not be registered. Globals hold KEPT copies
  * and arguments are HOST strings, so a temporary is only ever reachable
- * from its own thread's frames: no thread waits for another. A collection
+ * from its own thread's frames: no thread waits for another.
+ *
+ * gc_alloc'd blocks are temporaries of the region too, traced through the
+ * pointer map of their item type (the offsets of its str and gc_ptr
+ * fields). A block stored into a `var` global, or into a block that is, is
+ * pinned: it leaves the regions (never freed for now), and so does, at once,
+ * everything it reaches (a str in it becomes a KEPT copy); a store into a
+ * pinned block pins what it stores (cgen's barrier, spy_mem_copy's). A
+ * collection
  * is due after allocating as much as was live after the last one (at least
  * SPY_GC_MIN bytes): at most twice the live memory plus SPY_GC_MIN. */
 typedef struct spy_Frame {
     struct spy_Frame *prev;
-    uint32_t n;
-    const spy_Str **const *slots;
+    uint32_t n_str;            /* slots[0, n_str): addresses of `const spy_Str *` */
+    uint32_t n_ptr;            /* then: addresses of gc_ptr items pointers */
+    void *const *slots;
 } spy_Frame;
 
 typedef struct spy_GcRegion {
     size_t base;
+    size_t block_base;
     spy_Frame *frames;
     size_t keep;
 } spy_GcRegion;
+
+/* Where an item of a gc_alloc'd block holds references: the byte offsets of
+   its str fields, then of its gc_ptr fields (their `p`). */
+typedef struct spy_PtrMap {
+    uint32_t n_str;
+    uint32_t n_ptr;
+    const uint32_t *offsets;
+} spy_PtrMap;
+
+/* In front of a block's items (gc_ptr.p points just past it). */
+typedef struct spy_Block {
+    const spy_PtrMap *map; /* NULL: the items hold no references */
+    size_t count;
+    uint32_t item_size;
+    uint32_t flags;        /* SPY_BLOCK_MARK, SPY_BLOCK_PINNED */
+} spy_Block;
+
+#define SPY_BLOCK_MARK 1u
+#define SPY_BLOCK_PINNED 2u
+
+static inline spy_Block *spy_block_of(const void *items) {
+    return (spy_Block *)((char *)(uintptr_t)items - sizeof(spy_Block));
+}
+static inline bool spy_block_pinned(const void *items) {
+    return items != NULL && (spy_block_of(items)->flags & SPY_BLOCK_PINNED);
+}
+/* a block is stored into a global (or a pinned block): it and all it reaches leave the regions */
+void spy_gc_pin(void *items);
+/* a store of items [start, end) into a pinned block: retire before, adopt after */
+void spy_gc_retire_range(void *items, size_t start, size_t end);
+void spy_gc_adopt_range(void *items, size_t start, size_t end);
+/* what a pinned block's str field may hold: `s` itself, or a KEPT copy of a temporary */
+const spy_Str *spy_str_kept(const spy_Str *s);
+/* a KEPT value its owner replaced: freed once no call that can see it runs */
+void spy_str_retire(const spy_Str *old);
+void spy_gc_count(size_t bytes);
+extern const spy_Str spy_str_empty;
 
 #define SPY_GC_MIN ((size_t)1 << 20)
 #define SPY_STR_MARK 0x80000000u
@@ -258,20 +315,25 @@ SPY_COLD void spy_keep_grow(void);
         if (SPY_UNLIKELY(spy_thread.gc_due)) spy_gc_collect(); \
     } while (0)
 
-static inline const spy_Str *spy_keep(const spy_Str *s) {
+/* The keep stack holds strs, and blocks' items pointers with the low bit set. */
+static inline void spy_keep(const spy_Str *s) {
     spy_Thread *t = &spy_thread;
     if (SPY_UNLIKELY(t->keep_len == t->keep_cap)) spy_keep_grow();
     t->keep[t->keep_len++] = s;
-    return s;
+}
+static inline void spy_keep_block(const void *items) {
+    spy_keep((const spy_Str *)((uintptr_t)items | 1u));
 }
 
 /* A region begins at each entry from the host; `saved` holds the outer one. */
 static inline void spy_gc_enter(spy_GcRegion *saved) {
     spy_Thread *t = &spy_thread;
     saved->base = t->gc_base;
+    saved->block_base = t->gc_block_base;
     saved->frames = t->gc_frames;
     saved->keep = t->gc_keep;
     t->gc_base = t->arena_len;
+    t->gc_block_base = t->blocks_len;
     t->gc_frames = t->frames;
     t->gc_keep = t->keep_len;
 }
@@ -283,8 +345,12 @@ static inline void spy_gc_leave(const spy_GcRegion *saved, bool release) {
     spy_Thread *t = &spy_thread;
     t->frames = t->gc_frames;
     t->keep_len = t->gc_keep;
-    if (release) spy_arena_release(t->gc_base);
+    if (release) {
+        spy_arena_release(t->gc_base);
+        spy_blocks_release(t->gc_block_base);
+    }
     t->gc_base = saved->base;
+    t->gc_block_base = saved->block_base;
     t->gc_frames = saved->frames;
     t->gc_keep = saved->keep;
 }
@@ -305,8 +371,10 @@ const spy_Str *spy_str_from_f32(float x);
 const spy_Str *spy_str_from_bool(bool x);
 /* ---- unsafe: gc_ptr[T] is {T *p; size_t length;} -------------------------
  * Every access is checked: a NULL pointer is a MemoryError, an index outside
- * [0, length) an IndexError. Memory is not reclaimed yet (issue 7, part 5). */
-void *spy_gc_alloc(int64_t count, size_t item_size, const char *file, int32_t line);
+ * [0, length) an IndexError. A block is a temporary of its region, freed by
+ * the collector (see "Collecting temporaries"); its str fields start as "". */
+void *spy_gc_alloc(int64_t count, size_t item_size, const spy_PtrMap *map, const char *file,
+                   int32_t line);
 SPY_NORETURN SPY_COLD void spy_ptr_bad_index(const void *p, int64_t i, size_t length,
                                              const char *file, int32_t line);
 static inline size_t spy_ptr_check(const void *p, size_t length, int64_t i, const char *file,

@@ -33,58 +33,6 @@ static void arena_add(void *p) {
     t->arena[t->arena_len++] = p;
 }
 
-/* ---- collecting temporaries (spy.h) ------------------------------------------ */
-
-/* SPY_GC_STRESS=1 in the environment: a collection at every safe point
-   after any allocation, so that a value the generated code fails to
-   register is freed at once (the tests run programs so). */
-static int gc_stress = -1;
-
-static void gc_count(size_t bytes) {
-    spy_Thread *t = &spy_thread;
-    if (SPY_UNLIKELY(gc_stress < 0)) {
-        const char *v = getenv("SPY_GC_STRESS");
-        gc_stress = v != NULL && v[0] == '1';
-    }
-    t->gc_bytes += bytes;
-    if (t->gc_bytes >= (t->gc_limit ? t->gc_limit : SPY_GC_MIN) || gc_stress) t->gc_due = 1;
-}
-
-static void gc_mark(const spy_Str *s) {
-    if (s != NULL && s->kind == SPY_STR_TEMP) ((spy_Str *)s)->kind |= SPY_STR_MARK;
-}
-
-void spy_gc_collect(void) {
-    spy_Thread *t = &spy_thread;
-    t->gc_due = 0;
-    for (spy_Frame *f = t->frames; f != NULL && f != t->gc_frames; f = f->prev)
-        for (uint32_t i = 0; i < f->n; i++) gc_mark(*f->slots[i]);
-    for (size_t k = t->gc_keep; k < t->keep_len; k++) gc_mark(t->keep[k]);
-    size_t kept = t->gc_base, live = 0;
-    for (size_t i = t->gc_base; i < t->arena_len; i++) {
-        spy_Str *s = t->arena[i];
-        if (s->kind & SPY_STR_MARK) {
-            s->kind &= ~SPY_STR_MARK;
-            t->arena[kept++] = s;
-            live += sizeof(spy_Str) + s->length + 1;
-        } else {
-            free(s);
-        }
-    }
-    t->arena_len = kept;
-    t->gc_bytes = 0;
-    t->gc_limit = live > SPY_GC_MIN ? live : SPY_GC_MIN;
-}
-
-void spy_keep_grow(void) {
-    spy_Thread *t = &spy_thread;
-    size_t cap = t->keep_cap ? 2 * t->keep_cap : 64;
-    const spy_Str **grown = realloc(t->keep, cap * sizeof *t->keep);
-    if (grown == NULL) spy_panic("MemoryError", "out of memory", __FILE__, __LINE__);
-    t->keep = grown;
-    t->keep_cap = cap;
-}
-
 void spy_arena_free_from(size_t mark) {
     spy_Thread *t = &spy_thread;
     for (size_t i = mark; i < t->arena_len; i++) free(t->arena[i]);
@@ -140,6 +88,7 @@ void spy_globals_leave(void) {
 
 void spy_outermost_entry(void) {
     spy_arena_release(0);
+    spy_blocks_release(0);
     free_retired();
 }
 
@@ -154,7 +103,7 @@ static spy_Str *str_alloc(size_t nbytes, char **data, spy_StrKind kind) {
     spy_Str *s = (spy_Str *)(block + front);
     if (kind == SPY_STR_TEMP) {
         arena_add(s);
-        gc_count(sizeof(spy_Str) + nbytes + 1);
+        spy_gc_count(sizeof(spy_Str) + nbytes + 1);
     }
     *data = (char *)(s + 1);
     (*data)[nbytes] = '\0';
@@ -170,6 +119,19 @@ const spy_Str *spy_str_new_kind(const char *utf8, size_t nbytes, spy_StrKind kin
     memcpy(data, utf8, nbytes);
     s->ncp = count_codepoints(data, nbytes);
     return s;
+}
+
+const spy_Str spy_str_empty = SPY_STR_LITERAL(0, 0, "");
+
+/* A copy owned by a global or a pinned block: a temporary dies with its
+   region, a host string with its call, a KEPT one when its owner replaces it. */
+const spy_Str *spy_str_kept(const spy_Str *s) {
+    if (s->kind == SPY_STR_STATIC) return s;
+    char *data;
+    spy_Str *kept = str_alloc(s->length, &data, SPY_STR_KEPT);
+    memcpy(data, s->utf8, s->length);
+    kept->ncp = s->ncp;
+    return kept;
 }
 
 const spy_Str *spy_str_new(const char *utf8, size_t nbytes) {
@@ -190,15 +152,12 @@ const spy_Str *spy_str_repr(const spy_Str *s, const char *file, int32_t line) {
 }
 
 void spy_global_str_store(const spy_Str **slot, const spy_Str *value) {
-    if (value->kind != SPY_STR_STATIC) {
-        char *data;
-        spy_Str *kept = str_alloc(value->length, &data, SPY_STR_KEPT);
-        memcpy(data, value->utf8, value->length);
-        kept->ncp = value->ncp;
-        value = kept;
-    }
-    const spy_Str *old = __atomic_exchange_n(slot, value, __ATOMIC_ACQ_REL);
-    if (old->kind == SPY_STR_KEPT) {
+    value = spy_str_kept(value);
+    spy_str_retire(__atomic_exchange_n(slot, value, __ATOMIC_ACQ_REL));
+}
+
+void spy_str_retire(const spy_Str *old) {
+    if (old != NULL && old->kind == SPY_STR_KEPT) {
         Retired *r = (Retired *)((char *)old - sizeof(Retired));
         lock_retired();
         r->next = retired;

@@ -7,16 +7,6 @@
 
 #include "spy.h"
 
-void *spy_gc_alloc(int64_t count, size_t item_size, const char *file, int32_t line) {
-    if (count < 0) spy_panic("ValueError", "gc_alloc() of a negative count", file, line);
-    if (item_size != 0 && (uint64_t)count > SIZE_MAX / item_size)
-        spy_panic("MemoryError", "out of memory", file, line);
-    /* one byte at least, so that a block is never NULL */
-    void *p = calloc(count ? (size_t)count : 1, item_size ? item_size : 1);
-    if (p == NULL) spy_panic("MemoryError", "out of memory", file, line);
-    return p;
-}
-
 void spy_ptr_bad_index(const void *p, int64_t i, size_t length, const char *file, int32_t line) {
     if (p == NULL) spy_panic("MemoryError", "NULL pointer dereference", file, line);
     char *buf = spy_thread.message_buf;
@@ -60,7 +50,12 @@ void spy_mem_copy(void *dst, size_t dst_length, int64_t dst_start, int64_t dst_e
     const char *s = (const char *)src + (size_t)src_start * item_size;
     if (!overlap_ok && n != 0 && d < s + n && s < d + n)
         spy_panic("ValueError", "ptr_copy: the ranges overlap (use ptr_move)", file, line);
+    /* into a pinned block (a global's): what it held is retired, what it
+       gets becomes its own, as for a store (spy.h) */
+    bool pinned = spy_block_pinned(dst);
+    if (pinned) spy_gc_retire_range(dst, (size_t)dst_start, (size_t)dst_end);
     memmove(d, s, n);
+    if (pinned) spy_gc_adopt_range(dst, (size_t)dst_start, (size_t)dst_end);
 }
 
 int32_t spy_mem_cmp(const void *a, size_t a_length, int64_t a_start, int64_t a_end,

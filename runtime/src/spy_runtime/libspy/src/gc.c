@@ -1,0 +1,241 @@
+/* The collector of temporaries (spy.h, "Collecting temporaries"): a
+ * precise mark-and-sweep of the innermost region's strings and gc_alloc'd
+ * blocks, run only at the safe points the compiler places, from the roots
+ * it registers; and pinning, for blocks that globals reach. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "spy.h"
+
+/* SPY_GC_STRESS=1 in the environment: a collection at every safe point
+   after any allocation, so that a value the generated code fails to
+   register is freed at once (the tests run programs so). */
+static int gc_stress = -1;
+
+void spy_gc_count(size_t bytes) {
+    spy_Thread *t = &spy_thread;
+    if (SPY_UNLIKELY(gc_stress < 0)) {
+        const char *v = getenv("SPY_GC_STRESS");
+        gc_stress = v != NULL && v[0] == '1';
+    }
+    t->gc_bytes += bytes;
+    if (t->gc_bytes >= (t->gc_limit ? t->gc_limit : SPY_GC_MIN) || gc_stress) t->gc_due = 1;
+}
+
+void spy_keep_grow(void) {
+    spy_Thread *t = &spy_thread;
+    size_t cap = t->keep_cap ? 2 * t->keep_cap : 64;
+    const spy_Str **grown = realloc(t->keep, cap * sizeof *t->keep);
+    if (grown == NULL) spy_panic("MemoryError", "out of memory", __FILE__, __LINE__);
+    t->keep = grown;
+    t->keep_cap = cap;
+}
+
+/* ---- blocks -------------------------------------------------------------- */
+
+static void blocks_add(spy_Block *b) {
+    spy_Thread *t = &spy_thread;
+    if (t->blocks_len == t->blocks_cap) {
+        size_t cap = t->blocks_cap ? 2 * t->blocks_cap : 64;
+        void **grown = realloc(t->blocks, cap * sizeof *t->blocks);
+        if (grown == NULL) {
+            free(b);
+            spy_panic("MemoryError", "out of memory", __FILE__, __LINE__);
+        }
+        t->blocks = grown;
+        t->blocks_cap = cap;
+    }
+    t->blocks[t->blocks_len++] = b;
+}
+
+static char *item_at(void *items, const spy_Block *b, size_t i) {
+    return (char *)items + i * b->item_size;
+}
+
+void *spy_gc_alloc(int64_t count, size_t item_size, const spy_PtrMap *map, const char *file,
+                   int32_t line) {
+    if (count < 0) spy_panic("ValueError", "gc_alloc() of a negative count", file, line);
+    size_t n = (size_t)count, size = item_size ? item_size : 1;
+    if ((uint64_t)count > (SIZE_MAX - sizeof(spy_Block)) / size || item_size > UINT32_MAX)
+        spy_panic("MemoryError", "out of memory", file, line);
+    /* one item at least, so that a block is never NULL */
+    size_t bytes = sizeof(spy_Block) + (n ? n : 1) * size;
+    spy_Block *b = calloc(1, bytes);
+    if (b == NULL) spy_panic("MemoryError", "out of memory", file, line);
+    b->map = map;
+    b->count = n;
+    b->item_size = (uint32_t)size;
+    void *items = b + 1;
+    if (map != NULL) /* a str field starts as "", never NULL */
+        for (size_t i = 0; i < n; i++)
+            for (uint32_t k = 0; k < map->n_str; k++)
+                *(const spy_Str **)(item_at(items, b, i) + map->offsets[k]) = &spy_str_empty;
+    blocks_add(b);
+    spy_gc_count(bytes);
+    return items;
+}
+
+void spy_blocks_free_from(size_t mark) {
+    spy_Thread *t = &spy_thread;
+    for (size_t i = mark; i < t->blocks_len; i++) {
+        spy_Block *b = t->blocks[i];
+        if (!(b->flags & SPY_BLOCK_PINNED)) free(b); /* a pinned one is a global's now */
+    }
+    t->blocks_len = mark;
+    if (mark == 0 && t->blocks_cap > 1024) {
+        free(t->blocks);
+        t->blocks = NULL;
+        t->blocks_cap = 0;
+    }
+}
+
+/* ---- marking ---------------------------------------------------------------
+ * Blocks to scan go on an explicit stack: a linked list a million nodes long
+ * must not recurse a million C frames deep. */
+typedef struct {
+    void **items;
+    size_t len, cap;
+} Work;
+
+static void work_push(Work *w, void *items) {
+    if (w->len == w->cap) {
+        size_t cap = w->cap ? 2 * w->cap : 256;
+        void **grown = realloc(w->items, cap * sizeof *w->items);
+        if (grown == NULL) spy_panic("MemoryError", "out of memory", __FILE__, __LINE__);
+        w->items = grown;
+        w->cap = cap;
+    }
+    w->items[w->len++] = items;
+}
+
+static void mark_str(const spy_Str *s) {
+    if (s != NULL && s->kind == SPY_STR_TEMP) ((spy_Str *)s)->kind |= SPY_STR_MARK;
+}
+
+/* A pinned block and what it reaches are no temporaries: not traced. */
+static void mark_block(Work *w, void *items) {
+    if (items == NULL) return;
+    spy_Block *b = spy_block_of(items);
+    if (b->flags & (SPY_BLOCK_MARK | SPY_BLOCK_PINNED)) return;
+    b->flags |= SPY_BLOCK_MARK;
+    if (b->map != NULL) work_push(w, items);
+}
+
+static void scan_block(Work *w, void *items) {
+    spy_Block *b = spy_block_of(items);
+    const spy_PtrMap *m = b->map;
+    for (size_t i = 0; i < b->count; i++) {
+        char *item = item_at(items, b, i);
+        for (uint32_t k = 0; k < m->n_str; k++) mark_str(*(const spy_Str **)(item + m->offsets[k]));
+        for (uint32_t k = 0; k < m->n_ptr; k++)
+            mark_block(w, *(void **)(item + m->offsets[m->n_str + k]));
+    }
+}
+
+void spy_gc_collect(void) {
+    spy_Thread *t = &spy_thread;
+    t->gc_due = 0;
+    Work w = {NULL, 0, 0};
+    for (spy_Frame *f = t->frames; f != NULL && f != t->gc_frames; f = f->prev) {
+        for (uint32_t i = 0; i < f->n_str; i++) mark_str(*(const spy_Str **)f->slots[i]);
+        for (uint32_t i = 0; i < f->n_ptr; i++) mark_block(&w, *(void **)f->slots[f->n_str + i]);
+    }
+    for (size_t k = t->gc_keep; k < t->keep_len; k++) {
+        uintptr_t v = (uintptr_t)t->keep[k];
+        if (v & 1u)
+            mark_block(&w, (void *)(v & ~(uintptr_t)1u));
+        else
+            mark_str((const spy_Str *)v);
+    }
+    while (w.len > 0) scan_block(&w, w.items[--w.len]);
+    free(w.items);
+
+    size_t live = 0, kept = t->gc_base;
+    for (size_t i = t->gc_base; i < t->arena_len; i++) {
+        spy_Str *s = t->arena[i];
+        if (s->kind & SPY_STR_MARK) {
+            s->kind &= ~SPY_STR_MARK;
+            t->arena[kept++] = s;
+            live += sizeof(spy_Str) + s->length + 1;
+        } else {
+            free(s);
+        }
+    }
+    t->arena_len = kept;
+    kept = t->gc_block_base;
+    for (size_t i = t->gc_block_base; i < t->blocks_len; i++) {
+        spy_Block *b = t->blocks[i];
+        if (b->flags & SPY_BLOCK_PINNED) continue; /* a global's: leaves the region */
+        if (b->flags & SPY_BLOCK_MARK) {
+            b->flags &= ~SPY_BLOCK_MARK;
+            t->blocks[kept++] = b;
+            live += sizeof(spy_Block) + (b->count ? b->count : 1) * b->item_size;
+        } else {
+            free(b);
+        }
+    }
+    t->blocks_len = kept;
+    t->gc_bytes = 0;
+    t->gc_limit = live > SPY_GC_MIN ? live : SPY_GC_MIN;
+}
+
+/* ---- pinning ----------------------------------------------------------------
+ * A block a global reaches is no region's any more: it is flagged, and so is
+ * every block it reaches, and each str in them is replaced by a copy of its
+ * own (strings are values: nothing can tell). The regions drop pinned blocks
+ * without freeing them. */
+void spy_gc_pin(void *items) {
+    if (items == NULL || spy_block_pinned(items)) return;
+    Work w = {NULL, 0, 0};
+    spy_block_of(items)->flags |= SPY_BLOCK_PINNED;
+    work_push(&w, items);
+    while (w.len > 0) {
+        void *cur = w.items[--w.len];
+        spy_Block *b = spy_block_of(cur);
+        b->flags &= ~SPY_BLOCK_MARK;
+        const spy_PtrMap *m = b->map;
+        if (m == NULL) continue;
+        for (size_t i = 0; i < b->count; i++) {
+            char *item = item_at(cur, b, i);
+            for (uint32_t k = 0; k < m->n_str; k++) {
+                const spy_Str **slot = (const spy_Str **)(item + m->offsets[k]);
+                *slot = spy_str_kept(*slot);
+            }
+            for (uint32_t k = 0; k < m->n_ptr; k++) {
+                void *next = *(void **)(item + m->offsets[m->n_str + k]);
+                if (next != NULL && !spy_block_pinned(next)) {
+                    spy_block_of(next)->flags |= SPY_BLOCK_PINNED;
+                    work_push(&w, next);
+                }
+            }
+        }
+    }
+    free(w.items);
+}
+
+/* Items [start, end) of a pinned block are about to be overwritten: their
+   strings (its own copies) are retired. */
+void spy_gc_retire_range(void *items, size_t start, size_t end) {
+    spy_Block *b = spy_block_of(items);
+    const spy_PtrMap *m = b->map;
+    if (m == NULL) return;
+    for (size_t i = start; i < end; i++)
+        for (uint32_t k = 0; k < m->n_str; k++)
+            spy_str_retire(*(const spy_Str **)(item_at(items, b, i) + m->offsets[k]));
+}
+
+/* Items [start, end) of a pinned block were just written: their strings
+   become its own copies, their blocks are pinned. */
+void spy_gc_adopt_range(void *items, size_t start, size_t end) {
+    spy_Block *b = spy_block_of(items);
+    const spy_PtrMap *m = b->map;
+    if (m == NULL) return;
+    for (size_t i = start; i < end; i++) {
+        char *item = item_at(items, b, i);
+        for (uint32_t k = 0; k < m->n_str; k++) {
+            const spy_Str **slot = (const spy_Str **)(item + m->offsets[k]);
+            *slot = spy_str_kept(*slot);
+        }
+        for (uint32_t k = 0; k < m->n_ptr; k++) spy_gc_pin(*(void **)(item + m->offsets[m->n_str + k]));
+    }
+}
