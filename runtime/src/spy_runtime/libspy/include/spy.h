@@ -303,6 +303,8 @@ const spy_Str *spy_str_kept(const spy_Str *s);
 /* a KEPT value its owner replaced: freed once no call that can see it runs */
 void spy_str_retire(const spy_Str *old);
 void spy_gc_count(size_t bytes);
+/* append `p` to a growing array of pointers; false when out of memory */
+bool spy_push(void ***items, size_t *len, size_t *cap, void *p);
 extern const spy_Str spy_str_empty;
 
 #define SPY_GC_MIN ((size_t)1 << 20)

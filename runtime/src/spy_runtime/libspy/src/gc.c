@@ -33,19 +33,24 @@ void spy_keep_grow(void) {
 
 /* ---- blocks -------------------------------------------------------------- */
 
+bool spy_push(void ***items, size_t *len, size_t *cap, void *p) {
+    if (*len == *cap) {
+        size_t grown_cap = *cap ? 2 * *cap : 64;
+        void **grown = realloc(*items, grown_cap * sizeof **items);
+        if (grown == NULL) return false;
+        *items = grown;
+        *cap = grown_cap;
+    }
+    (*items)[(*len)++] = p;
+    return true;
+}
+
 static void blocks_add(spy_Block *b) {
     spy_Thread *t = &spy_thread;
-    if (t->blocks_len == t->blocks_cap) {
-        size_t cap = t->blocks_cap ? 2 * t->blocks_cap : 64;
-        void **grown = realloc(t->blocks, cap * sizeof *t->blocks);
-        if (grown == NULL) {
-            free(b);
-            spy_panic("MemoryError", "out of memory", __FILE__, __LINE__);
-        }
-        t->blocks = grown;
-        t->blocks_cap = cap;
+    if (!spy_push(&t->blocks, &t->blocks_len, &t->blocks_cap, b)) {
+        free(b);
+        spy_panic("MemoryError", "out of memory", __FILE__, __LINE__);
     }
-    t->blocks[t->blocks_len++] = b;
 }
 
 static char *item_at(void *items, const spy_Block *b, size_t i) {
@@ -98,14 +103,8 @@ typedef struct {
 } Work;
 
 static void work_push(Work *w, void *items) {
-    if (w->len == w->cap) {
-        size_t cap = w->cap ? 2 * w->cap : 256;
-        void **grown = realloc(w->items, cap * sizeof *w->items);
-        if (grown == NULL) spy_panic("MemoryError", "out of memory", __FILE__, __LINE__);
-        w->items = grown;
-        w->cap = cap;
-    }
-    w->items[w->len++] = items;
+    if (!spy_push(&w->items, &w->len, &w->cap, items))
+        spy_panic("MemoryError", "out of memory", __FILE__, __LINE__);
 }
 
 static void mark_str(const spy_Str *s) {

@@ -20,17 +20,10 @@ static size_t count_codepoints(const char *s, size_t n) {
  * released (spy.h: "Who frees a string"). */
 static void arena_add(void *p) {
     spy_Thread *t = &spy_thread;
-    if (t->arena_len == t->arena_cap) {
-        size_t cap = t->arena_cap ? 2 * t->arena_cap : 64;
-        void **grown = realloc(t->arena, cap * sizeof *t->arena);
-        if (grown == NULL) {
-            free(p);
-            spy_panic("MemoryError", "out of memory", __FILE__, __LINE__);
-        }
-        t->arena = grown;
-        t->arena_cap = cap;
+    if (!spy_push(&t->arena, &t->arena_len, &t->arena_cap, p)) {
+        free(p);
+        spy_panic("MemoryError", "out of memory", __FILE__, __LINE__);
     }
-    t->arena[t->arena_len++] = p;
 }
 
 void spy_arena_free_from(size_t mark) {
