@@ -136,6 +136,24 @@ def test_bad_accesses_are_panics(spy: SpyRunner, body: str, error: str) -> None:
             "    ptr_copy(gc_alloc[i32](1), gc_alloc[u8](1), 1)\n",
             "ptr_copy(): pointers to different types",
         ),
+        (
+            "from unsafe import gc_alloc, raw_alloc\n\ndef main() -> None:\n"
+            "    print(gc_alloc[i32](1) == raw_alloc[i32](1))\n",
+            "unsupported operand types for ==: 'gc_ptr[i32]' and 'raw_ptr[i32]'",
+        ),
+        (
+            "from unsafe import gc_alloc\n\ndef main() -> None:\n"
+            "    p = gc_alloc[i32](1)\n    print(p < p)\n",
+            "unsupported operand types for <: 'gc_ptr[i32]' and 'gc_ptr[i32]'",
+        ),
+        (
+            "from unsafe import sizeof\n\ndef main() -> None:\n    print(sizeof(None))\n",
+            "sizeof(None): it has no values in memory",
+        ),
+        (
+            "from unsafe import raw_alloc\n\ndef main() -> None:\n    p = raw_alloc(3)\n",
+            "write raw_alloc[T](...) with the item type",
+        ),
     ],
 )
 def test_unsafe_compile_errors(checker: SpyRunner, source: str, message: str) -> None:
@@ -156,3 +174,68 @@ def main() -> None:
 """
     )
     assert out == "0 7 2.5\n"
+
+
+RAW = """
+from unsafe import raw_alloc, raw_ptr, gc_alloc, gc_ptr, sizeof
+
+@struct
+class Point:
+    x: i32
+    y: f64
+
+@struct
+class Named:
+    name: str
+    cells: gc_ptr[i32]
+
+var cache: raw_ptr[Named] = raw_ptr[Named].NULL
+
+def squares(n: i32) -> raw_ptr[i32]:
+    buf = raw_alloc[i32](n)
+    for i in range(n):
+        buf[i] = i * i
+    return buf
+
+def fill() -> None:
+    cache = raw_alloc[Named](2)
+    cells = gc_alloc[i32](3)
+    cells[2] = 42
+    cache[0] = Named("zero" + str(0), cells)
+    cache[1].name = "one" + str(1)
+
+def is_null(p: gc_ptr[i32]) -> bool:
+    return not p
+
+def main() -> None:
+    b = squares(5)
+    print(b[4], b == b, b != raw_ptr[i32].NULL, squares(1) == squares(1))
+    print(is_null(gc_ptr[i32].NULL), is_null(gc_alloc[i32](0)), gc_ptr[i32].NULL == gc_ptr[i32].NULL)
+    print(sizeof(i32), sizeof(f64), sizeof(Point), sizeof(u8), sizeof(bool), sizeof(i64))
+    print(sizeof(str), sizeof(gc_ptr[i32]), sizeof(Named))
+    if cache:
+        print("filled too early")
+    fill()
+    for i in range(200000):
+        s = str(i) + "x"  # collections: raw memory is never freed
+    print(cache[0].name, cache[1].name, cache[0].cells[2], cache[1].cells == gc_ptr[i32].NULL)
+"""
+
+
+@pytest.mark.parametrize("stress", [False, True], ids=["normal", "stress"])
+def test_raw_pointers_null_comparisons_and_sizeof(
+    spy: SpyRunner, monkeypatch: pytest.MonkeyPatch, stress: bool
+) -> None:
+    """raw_alloc'd memory is never freed (what a raw_ptr global holds
+    survives collections); pointers compare by block and are false when
+    NULL; sizeof is the target's (pointers and str differ on wasm32)."""
+    if stress:
+        monkeypatch.setenv("SPY_GC_STRESS", "1")
+    word = 8 if spy.target == "native" else 4
+    assert spy.output(RAW).splitlines() == [
+        "16 True True False",
+        "True False True",
+        "4 8 16 1 1 8",
+        f"{word} {2 * word} {3 * word}",
+        "zero0 one1 42 True",
+    ]

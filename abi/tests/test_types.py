@@ -34,6 +34,7 @@ from spy_abi.types import (
     UnknownTypeError,
     from_description,
     lookup,
+    ptr_memkind,
     ptr_type,
     struct_type,
     structs_reached,
@@ -223,3 +224,14 @@ def test_a_struct_description_reads_back_and_a_different_layout_is_refused() -> 
     desc["fields"][1]["offset"]["wasm"] = 4  # as if another compiler packed it
     with pytest.raises(LayoutMismatchError, match="m::Out: the recorded layout differs"):
         from_description(desc, lambda fqn: known[fqn] if "::" in fqn else lookup(fqn))
+
+
+def test_raw_and_gc_pointers_are_different_types_of_one_layout() -> None:
+    gc, raw = ptr_type(I32, "g"), ptr_type(I32, "r", "raw")
+    assert (gc.name, gc.fqn, ptr_memkind(gc)) == ("gc_ptr[i32]", "unsafe::gc_ptr[i32]", "gc")
+    assert (raw.name, raw.fqn, ptr_memkind(raw)) == ("raw_ptr[i32]", "unsafe::raw_ptr[i32]", "raw")
+    assert gc != raw and gc.layouts == raw.layouts
+    with pytest.raises(UnknownTypeError, match="no memory kind 'heap'"):
+        ptr_type(I32, "h", "heap")
+    with pytest.raises(TypeError):
+        ptr_memkind(I32)

@@ -24,7 +24,7 @@ from .effects import (
     stmt_exprs,
 )
 from .errors import Loc
-from .types import BOOL, NONE, STR, Kind, SpyType
+from .types import BOOL, NONE, STR, Kind, SpyType, ptr_memkind
 
 _SAFE = re.compile(r"[A-Za-z0-9_]")
 _PLAIN = re.compile(r"[A-Za-z0-9_]+\Z")
@@ -891,7 +891,11 @@ class FunctionWriter:
             return self.convert(e)
         if isinstance(e, ir.Truth):
             v = self.expr(e.value)
-            return f"(({v})->length != 0)" if e.value.type == STR else f"(({v}) != 0)"
+            if e.value.type == STR:
+                return f"(({v})->length != 0)"
+            if e.value.type.kind is Kind.PTR:
+                return f"(({v}).p != NULL)"
+            return f"(({v}) != 0)"
         if isinstance(e, ir.StrOf):
             return self.str_of(e.value)
         if isinstance(e, ir.StrConcat):
@@ -909,7 +913,8 @@ class FunctionWriter:
             item = c_type(e.type.item) if e.type.item else "char"
             count = self.expr(e.count)
             pmap = f"&{ptr_map_name(e.type)}" if e.type.item and holds_heap(e.type.item) else "NULL"
-            alloc = f"spy_gc_alloc({count}, sizeof({item}), {pmap}, {self.loc_args(e.loc)})"
+            fn = "spy_raw_alloc" if ptr_memkind(e.type) == "raw" else "spy_gc_alloc"
+            alloc = f"{fn}({count}, sizeof({item}), {pmap}, {self.loc_args(e.loc)})"
             return f"(({c_type(e.type)}){{({item} *){alloc}, (size_t)({count})}})"
         if isinstance(e, ir.PtrItem):
             # an lvalue: the item's address, checked, dereferenced; the
@@ -926,6 +931,8 @@ class FunctionWriter:
             return f"(*({{ {pt} {t} = {self.expr(e.ptr)};{keep} {t}.p + {check}; }}))"
         if isinstance(e, ir.MemOp):
             return self.mem_op(e)
+        if isinstance(e, ir.SizeOf):
+            return f"((int32_t)sizeof({c_type(e.of)}))"
         if isinstance(e, ir.Let):
             name = c_local_name(e.name)
             value = self.expr(e.value)
@@ -986,6 +993,8 @@ class FunctionWriter:
         if e.left.type == STR:
             neg = "!" if e.op == "!=" else ""
             return f"({neg}spy_str_eq({left}, {right}))"
+        if e.left.type.kind is Kind.PTR:  # the same block (NULL equals NULL)
+            return f"(({left}).p {e.op} ({right}).p)"
         return f"({left} {e.op} {right})"
 
     def convert(self, e: ir.Convert) -> str:

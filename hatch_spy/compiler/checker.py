@@ -372,16 +372,18 @@ class ModuleChecker:
         self.ir.structs.append(info.type)
         return info
 
-    def ptr_type_of(self, item: SpyType, node: ast.AST) -> SpyType:
-        """`gc_ptr[item]`, one type object per program (the first module to use it keeps it)."""
+    def ptr_type_of(self, item: SpyType, node: ast.AST, memkind: str = "gc") -> SpyType:
+        """`gc_ptr[item]` (or `raw_ptr[item]`), one type object per program
+        (the first module to use it keeps it)."""
         if item.kind not in STORABLE_KINDS:
-            raise self.error(f"gc_ptr cannot point to {item}", node)
+            raise self.error(f"{memkind}_ptr cannot point to {item}", node)
+        key = f"{memkind}:{item.fqn}"
         for m in self.modules.values():
-            found = m.ptr_types.get(item.fqn)
+            found = m.ptr_types.get(key)
             if found is not None:
                 return found
-        t = ptr_type(item, "spy_gcptr$" + mangle(item.fqn))
-        self.ptr_types[item.fqn] = t
+        t = ptr_type(item, f"spy_{memkind}ptr$" + mangle(item.fqn), memkind)
+        self.ptr_types[key] = t
         self.ir.ptr_types.append(t)
         return t
 
@@ -390,7 +392,10 @@ class ModuleChecker:
         if not isinstance(node, ast.Name):
             return False
         sym = self.names.get(node.id)
-        return isinstance(sym, ir.BlueFunc) or sym == SpecialForm("gc_ptr")
+        return isinstance(sym, ir.BlueFunc) or sym in (
+            SpecialForm("gc_ptr"),
+            SpecialForm("raw_ptr"),
+        )
 
     def extra_fields(self, checker: FunctionChecker, node: ast.expr) -> list[tuple[str, SpyType]]:
         """The fields a blue dict of name: type gives (`__extra_fields__`)."""
@@ -976,8 +981,8 @@ class FunctionChecker:
     def truth(self, e: ir.Expr, node: ast.AST) -> ir.Expr:
         if e.type == BOOL:
             return e
-        if e.type.is_numeric or e.type == STR:
-            return ir.Truth(BOOL, e.loc, e)
+        if e.type.is_numeric or e.type == STR or e.type.kind is Kind.PTR:
+            return ir.Truth(BOOL, e.loc, e)  # a pointer is true unless NULL
         raise self.error(f"a value of type {e.type} has no truth value", node)
 
     def expr(self, node: ast.expr, allow_none: bool = False, allow_object: bool = False) -> ir.Expr:
@@ -1038,9 +1043,11 @@ class FunctionChecker:
     def subscript(self, node: ast.Subscript) -> ir.Expr:
         """`generic[args]` (a call of a `@blue.generic` function), `gc_ptr[T]`,
         or an item of a pointer."""
-        if self.special_named(node.value) == "gc_ptr":
-            item = self.resolve_type(node.slice, "gc_ptr's item")
-            return ir.BlueRef(TYPE, self.loc(node), ir.TypeValue(self.m.ptr_type_of(item, node)))
+        special = self.special_named(node.value)
+        if special in ("gc_ptr", "raw_ptr"):
+            item = self.resolve_type(node.slice, f"{special}'s item")
+            t = self.m.ptr_type_of(item, node, special.removesuffix("_ptr"))
+            return ir.BlueRef(TYPE, self.loc(node), ir.TypeValue(t))
         base = self.expr(node.value, allow_object=True)
         if base.type.kind is Kind.PTR:
             return self.ptr_item(base, node.slice)
@@ -1297,6 +1304,10 @@ class FunctionChecker:
                 return ir.Not(BOOL, self.loc(node), self.truth(equal, node))
             result = self.struct_method(lt, OPERATOR_METHODS[op], [left, right], node)
             return self.truth(result, node)
+        if lt.kind is Kind.PTR or rt.kind is Kind.PTR:
+            if lt != rt or op not in ("==", "!="):
+                raise self.error(f"unsupported operand types for {op}: '{lt}' and '{rt}'", node)
+            return ir.Compare(BOOL, self.loc(node), op, left, right)  # the same block?
         if lt in (STR, BOOL) or rt in (STR, BOOL):
             if lt != rt or (lt == STR and op not in ("==", "!=")):
                 raise self.error(f"unsupported operand types for {op}: '{lt}' and '{rt}'", node)
@@ -1370,7 +1381,10 @@ class FunctionChecker:
             name = f.id
         elif isinstance(f, ast.Attribute) and not self.names_module(f.value):
             return self.attribute_call(f, node)
-        elif isinstance(f, ast.Subscript) and self.special_named(f.value) == "gc_alloc":
+        elif isinstance(f, ast.Subscript) and self.special_named(f.value) in (
+            "gc_alloc",
+            "raw_alloc",
+        ):
             return self.gc_alloc(f, node)
         elif isinstance(f, ast.Attribute):
             sym = self.attribute_symbol(f)
@@ -1475,12 +1489,27 @@ class FunctionChecker:
     # ---- unsafe: gc_ptr ----------------------------------------------------------------
 
     def gc_alloc(self, f: ast.Subscript, node: ast.Call) -> ir.Expr:
-        item = self.resolve_type(f.slice, "gc_alloc's item")
-        t = self.m.ptr_type_of(item, f)
+        """`gc_alloc[T](n)`, or `raw_alloc[T](n)`: memory never freed."""
+        name = self.special_named(f.value)
+        assert name is not None
+        item = self.resolve_type(f.slice, f"{name}'s item")
+        t = self.m.ptr_type_of(item, f, name.removesuffix("_alloc"))
         if len(node.args) != 1 or node.keywords:
-            raise self.error("gc_alloc[T]() takes one argument, the number of items", node)
+            raise self.error(f"{name}[T]() takes one argument, the number of items", node)
         count = self.coerce(self.expr(node.args[0]), I64)
         return ir.PtrAlloc(t, self.loc(node), count)
+
+    def sizeof(self, node: ast.Call) -> ir.Expr:
+        """`sizeof(T)`: blue where every target agrees, else the C compiler's."""
+        if len(node.args) != 1 or node.keywords:
+            raise self.error("sizeof() takes exactly one argument, a type", node)
+        t = self.resolve_type(node.args[0], "sizeof's argument")
+        if t.kind not in STORABLE_KINDS:
+            raise self.error(f"sizeof({t}): it has no values in memory", node)
+        sizes = {lo.size for _, lo in t.layouts}
+        if len(sizes) == 1:
+            return ir.Const(I32, self.loc(node), sizes.pop())
+        return ir.SizeOf(I32, self.loc(node), t)
 
     def ptr_item(self, ptr: ir.Expr, index_node: ast.expr) -> ir.PtrItem:
         assert ptr.type.item is not None
@@ -1672,8 +1701,10 @@ class FunctionChecker:
             return self.opspec(node)
         if sym.name.startswith("ptr_"):
             return self.mem_op(sym.name, node)
-        if sym.name in ("gc_alloc", "gc_ptr"):
+        if sym.name in ("gc_alloc", "gc_ptr", "raw_alloc", "raw_ptr"):
             raise self.error(f"write {sym.name}[T](...) with the item type", node)
+        if sym.name == "sizeof":
+            return self.sizeof(node)
         assert sym.name == "COLOR"
         if len(node.args) != 1 or node.keywords:
             raise self.error(f"{name}() takes exactly one argument", node)

@@ -178,9 +178,18 @@ class StructNew(Expr):
 
 @dataclass
 class PtrAlloc(Expr):
-    """`gc_alloc[T](count)`: zeroed memory for `count` items."""
+    """`gc_alloc[T](count)` (or `raw_alloc`, by the type's memory kind):
+    zeroed memory for `count` items."""
 
     count: Expr
+
+
+@dataclass
+class SizeOf(Expr):
+    """`sizeof(T)` where it differs between targets (pointers, str): the C
+    compiler's answer, an i32."""
+
+    of: SpyType
 
 
 @dataclass

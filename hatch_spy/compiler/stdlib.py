@@ -45,6 +45,9 @@ STD_SPECIAL: dict[str, frozenset[str]] = {
         {
             "gc_alloc",
             "gc_ptr",
+            "raw_alloc",
+            "raw_ptr",
+            "sizeof",
             *(
                 f"ptr_{op}{suffix}"
                 for op in ("setbytes", "copy", "move", "cmp")

@@ -284,13 +284,32 @@ def from_description(desc: Mapping[str, Any], resolve: Callable[[str], SpyType])
     return t
 
 
-def ptr_type(item: SpyType, c_name: str) -> SpyType:
-    """`gc_ptr[item]`: in C `{item *p; size_t length;}`, the length bounding every index."""
+PTR_KINDS = ("gc", "raw")  # unsafe's memory kinds: collected, or never freed
+
+
+def ptr_type(item: SpyType, c_name: str, memkind: str = "gc") -> SpyType:
+    """`gc_ptr[item]` (or `raw_ptr[item]`): in C `{item *p; size_t length;}`,
+    the length bounding every index."""
+    if memkind not in PTR_KINDS:
+        raise UnknownTypeError(f"no memory kind {memkind!r}")
     layouts = (("native", Layout(16, 8)), ("wasm", Layout(8, 4)))
-    name = f"gc_ptr[{item.name}]"
+    name = f"{memkind}_ptr[{item.name}]"
     return SpyType(
-        name, Kind.PTR, c_name, name, None, layouts, item=item, fqn=f"unsafe::gc_ptr[{item.fqn}]"
+        name,
+        Kind.PTR,
+        c_name,
+        name,
+        None,
+        layouts,
+        item=item,
+        fqn=f"unsafe::{memkind}_ptr[{item.fqn}]",
     )
+
+
+def ptr_memkind(t: SpyType) -> str:
+    """ "gc" or "raw": which `unsafe` pointer type `t` is."""
+    t._need(Kind.PTR)
+    return t.fqn.removeprefix("unsafe::").split("_ptr[", 1)[0]
 
 
 def lookup(name: str) -> SpyType:

@@ -377,6 +377,8 @@ const spy_Str *spy_str_from_bool(bool x);
  * the collector (see "Collecting temporaries"); its str fields start as "". */
 void *spy_gc_alloc(int64_t count, size_t item_size, const spy_PtrMap *map, const char *file,
                    int32_t line);
+void *spy_raw_alloc(int64_t count, size_t item_size, const spy_PtrMap *map, const char *file,
+                    int32_t line);
 SPY_NORETURN SPY_COLD void spy_ptr_bad_index(const void *p, int64_t i, size_t length,
                                              const char *file, int32_t line);
 static inline size_t spy_ptr_check(const void *p, size_t length, int64_t i, const char *file,

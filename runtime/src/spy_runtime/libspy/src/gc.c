@@ -80,6 +80,14 @@ void *spy_gc_alloc(int64_t count, size_t item_size, const spy_PtrMap *map, const
     return items;
 }
 
+/* raw_alloc: a block that is never freed, pinned from the start */
+void *spy_raw_alloc(int64_t count, size_t item_size, const spy_PtrMap *map, const char *file,
+                    int32_t line) {
+    void *items = spy_gc_alloc(count, item_size, map, file, line);
+    spy_gc_pin(items);
+    return items;
+}
+
 void spy_blocks_free_from(size_t mark) {
     spy_Thread *t = &spy_thread;
     for (size_t i = mark; i < t->blocks_len; i++) {
