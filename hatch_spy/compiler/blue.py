@@ -26,6 +26,7 @@ from .checker import (
     BlueEnv,
     FunctionChecker,
     ModuleChecker,
+    blue_identity,
     describe,
     is_simple,
     relocated,
@@ -206,6 +207,12 @@ def apply_opspec(
         return relocated(spec.const, loc)
     assert spec.func is not None
     target = spec.func.obj
+    if isinstance(target, ir.Closure) and returns_blue_only(target.node):
+        # a function returning a type (`def get_T() -> type`) runs at compile time
+        blue_args = [a for a in (spec.args or []) if isinstance(a, (ir.Const, ir.BlueRef))]
+        if len(blue_args) != len(spec.args or []):
+            raise SpyCompileError("a function returning a type takes blue arguments only", loc)
+        return caller.run_closure_blue(target, blue_args, loc)
     if isinstance(target, ir.Closure):
         target = caller.m.specialize(target)
     assert isinstance(target, ir.FuncDecl)
@@ -230,6 +237,14 @@ def apply_opspec(
         )
     coerced = [caller.coerce(a, p.type) for a, p in zip(call_args, target.params, strict=True)]
     return ir.Call(target.ret, loc, target, coerced)
+
+
+BLUE_ONLY_RETURNS = frozenset({"type", "interp_tuple"})
+
+
+def returns_blue_only(node: ast.FunctionDef) -> bool:
+    """Does the function return what only blue code has (a type, a blue tuple)?"""
+    return isinstance(node.returns, ast.Name) and node.returns.id in BLUE_ONLY_RETURNS
 
 
 def show(value: ir.Const | ir.BlueRef) -> str:
@@ -306,14 +321,6 @@ class BlueFrame(FunctionChecker):
         if not -len(container.items) <= i < len(container.items):
             raise self.error("IndexError: tuple index out of range", key_node)
         return container.items[i]
-
-    def compare_pair(self, op: str, left: ir.Expr, right: ir.Expr, node: ast.AST) -> ir.Expr:
-        if isinstance(left, ir.BlueRef) or isinstance(right, ir.BlueRef):
-            if op not in ("==", "!="):
-                raise self.error(f"'{op}' does not compare types or functions", node)
-            same = blue_identity(left) == blue_identity(right)
-            return ir.Const(BOOL, self.loc(node), same == (op == "=="), literal=False)
-        return super().compare_pair(op, left, right, node)
 
     # ---- running ------------------------------------------------------------------
 
@@ -541,6 +548,9 @@ class BlueFrame(FunctionChecker):
     def evaluate(self, e: ir.Expr, node: ast.AST) -> ir.Const | ir.BlueRef:
         if isinstance(e, ir.BlueRef):
             return e
+        if isinstance(e, ir.StructNew):  # an instance made at compile time
+            fields = tuple(self.evaluate(a, node) for a in e.args)
+            return ir.BlueRef(e.type, e.loc, ir.StructValue(e.type, fields))
         return self.scalar(e, node)
 
     def scalar(self, e: ir.Expr, node: ast.AST) -> ir.Const:
@@ -557,14 +567,3 @@ class BlueFrame(FunctionChecker):
         value = self.scalar(self.condition(node), node)
         assert value.type == BOOL
         return bool(value.value)
-
-
-def blue_identity(e: ir.Expr) -> object:
-    """What `==` compares of blue values: types by name, scalars by value,
-    other objects by identity."""
-    if isinstance(e, ir.BlueRef):
-        obj = e.obj
-        return ("type", obj.type.name) if isinstance(obj, ir.TypeValue) else ("obj", id(obj))
-    if isinstance(e, ir.Const):
-        return ("const", e.type.name, e.value)
-    return ("red", id(e))

@@ -8,6 +8,7 @@ then types each function body against them.
 from __future__ import annotations
 
 import ast
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeGuard
@@ -83,6 +84,7 @@ Symbol = (
     | ir.OpSpec
     | ir.BlueTuple
     | ir.BlueDict
+    | ir.StructValue
 )
 
 ARITH_OPS: dict[type[ast.operator], str] = {
@@ -149,7 +151,20 @@ def blue_key(value: ir.Const | ir.BlueRef) -> tuple[object, ...]:
         return ("closure", *closure_key(obj))
     if isinstance(obj, ir.TypeValue):
         return ("type", obj.type.name)
+    if isinstance(obj, ir.BlueTuple):
+        return ("tuple", *(blue_key(v) for v in obj.items))
     return ("object", id(obj))  # a declared function: one object per declaration
+
+
+def blue_identity(e: ir.Expr) -> object:
+    """What `==` compares of blue values: types by name, scalars by value,
+    other objects by identity."""
+    if isinstance(e, ir.BlueRef):
+        obj = e.obj
+        return ("type", obj.type.name) if isinstance(obj, ir.TypeValue) else ("obj", id(obj))
+    if isinstance(e, ir.Const):
+        return ("const", e.type.name, e.value)
+    return ("red", id(e))
 
 
 def definition_key(node: ast.AST, env: OuterEnv) -> tuple[object, ...]:
@@ -308,9 +323,13 @@ class ModuleChecker:
                 return t
             if node.id == "bool":
                 return BOOL
+            if node.id == "type":
+                return TYPE  # a type as a value: only blue code has one
             sym = self.names.get(node.id)
             if isinstance(sym, ir.TypeValue):
                 return sym.type
+            if sym == SpecialForm("interp_tuple"):
+                return BLUE_OBJECT  # a blue tuple: only blue code has one
         if isinstance(node, ast.Subscript) and self.names_generic(node.value):
             value = FunctionChecker(self, None).expr(node, allow_object=True)
             if isinstance(value, ir.BlueRef) and isinstance(value.obj, ir.TypeValue):
@@ -829,7 +848,9 @@ class FunctionChecker:
             self.locals[name] = declared
             return None
         blue_candidate = is_const or name in self.auto_const
-        value = self.expr(value_node, allow_object=blue_candidate and declared is None)
+        value = self.expr(value_node, allow_object=blue_candidate)
+        if isinstance(value, ir.BlueRef) and declared is not None and value.type != declared:
+            value = self.coerce(value, declared)  # `T: type = MyInt`: __convert_to__
         if isinstance(value, ir.BlueRef):  # a function or a type: a blue local
             self.blue_locals[name] = value
             if is_const:
@@ -1110,6 +1131,8 @@ class FunctionChecker:
         if sym is None:
             if node.id in CAST_NAMES:
                 return ir.BlueRef(TYPE, loc, ir.TypeValue(CAST_NAMES[node.id]))
+            if node.id == "type":  # the type of types, as a blue value
+                return ir.BlueRef(TYPE, loc, ir.TypeValue(TYPE))
             if node.id in ("print", "len", "str", "range"):
                 raise self.error(f"'{node.id}' cannot be used as a value", node)
             raise self.error(f"name '{node.id}' is not defined", node)
@@ -1125,6 +1148,10 @@ class FunctionChecker:
             return ir.BlueRef(FUNCTION, loc, sym)
         if isinstance(sym, ir.TypeValue):
             return ir.BlueRef(TYPE, loc, sym)
+        if isinstance(sym, ir.StructValue):  # a struct instance made at compile time
+            return ir.BlueRef(sym.type, loc, sym)
+        if isinstance(sym, (ir.BlueTuple, ir.BlueDict)):
+            return ir.BlueRef(BLUE_OBJECT, loc, sym)
         raise self.error(f"'{name}' is a {kind_of(sym)}, not a value", node)
 
     def attribute_value(self, node: ast.Attribute) -> ir.Expr:
@@ -1150,6 +1177,9 @@ class FunctionChecker:
                 raise self.error(f"a {base.type} has no attribute '{node.attr}'", node)
             zero = ir.Const(I64, loc, 0)
             base = ir.PtrItem(item, loc, base, zero)  # p.x is p[0].x
+        if isinstance(obj, ir.StructValue):
+            assert isinstance(base, ir.BlueRef)
+            return self.blue_struct_attribute(base, obj, node)
         if obj is None and base.type.kind is Kind.STRUCT:
             t = base.type
             ft = t.field_type(node.attr)
@@ -1175,6 +1205,33 @@ class FunctionChecker:
                     raise self.error("this argument is red: it has no blueval", node)
                 return relocated(obj.blueval, loc)
         raise self.error("attribute access is only supported on imported modules", node)
+
+    def blue_struct_attribute(
+        self, base: ir.BlueRef, obj: ir.StructValue, node: ast.Attribute
+    ) -> ir.Expr:
+        """A field or property of a struct instance made at compile time: a
+        blue value, a property computed by the compiler (it may return a
+        type, which only blue code has)."""
+        t = obj.type
+        names = [f.name for f in t.fields]
+        if node.attr in names:
+            return relocated(obj.fields[names.index(node.attr)], self.loc(node))
+        method = self.m.struct_info(t).methods.get(node.attr)
+        if method is None or method.kind != PROPERTY:
+            raise self.error(f"'{t}' has no field or property '{node.attr}'", node)
+        return self.run_closure_blue(method.closure, [base], node)
+
+    def run_closure_blue(
+        self, closure: ir.Closure, args: list[ir.Const | ir.BlueRef], where: ast.AST | Loc
+    ) -> ir.Const | ir.BlueRef:
+        """Run a function that blue code defined, at compile time, on blue arguments."""
+        from .blue import run_blue  # blue.py builds on this module
+
+        loc = where if isinstance(where, Loc) else self.loc(where)
+        func = ir.BlueFunc(
+            self.m.ir.name, closure.qualname, closure.node, loc, closure.owner, env=closure.env
+        )
+        return run_blue(self, func, args, loc)
 
     def attribute_symbol(self, node: ast.Attribute) -> Symbol:
         base = node.value
@@ -1253,7 +1310,9 @@ class FunctionChecker:
     def compare(self, node: ast.Compare) -> ir.Expr:
         if len(node.ops) == 1 and isinstance(node.ops[0], (ast.In, ast.NotIn)):
             return self.contains(node)
-        operands = [self.expr(node.left)] + [self.expr(c) for c in node.comparators]
+        operands = [self.expr(x, allow_object=True) for x in (node.left, *node.comparators)]
+        if any(isinstance(o, ir.BlueRef) for o in operands) and len(node.ops) > 1:
+            raise self.error("a chain of comparisons cannot compare types or functions", node)
         ops: list[str] = []
         for cmp in node.ops:
             op = COMPARE_OPS.get(type(cmp))
@@ -1295,6 +1354,21 @@ class FunctionChecker:
         return ir.LocalRef(value.type, value.loc, f"$t{self.temp_count}")
 
     def compare_pair(self, op: str, left: ir.Expr, right: ir.Expr, node: ast.AST) -> ir.Expr:
+        if isinstance(left, ir.BlueRef) or isinstance(right, ir.BlueRef):
+            # types and other compile-time objects: by identity, at compile time
+            if op not in ("==", "!="):
+                raise self.error(f"'{op}' does not compare types or functions", node)
+            for side in (left, right):
+                if not isinstance(side, (ir.BlueRef, ir.Const)):
+                    other = right if side is left else left
+                    what = kind_of(other.obj) if isinstance(other, ir.BlueRef) else "a constant"
+                    raise self.error(
+                        f"cannot compare a run-time {side.type} with a {what}, which is known "
+                        "only at compile time",
+                        node,
+                    )
+            same = blue_identity(left) == blue_identity(right)
+            return ir.Const(BOOL, self.loc(node), same == (op == "=="), literal=False)
         lt, rt = left.type, right.type
         if lt.kind is Kind.STRUCT:
             methods = self.m.struct_info(lt).methods
@@ -1633,6 +1707,12 @@ class FunctionChecker:
         no run-time text."""
         if isinstance(value.obj, ir.TypeValue):
             return ir.Const(STR, value.loc, f"<spy type '{value.obj.type.name}'>", literal=False)
+        if isinstance(value.obj, ir.BlueTuple):
+            # SPy prints the object's address; ours is made from its contents,
+            # so that a build gives the same bytes every time
+            digest = hashlib.sha256(repr(blue_key(value)).encode()).hexdigest()[:8]
+            text = f"<spy `__spy__::interp_tuple` object at 0x{digest}>"
+            return ir.Const(STR, value.loc, text, literal=False)
         raise self.error(
             f"'{ast.unparse(node)}' is a {kind_of(value.obj)}, known only at compile time: "
             "it has no run-time value",
@@ -1903,6 +1983,7 @@ _KIND_NAMES: tuple[tuple[type, str], ...] = (
     (ir.MetaArg, "metafunction argument"),
     (ir.OpSpec, "OpSpec"),
     (ir.BlueTuple, "tuple"),
+    (ir.StructValue, "struct instance made at compile time"),
     (ModuleAlias, "module"),
 )
 

@@ -142,7 +142,26 @@ class BlueTuple:
     items: tuple[Const | BlueRef, ...]
 
 
-BlueObject = FuncDecl | BlueFunc | Closure | TypeValue | MetaArg | OpSpec | BlueTuple | BlueDict
+@dataclass(eq=False)
+class StructValue:
+    """A struct instance made by blue code (`Ann()` in a generic's body): a
+    blue value, whose properties blue code computes."""
+
+    type: SpyType
+    fields: tuple[Const | BlueRef, ...]
+
+
+BlueObject = (
+    FuncDecl
+    | BlueFunc
+    | Closure
+    | TypeValue
+    | MetaArg
+    | OpSpec
+    | BlueTuple
+    | BlueDict
+    | StructValue
+)
 
 # ---- expressions ----------------------------------------------------------
 
