@@ -743,7 +743,7 @@ BLUE_CASES: list[tuple[str, str, str | None, str]] = [
         "blue-self-struct",
         "@struct\nclass A:\n    a: A\ndef main() -> None:\n    pass\n",
         "error",
-        "unknown type 'A'",
+        "a struct cannot hold itself: use a pointer (gc_ptr[A])",
     ),
     (
         "blue-recursive-generic-struct",

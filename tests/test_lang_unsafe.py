@@ -239,3 +239,72 @@ def test_raw_pointers_null_comparisons_and_sizeof(
         f"{word} {2 * word} {3 * word}",
         "zero0 one1 42 True",
     ]
+
+
+LINKED = """
+from unsafe import gc_alloc, gc_ptr
+
+@struct
+class Node:
+    val: i32
+    name: str
+    next: gc_ptr[Node]
+
+def new_node(val: i32) -> gc_ptr[Node]:
+    n = gc_alloc[Node](1)
+    n.val = val
+    n.name = "n" + str(val)
+    return n
+
+def build(k: i32) -> gc_ptr[Node]:
+    head = new_node(0)
+    cur = head
+    for i in range(1, k):
+        cur.next = new_node(i)
+        cur = cur.next
+    return head
+
+def total(n: gc_ptr[Node]) -> i64:
+    t: i64 = 0
+    cur = n
+    while cur:
+        t = t + i64(cur.val) + i64(len(cur.name))
+        cur = cur.next
+    return t
+
+def show(n: gc_ptr[Node]) -> None:
+    if n:
+        print(n.val, n.name, not n.next)
+        show(n.next)
+
+def main() -> None:
+    lst = new_node(1)
+    lst.next = new_node(2)
+    lst.next.next = new_node(3)
+    show(lst)
+    for r in range(4):
+        print(total(build(300)))
+"""
+
+
+@pytest.mark.parametrize("stress", [False, True], ids=["normal", "stress"])
+def test_a_struct_pointing_to_its_own_type(
+    spy: SpyRunner, monkeypatch: pytest.MonkeyPatch, stress: bool
+) -> None:
+    """A linked list: `next: gc_ptr[Node]` inside Node, NULL when fresh; the
+    collector follows the chain (an explicit mark stack, not recursion)."""
+    if stress:
+        monkeypatch.setenv("SPY_GC_STRESS", "1")
+    want = sum(i + len(f"n{i}") for i in range(300))
+    assert spy.output(LINKED).splitlines() == [
+        "1 n1 False",
+        "2 n2 False",
+        "3 n3 True",
+        *[str(want)] * 4,
+    ]
+
+
+def test_a_struct_cannot_hold_itself_by_value(checker: SpyRunner) -> None:
+    error = checker.compile_error("@struct\nclass Node:\n    val: i32\n    next: Node\n")
+    assert error.message == "a struct cannot hold itself: use a pointer (gc_ptr[Node])"
+    assert error.loc.line == 4

@@ -32,6 +32,8 @@ from spy_abi.types import (
     SpyType,
     StructField,
     UnknownTypeError,
+    complete_struct,
+    declare_struct,
     from_description,
     lookup,
     ptr_memkind,
@@ -235,3 +237,16 @@ def test_raw_and_gc_pointers_are_different_types_of_one_layout() -> None:
         ptr_type(I32, "h", "heap")
     with pytest.raises(TypeError):
         ptr_memkind(I32)
+
+
+def test_a_declared_struct_is_completed_in_place() -> None:
+    node = declare_struct("Node", "m::Node", "")
+    link = ptr_type(node, "l")
+    complete_struct(node, (StructField("val", I32), StructField("next", link)))
+    assert link.item is node and node.field_type("next") is link
+    assert node.layout("native") == Layout(24, 8) and node.layout("wasm") == Layout(12, 4)
+    with pytest.raises(TypeError, match="is not a declared struct"):
+        complete_struct(node, ())
+    loop = declare_struct("Loop", "m::Loop", "")
+    with pytest.raises(TypeError, match="cannot hold itself by value"):
+        complete_struct(loop, (StructField("again", loop),))

@@ -8,8 +8,9 @@ then types each function body against them.
 from __future__ import annotations
 
 import ast
+import contextlib
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
@@ -44,6 +45,7 @@ from .types import (
     U64,
     Kind,
     SpyType,
+    declare_struct,
     implicitly_converts,
     ptr_type,
     widens,
@@ -361,13 +363,24 @@ class ModuleChecker:
         found = self._structs_made.get(key)
         if found is not None:
             return found
+        # declared first: a field may point to the struct (`next: gc_ptr[Node]`)
+        t = declare_struct(
+            label, f"{self.ir.name}::{label}", c_func_name(self.ir.name, label) + "$$struct"
+        )
         fields = []
-        for f in struct_fields(node):
-            assert isinstance(f.target, ast.Name)
-            ft = checker.resolve_type(f.annotation, f"field '{f.target.id}'")
-            if ft.kind not in STORABLE_KINDS:
-                raise self.error(f"a struct field cannot have type {ft}", f.annotation)
-            fields.append((f.target.id, ft))
+        declared = ir.BlueRef(TYPE, self.src.node_loc(node), ir.TypeValue(t))
+        with checker.binding({node.name: declared, "Self": declared}):
+            for f in struct_fields(node):
+                assert isinstance(f.target, ast.Name)
+                ft = checker.resolve_type(f.annotation, f"field '{f.target.id}'")
+                if ft is t:
+                    raise self.error(
+                        f"a struct cannot hold itself: use a pointer (gc_ptr[{node.name}])",
+                        f.annotation,
+                    )
+                if ft.kind not in STORABLE_KINDS:
+                    raise self.error(f"a struct field cannot have type {ft}", f.annotation)
+                fields.append((f.target.id, ft))
         for s in node.body:
             if is_extra_fields(s):
                 assert isinstance(s, ast.Assign)
@@ -376,15 +389,7 @@ class ModuleChecker:
         if label != node.name:
             full_fqn += f"::{node.name}"
         info = make_struct(
-            self,
-            self.ir.name,
-            node,
-            label,
-            c_func_name(self.ir.name, label) + "$$struct",
-            fields,
-            env,
-            full_fqn,
-            self.src.node_loc(node),
+            self, self.ir.name, node, t, fields, env, full_fqn, self.src.node_loc(node)
         )
         self._structs_made[key] = info
         self.structs[info.type.fqn] = info
@@ -652,6 +657,21 @@ class FunctionChecker:
                 return instance.obj.type
             raise self.error(f"'{ast.unparse(node)}' is not a type", node)
         return self.m.resolve_type(node, what)
+
+    @contextlib.contextmanager
+    def binding(self, values: dict[str, ir.Const | ir.BlueRef]) -> Iterator[None]:
+        """Names that mean blue values while the block runs (a struct's own
+        name while its fields are read)."""
+        saved = {k: self.blue_locals.get(k) for k in values}
+        self.blue_locals.update(values)
+        try:
+            yield
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    self.blue_locals.pop(k, None)
+                else:
+                    self.blue_locals[k] = v
 
     def blue_value_of(self, name: str) -> ir.Const | ir.BlueRef | None:
         """What a name means when it holds a blue value in this scope."""

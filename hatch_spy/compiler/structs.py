@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from . import ir
 from .errors import Loc
-from .types import TYPE, SpyType, StructField, struct_type
+from .types import TYPE, SpyType, StructField, complete_struct
 
 #: how a method is called
 METHOD, STATIC, PROPERTY, METAFUNC = "method", "static", "property", "metafunc"
@@ -92,20 +92,16 @@ def make_struct(
     owner: object,
     module: str,
     node: ast.ClassDef,
-    label: str,
-    c_name: str,
+    t: SpyType,
     fields: list[tuple[str, SpyType]],
     env: dict[str, ir.Const | ir.BlueRef],
     full_fqn: str,
     loc: Loc,
 ) -> StructInfo:
-    """The struct type and its methods; `env` is what its methods see."""
-    t = struct_type(
-        label,
-        f"{module}::{label}",
-        c_name,
-        tuple(StructField(name, ft) for name, ft in fields),
-    )
+    """Complete the declared struct `t` with `fields` and make its methods;
+    `env` is what its methods see."""
+    label = t.name
+    complete_struct(t, tuple(StructField(name, ft) for name, ft in fields))
     self_ref = ir.BlueRef(TYPE, loc, ir.TypeValue(t))
     # methods see the struct as `Self` and by its own name (bound where it is
     # defined only after the class is made)

@@ -244,6 +244,26 @@ def struct_type(name: str, fqn: str, c_name: str, fields: tuple[StructField, ...
     )
 
 
+def declare_struct(name: str, fqn: str, c_name: str) -> SpyType:
+    """A struct whose fields are not known yet: a field of it may point to it
+    (`next: gc_ptr[Node]`), so the type exists before its fields;
+    complete_struct gives it its fields and layout."""
+    return SpyType(name, Kind.STRUCT, c_name, python_identifier(name), "i32", (), fqn=fqn)
+
+
+def complete_struct(t: SpyType, fields: tuple[StructField, ...]) -> None:
+    """Give a declared struct its fields and layout, in place (pointers to it
+    hold this very object). Holding itself by value is an error."""
+    if t.kind is not Kind.STRUCT or t.layouts:
+        raise TypeError(f"{t} is not a declared struct")
+    for f in fields:
+        if any(u is t for u in structs_reached([f.type])):
+            raise TypeError(f"{t} cannot hold itself by value (field '{f.name}')")
+    made = struct_type(t.name, t.fqn, t.c_name, fields)
+    object.__setattr__(t, "fields", made.fields)
+    object.__setattr__(t, "layouts", made.layouts)
+
+
 def python_identifier(name: str) -> str:
     """The name of a struct's Python class in its module: its own name, or for
     a generic instance (`Pair[i32]`) its parts joined by `_` (`Pair_i32`)."""
