@@ -16,10 +16,8 @@ BLUE_STEP_LIMIT statements with that error, never a hang.
 from __future__ import annotations
 
 import ast
-import contextlib
 import sys
 from collections import ChainMap
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from . import ir
@@ -287,18 +285,8 @@ class BlueFrame(FunctionChecker):
         found = self.env.get(name)
         return found if found is not None else self.outer.get(name)
 
-    @contextlib.contextmanager
-    def binding(self, values: dict[str, ir.Const | ir.BlueRef]) -> Iterator[None]:
-        saved = {k: self.env.get(k) for k in values}
-        self.env.update(values)
-        try:
-            yield
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    self.env.pop(k, None)
-                else:
-                    self.env[k] = v
+    def blue_names(self) -> dict[str, ir.Const | ir.BlueRef]:
+        return self.env
 
     def expr(self, node: ast.expr, allow_none: bool = False, allow_object: bool = True) -> ir.Expr:
         return super().expr(node, allow_none, allow_object=True)  # all values are blue here

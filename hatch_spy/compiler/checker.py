@@ -662,16 +662,21 @@ class FunctionChecker:
     def binding(self, values: dict[str, ir.Const | ir.BlueRef]) -> Iterator[None]:
         """Names that mean blue values while the block runs (a struct's own
         name while its fields are read)."""
-        saved = {k: self.blue_locals.get(k) for k in values}
-        self.blue_locals.update(values)
+        names = self.blue_names()
+        saved = {k: names.get(k) for k in values}
+        names.update(values)
         try:
             yield
         finally:
             for k, v in saved.items():
                 if v is None:
-                    self.blue_locals.pop(k, None)
+                    names.pop(k, None)
                 else:
-                    self.blue_locals[k] = v
+                    names[k] = v
+
+    def blue_names(self) -> dict[str, ir.Const | ir.BlueRef]:
+        """Where this scope keeps the names of blue values."""
+        return self.blue_locals
 
     def blue_value_of(self, name: str) -> ir.Const | ir.BlueRef | None:
         """What a name means when it holds a blue value in this scope."""
