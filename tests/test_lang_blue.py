@@ -708,3 +708,56 @@ def test_types_compare_at_compile_time_in_red_code(spy: SpyRunner) -> None:
         "    print(T == i32, T != i32, T == f64, int == i32, float == f64, T == type)\n"
     )
     assert out == "True False False True True False\n"
+
+
+FORCE_INLINE = """
+from __spy__ import force_inline
+
+@force_inline
+def sq(x: i32) -> i32:
+    y = x * x
+    return y
+
+@force_inline
+def shout(s: str) -> None:
+    print("<" + s + ">")
+
+def main() -> None:
+    print(sq(7) + sq(2))
+    shout("hi")
+"""
+
+
+def test_force_inline(spy: SpyRunner, tmp_path: Path) -> None:
+    assert spy.output(FORCE_INLINE) == "53\n<hi>\n"
+    (tmp_path / "fi.spy").write_text(FORCE_INLINE)
+    from hatch_spy.compiler import compile_program_to_c
+
+    c = compile_program_to_c(tmp_path / "fi.spy")
+    assert "static inline __attribute__((always_inline)) int32_t spy_fi$sq(int32_t v_x) {" in c
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        (
+            "@force_inline\n@blue\ndef f(x):\n    return x\n",
+            "@force_inline cannot be applied to @blue functions",
+        ),
+        (
+            "@blue\ndef deco(f):\n    return f\n\n@deco\n@force_inline\ndef f(x: i32) -> i32:\n    return x\n",
+            "@force_inline cannot be combined with other decorators",
+        ),
+        (
+            "@force_inline\ndef f(x: i32) -> i32:\n    if x > 0:\n        return 1\n    return 0\n",
+            "@force_inline requires a single tail return: `return` must be the last statement",
+        ),
+        (
+            "@force_inline\ndef f(x: i32) -> i32:\n    while True:\n        pass\n",
+            "@force_inline requires a single tail return: missing `return` at the end",
+        ),
+    ],
+)
+def test_force_inline_errors(checker: SpyRunner, source: str, message: str) -> None:
+    error = checker.compile_error("from __spy__ import force_inline\n\n" + source)
+    assert error.message.startswith(message)

@@ -1111,6 +1111,8 @@ def build_unit(modules: list[ir.ModuleIR], storage: Callable[[ir.FuncDecl], str]
         huge = is_huge(f)
         for level in range(clones + 1):
             store = storage(f) if level == 0 else CLONE_STORAGE
+            if f.force_inline and (f.module, f.name) not in effects.recursive:
+                store = CLONE_STORAGE  # @force_inline: always inlined
             if huge:
                 store = HUGE_STORAGE + store
             protos.append(signature(f, clone_name(f, level), store) + ";")

@@ -449,6 +449,9 @@ class ModuleChecker:
             self.declare_sugared_generic(node, type_params)
             return
         decorators = [ast.unparse(d) for d in node.decorator_list]
+        if any(self.is_force_inline(d) for d in node.decorator_list):
+            self.declare_force_inline(node, decorators)
+            return
         if decorators in (["blue"], ["blue.generic"], ["blue.metafunc"]):
             blue = ir.BlueFunc(
                 self.ir.name,
@@ -465,6 +468,36 @@ class ModuleChecker:
             self.declare_decorated(node)
             return
         func = self.declare_red_function(node, node.name)
+        self.bind(node.name, func, node)
+
+    def is_force_inline(self, node: ast.expr) -> bool:
+        return FunctionChecker(self, None).special_named(node) == "force_inline"
+
+    def declare_force_inline(self, node: ast.FunctionDef, decorators: list[str]) -> None:
+        """`@force_inline def f`: a red function every call inlines (as SPy's:
+        one tail return, so that the inlined body ends in its value)."""
+        where = node.decorator_list[0]
+        if any(d.startswith("blue") for d in decorators):
+            raise self.error("@force_inline cannot be applied to @blue functions", where)
+        if len(decorators) > 1:
+            raise self.error("@force_inline cannot be combined with other decorators", where)
+        returns = [s for s in ast.walk(node) if isinstance(s, ast.Return)]
+        last = node.body[-1] if node.body else None
+        if any(r is not last for r in returns):
+            bad = next(r for r in returns if r is not last)
+            raise self.error(
+                "@force_inline requires a single tail return: `return` must be the last "
+                "statement of the body",
+                bad,
+            )
+        func = self.declare_red_function(node, node.name)
+        if func.ret != NONE and not isinstance(last, ast.Return):
+            raise self.error(
+                "@force_inline requires a single tail return: missing `return` at the end of "
+                "the body",
+                node,
+            )
+        func.force_inline = True
         self.bind(node.name, func, node)
 
     def declare_sugared_generic(

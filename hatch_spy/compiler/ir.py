@@ -44,6 +44,7 @@ class FuncDecl:
     # False for what blue code made (a closure's specialization) and for the
     # undecorated function under a decorator: not part of the module's API
     exported: bool = True
+    force_inline: bool = False  # `@force_inline`: inlined into every caller
 
     @property
     def is_public(self) -> bool:

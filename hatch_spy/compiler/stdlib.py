@@ -39,7 +39,8 @@ STD_CONSTS: dict[str, dict[str, tuple[SpyType, ConstValue]]] = {
 # names the compiler itself answers: `__spy__.COLOR(expr)` is "blue" when
 # `expr` is known at compile time, else "red"
 STD_SPECIAL: dict[str, frozenset[str]] = {
-    "__spy__": frozenset({"COLOR", "interp_tuple"}),  # interp_tuple: the type of blue tuples
+    # interp_tuple: the type of blue tuples; force_inline: a decorator
+    "__spy__": frozenset({"COLOR", "interp_tuple", "force_inline"}),
     "operator": frozenset({"OpSpec"}),  # what a metafunction returns
     "unsafe": frozenset(
         {
