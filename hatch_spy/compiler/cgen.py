@@ -608,8 +608,14 @@ class FunctionWriter:
             elif isinstance(s.target, ir.GlobalRef) and s.target.type.kind is Kind.PTR:
                 # a global's block leaves the regions, with all it reaches
                 n = self.temps = self.temps + 1
+                g = self.expr(s.target)
                 self.emit(depth, f"{{ {c_type(s.value.type)} _v{n} = {value};")
-                self.emit(depth + 1, f"spy_gc_pin(_v{n}.p); {self.expr(s.target)} = _v{n}; }}")
+                self.emit(depth + 1, f"spy_gc_pin(_v{n}.p);")
+                # the old block may be garbage now: freed when no call sees globals
+                self.emit(
+                    depth + 1, f"if ({g}.p != NULL && {g}.p != _v{n}.p) spy_gc_pinned_dropped();"
+                )
+                self.emit(depth + 1, f"{g} = _v{n}; }}")
             elif isinstance(s.target, (ir.PtrItem, ir.FieldGet)) and holds_heap(s.value.type):
                 self.store_reference(s, value, depth)
             elif isinstance(s.target, (ir.PtrItem, ir.FieldGet)):
@@ -1031,6 +1037,25 @@ def global_definition(var: ir.GlobalVar, out: Output) -> str:
     return f"static {qual}{c_type(var.type)} {c_global_name(var)} = {value};"
 
 
+def global_roots(modules: list[ir.ModuleIR]) -> list[str]:
+    """spy_unit_global_roots: the addresses of the unit's gc_ptr globals' `p`,
+    from which the pinned blocks are marked (spy.h)."""
+    roots = [
+        f"(void *)&{c_global_name(v)}.p"
+        for m in modules
+        for v in m.globals.values()
+        if v.mutable and v.type.kind is Kind.PTR
+    ]
+    table = f"{{{', '.join(roots)}}}" if roots else "{NULL}"
+    return [
+        f"static void *const spy_global_roots[] = {table};",
+        "void *const *spy_unit_global_roots(size_t *n) {",
+        f"    *n = {len(roots)};",
+        "    return spy_global_roots;",
+        "}",
+    ]
+
+
 def symbol_name(func: ir.FuncDecl) -> str:
     """The C symbol of a function, also its wasm export name."""
     return c_func_name(func.module, func.name)
@@ -1104,6 +1129,7 @@ def build_unit(modules: list[ir.ModuleIR], storage: Callable[[ir.FuncDecl], str]
     globals_ += [struct_definition(t) for t in structs]
     globals_ += [x for t in ptrs if t.item and holds_heap(t.item) for x in ptr_map_definition(t)]
     globals_ += [global_definition(v, out) for m in modules for v in m.globals.values()]
+    globals_ += global_roots(modules)
     protos: list[str] = []
     bodies: list[str] = []
     for m, f in funcs:

@@ -286,6 +286,7 @@ typedef struct spy_Block {
 
 #define SPY_BLOCK_MARK 1u
 #define SPY_BLOCK_PINNED 2u
+#define SPY_BLOCK_RAW 4u /* raw_alloc: never freed, a root of the pinned blocks */
 
 static inline spy_Block *spy_block_of(const void *items) {
     return (spy_Block *)((char *)(uintptr_t)items - sizeof(spy_Block));
@@ -295,6 +296,16 @@ static inline bool spy_block_pinned(const void *items) {
 }
 /* a block is stored into a global (or a pinned block): it and all it reaches leave the regions */
 void spy_gc_pin(void *items);
+/* Pinned blocks that globals no longer reach are freed when no call that can
+ * see globals runs (natively the last spy_globals_leave, on wasm an outermost
+ * entry), by a mark from the unit's gc_ptr globals and its raw blocks. The
+ * generated unit lists the addresses of its gc_ptr globals' `p`: */
+void *const *spy_unit_global_roots(size_t *n) __attribute__((visibility("hidden")));
+/* a reference to a pinned block was dropped (a global or a pinned item replaced) */
+void spy_gc_pinned_dropped(void);
+bool spy_gc_pinned_dirty(void);
+/* with every call that can see globals excluded: free what they cannot reach */
+void spy_gc_collect_pinned(void);
 /* a store of items [start, end) into a pinned block: retire before, adopt after */
 void spy_gc_retire_range(void *items, size_t start, size_t end);
 void spy_gc_adopt_range(void *items, size_t start, size_t end);

@@ -85,6 +85,7 @@ void *spy_raw_alloc(int64_t count, size_t item_size, const spy_PtrMap *map, cons
                     int32_t line) {
     void *items = spy_gc_alloc(count, item_size, map, file, line);
     spy_gc_pin(items);
+    spy_block_of(items)->flags |= SPY_BLOCK_RAW;
     return items;
 }
 
@@ -191,10 +192,85 @@ void spy_gc_collect(void) {
  * every block it reaches, and each str in them is replaced by a copy of its
  * own (strings are values: nothing can tell). The regions drop pinned blocks
  * without freeing them. */
+/* Every pinned block, process-wide (threads pin concurrently: a spin lock). */
+static void **pinned;
+static size_t pinned_len, pinned_cap;
+static int pinned_lock;
+static int pinned_dirty;
+
+static void lock_pinned(void) {
+    while (__atomic_exchange_n(&pinned_lock, 1, __ATOMIC_ACQUIRE)) {
+    }
+}
+
+static void unlock_pinned(void) { __atomic_store_n(&pinned_lock, 0, __ATOMIC_RELEASE); }
+
+static void pin_one(void *items) {
+    spy_block_of(items)->flags |= SPY_BLOCK_PINNED;
+    lock_pinned();
+    bool ok = spy_push(&pinned, &pinned_len, &pinned_cap, items);
+    unlock_pinned();
+    if (!ok) spy_panic("MemoryError", "out of memory", __FILE__, __LINE__);
+}
+
+/* C that links libspy without a generated unit (tests of libspy) has no globals */
+__attribute__((weak)) void *const *spy_unit_global_roots(size_t *n) {
+    *n = 0;
+    return NULL;
+}
+
+void spy_gc_pinned_dropped(void) { __atomic_store_n(&pinned_dirty, 1, __ATOMIC_RELEASE); }
+
+bool spy_gc_pinned_dirty(void) { return __atomic_load_n(&pinned_dirty, __ATOMIC_ACQUIRE) != 0; }
+
+static void mark_pinned(Work *w, void *items) {
+    if (items == NULL) return;
+    spy_Block *b = spy_block_of(items);
+    if (b->flags & SPY_BLOCK_MARK) return;
+    b->flags |= SPY_BLOCK_MARK;
+    if (b->map != NULL) work_push(w, items);
+}
+
+void spy_gc_collect_pinned(void) {
+    __atomic_store_n(&pinned_dirty, 0, __ATOMIC_RELEASE);
+    lock_pinned();
+    Work w = {NULL, 0, 0};
+    size_t n = 0;
+    void *const *roots = spy_unit_global_roots(&n);
+    for (size_t i = 0; i < n; i++) mark_pinned(&w, *(void *const *)roots[i]);
+    for (size_t i = 0; i < pinned_len; i++)
+        if (spy_block_of(pinned[i])->flags & SPY_BLOCK_RAW) mark_pinned(&w, pinned[i]);
+    while (w.len > 0) {
+        void *items = w.items[--w.len];
+        spy_Block *b = spy_block_of(items);
+        for (size_t i = 0; i < b->count; i++)
+            for (uint32_t k = 0; k < b->map->n_ptr; k++)
+                mark_pinned(&w, *(void **)(item_at(items, b, i) + b->map->offsets[b->map->n_str + k]));
+    }
+    free(w.items);
+    size_t kept = 0;
+    for (size_t i = 0; i < pinned_len; i++) {
+        void *items = pinned[i];
+        spy_Block *b = spy_block_of(items);
+        if (b->flags & SPY_BLOCK_MARK) {
+            b->flags &= ~SPY_BLOCK_MARK;
+            pinned[kept++] = items;
+            continue;
+        }
+        if (b->map != NULL) /* its strings are its own copies */
+            for (size_t j = 0; j < b->count; j++)
+                for (uint32_t k = 0; k < b->map->n_str; k++)
+                    spy_str_retire(*(const spy_Str **)(item_at(items, b, j) + b->map->offsets[k]));
+        free(b);
+    }
+    pinned_len = kept;
+    unlock_pinned();
+}
+
 void spy_gc_pin(void *items) {
     if (items == NULL || spy_block_pinned(items)) return;
     Work w = {NULL, 0, 0};
-    spy_block_of(items)->flags |= SPY_BLOCK_PINNED;
+    pin_one(items);
     work_push(&w, items);
     while (w.len > 0) {
         void *cur = w.items[--w.len];
@@ -211,7 +287,7 @@ void spy_gc_pin(void *items) {
             for (uint32_t k = 0; k < m->n_ptr; k++) {
                 void *next = *(void **)(item + m->offsets[m->n_str + k]);
                 if (next != NULL && !spy_block_pinned(next)) {
-                    spy_block_of(next)->flags |= SPY_BLOCK_PINNED;
+                    pin_one(next);
                     work_push(&w, next);
                 }
             }
@@ -226,6 +302,7 @@ void spy_gc_retire_range(void *items, size_t start, size_t end) {
     spy_Block *b = spy_block_of(items);
     const spy_PtrMap *m = b->map;
     if (m == NULL) return;
+    if (m->n_ptr) spy_gc_pinned_dropped(); /* the blocks it pointed to may be garbage now */
     for (size_t i = start; i < end; i++)
         for (uint32_t k = 0; k < m->n_str; k++)
             spy_str_retire(*(const spy_Str **)(item_at(items, b, i) + m->offsets[k]));

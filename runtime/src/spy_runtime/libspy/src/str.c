@@ -60,7 +60,15 @@ static void lock_retired(void) {
 
 static void unlock_retired(void) { __atomic_store_n(&retired_lock, 0, __ATOMIC_RELEASE); }
 
-void spy_globals_enter(void) { __atomic_add_fetch(&globals_users, 1, __ATOMIC_ACQ_REL); }
+/* -1 while spy_gc_collect_pinned runs: calls that can see globals wait */
+void spy_globals_enter(void) {
+    for (;;) {
+        int32_t n = __atomic_load_n(&globals_users, __ATOMIC_ACQUIRE);
+        if (n >= 0 && __atomic_compare_exchange_n(&globals_users, &n, n + 1, false,
+                                                  __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+            return;
+    }
+}
 
 static void free_retired(void) {
     lock_retired();
@@ -76,13 +84,25 @@ static void free_retired(void) {
 }
 
 void spy_globals_leave(void) {
-    if (__atomic_sub_fetch(&globals_users, 1, __ATOMIC_ACQ_REL) == 0) free_retired();
+    if (__atomic_sub_fetch(&globals_users, 1, __ATOMIC_ACQ_REL) != 0) return;
+    free_retired();
+    int32_t zero = 0;
+    if (spy_gc_pinned_dirty() && __atomic_compare_exchange_n(&globals_users, &zero, -1, false,
+                                                             __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        spy_gc_collect_pinned();
+        free_retired(); /* the strings of the blocks it freed */
+        __atomic_store_n(&globals_users, 0, __ATOMIC_RELEASE);
+    }
 }
 
 void spy_outermost_entry(void) {
     spy_arena_release(0);
     spy_blocks_release(0);
     free_retired();
+    if (spy_gc_pinned_dirty()) { /* wasm: one thread, and no call is running */
+        spy_gc_collect_pinned();
+        free_retired();
+    }
 }
 
 /* One allocation: header followed by the NUL-terminated bytes; a KEPT string
