@@ -218,9 +218,7 @@ void spy_globals_leave(void);
 /* wasm, at an outermost entry from the host: no call is running, so free the
    temporaries and the retired values */
 void spy_outermost_entry(void);
-/* wasm: what each export does around its call (mode_wasm.c) */
-void spy_wasm_enter(void);
-void spy_wasm_leave(void);
+
 const spy_Str *spy_str_new_kind(const char *utf8, size_t nbytes, spy_StrKind kind);
 
 /* ---- collecting temporaries ------------------------------------------------
@@ -367,6 +365,25 @@ static inline void spy_gc_leave(const spy_GcRegion *saved, bool release) {
     t->gc_frames = saved->frames;
     t->gc_keep = saved->keep;
 }
+
+#if defined(__wasm__)
+/* What each wasm export does around its call (mode_wasm.c), inline: a call
+   after a float loop made Cranelift keep its values in memory (the float
+   loop ran 1.25x slower). The slow path runs at an outermost entry. */
+#define SPY_MAX_ENTRIES 4096
+extern spy_GcRegion spy_entry_regions[SPY_MAX_ENTRIES] __attribute__((visibility("hidden")));
+SPY_COLD void spy_wasm_enter_slow(int32_t depth);
+static inline void spy_wasm_enter(void) {
+    int32_t d = spy_thread.depth;
+    if (SPY_UNLIKELY(d == 0 || d >= SPY_MAX_ENTRIES)) spy_wasm_enter_slow(d);
+    spy_thread.depth = d + 1;
+    spy_gc_enter(&spy_entry_regions[d]);
+}
+static inline void spy_wasm_leave(void) {
+    int32_t d = --spy_thread.depth;
+    spy_gc_leave(&spy_entry_regions[d], false);
+}
+#endif
 
 const spy_Str *spy_str_new(const char *utf8, size_t nbytes);
 const spy_Str *spy_str_concat(const spy_Str *a, const spy_Str *b);

@@ -104,22 +104,13 @@ __attribute__((export_name("spy_panic_info"))) spy_PanicInfo *spy_panic_info(voi
  * outer one kept here by depth so that a trap can restore it. Temporaries
  * are not freed when a nested entry returns: the host reads its result
  * after the return, and the outer call's next collection takes them. */
-#define SPY_MAX_ENTRIES 4096
-static spy_GcRegion entry_regions[SPY_MAX_ENTRIES];
+spy_GcRegion spy_entry_regions[SPY_MAX_ENTRIES];
 
-void spy_wasm_enter(void) {
-    int32_t d = spy_thread.depth;
+void spy_wasm_enter_slow(int32_t d) {
     if (d >= SPY_MAX_ENTRIES)
         spy_panic("RecursionError", "too many nested calls between Python and SPy", __FILE__,
                   __LINE__);
-    spy_thread.depth = d + 1;
-    if (d == 0) spy_outermost_entry();
-    spy_gc_enter(&entry_regions[d]);
-}
-
-void spy_wasm_leave(void) {
-    int32_t d = --spy_thread.depth;
-    spy_gc_leave(&entry_regions[d], false);
+    spy_outermost_entry(); /* d == 0 */
 }
 
 /* After a trap the host resets what the unwound frames left: the nesting
@@ -128,7 +119,7 @@ void spy_wasm_leave(void) {
 __attribute__((export_name("spy_recover"))) void spy_recover(int32_t depth) {
     while (spy_thread.depth > depth && spy_thread.depth <= SPY_MAX_ENTRIES) {
         int32_t d = --spy_thread.depth;
-        spy_gc_leave(&entry_regions[d], false);
+        spy_gc_leave(&spy_entry_regions[d], false);
     }
     spy_thread.depth = depth;
 }
