@@ -5,6 +5,10 @@ from __future__ import annotations
 import math
 import random
 import struct
+import subprocess
+import sys
+
+import pytest
 
 from conftest import SpyRunner
 
@@ -98,3 +102,74 @@ def test_float_repr_matches_python_on_thousands_of_values(spy: SpyRunner) -> Non
     body = "\n".join(f"    print({v!r})" for v in values)
     out = spy.output(f"def main() -> None:\n{body}\n")
     assert out.splitlines() == [repr(v) for v in values]
+
+
+STR_OPS = """
+def main() -> None:
+    s = "héllo wörld 🥸!"
+    print(s[0], s[1], s[-1], s[-2], s[4], len(s))
+    print(s[1:4], s[::-1], s[::2], s[-3:], s[:-3], s[100:], s[2:100:3], s[-100:2], s[5:1:-1])
+    print("wö" in s, "xyz" in s, "" in s, "x" not in s, "🥸" in s, "é" in "e")
+    print("ab" * 3, 2 * "é", "z" * 0, "q" * -1, len("🥸" * 1000))
+    print("a" < "b", "abc" < "abd", "b" > "ab", "é" > "z", "a" <= "a", "" < "a", "Z" >= "a")
+    print(ord("A"), ord("é"), ord("🥸"), chr(65), chr(233), chr(129336), chr(0) == "\\x00")
+    t = ""
+    for i in range(40):
+        t = t + s[i % len(s)] * 2 + s[i % 7 : i % 11 : 1 + i % 3]
+    print(t, len(t))
+"""
+
+
+def test_str_indexing_slicing_and_operators(spy: SpyRunner) -> None:
+    """By code point, as Python: negative indices, slices with any step,
+    `in`, `*`, ordering, ord() and chr(); checked against CPython."""
+    code = STR_OPS + "\nmain()\n"
+    want = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert spy.output(STR_OPS) == want
+
+
+def test_random_slices_match_python(spy: SpyRunner) -> None:
+    rng = random.Random(7)
+    text = "aé🥸b€c"
+    cases = [tuple(rng.choice([None, *range(-9, 10)]) for _ in range(3)) for _ in range(300)]
+    cases = [(a, b, c) for a, b, c in cases if c != 0]
+    def show(v: int | None) -> str:
+        return "" if v is None else str(v)
+
+    lines = [f"    print(s[{show(a)}:{show(b)}:{show(c)}] + '|')" for a, b, c in cases]
+    source = f"def main() -> None:\n    s = {text!r}\n" + "\n".join(lines) + "\n"
+    want = "".join(text[a:b:c] + "|\n" for a, b, c in cases)
+    assert spy.output(source) == want
+
+
+@pytest.mark.parametrize(
+    ("expr", "kind", "message"),
+    [
+        ('"abc"[3]', "IndexError", "string index out of range"),
+        ('"abc"[-4]', "IndexError", "string index out of range"),
+        ('""[0]', "IndexError", "string index out of range"),
+        ('"abc"[::0]', "ValueError", "slice step cannot be zero"),
+        ('str(ord("ab"))', "TypeError", "ord() expected a character, but string of length 2 found"),
+        ("chr(1114112)", "ValueError", "chr() arg not in range(0x110000)"),
+        ("chr(-1)", "ValueError", "chr() arg not in range(0x110000)"),
+    ],
+)
+def test_str_operation_panics(spy: SpyRunner, expr: str, kind: str, message: str) -> None:
+    result = spy.run(f"def main() -> None:\n    print({expr})\n")
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == f"{kind}: {message}"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ('return 1 in "abc"', "TypeError: 'in <string>' requires string as left operand, not i32"),
+        ("return ord(5) == 0", "ord() expected string of length 1, but i32 found"),
+        ('return chr("a") == "a"', "chr() needs an integer, not str"),
+        ('return "a" * 1.5 == "a"', "unsupported operand types for *: 'str' and 'f64'"),
+    ],
+)
+def test_str_operation_errors(checker: SpyRunner, body: str, message: str) -> None:
+    assert checker.compile_error(f"def f() -> bool:\n    {body}\n").message == message

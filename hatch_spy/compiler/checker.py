@@ -1130,6 +1130,8 @@ class FunctionChecker:
         base = self.expr(node.value, allow_object=True)
         if base.type.kind is Kind.PTR:
             return self.ptr_item(base, node.slice)
+        if base.type == STR and not isinstance(base, ir.BlueRef):
+            return self.str_subscript(base, node.slice)
         if base.type.kind is Kind.STRUCT:
             return self.struct_method(base.type, "__getitem__", [base, *self.indices(node)], node)
         if not (isinstance(base, ir.BlueRef) and isinstance(base.obj, ir.BlueFunc)):
@@ -1347,6 +1349,10 @@ class FunctionChecker:
             return self.struct_method(lt, OPERATOR_METHODS[op], [left, right], node)
         if lt == STR and rt == STR and op == "+":
             return ir.StrConcat(STR, loc, left, right)
+        if op == "*" and lt == STR and rt.is_int:
+            return ir.RuntimeCall(STR, loc, STR_REPEAT, [left, self.convert(right, I64)])
+        if op == "*" and lt.is_int and rt == STR:
+            return ir.RuntimeCall(STR, loc, STR_RREPEAT, [self.convert(left, I64), right])
         if op in ("<<", ">>"):
             if not (lt.is_int and rt.is_int):
                 raise self.error(f"unsupported operand types for {op}: '{lt}' and '{rt}'", node)
@@ -1440,6 +1446,9 @@ class FunctionChecker:
             if lt != rt or op not in ("==", "!="):
                 raise self.error(f"unsupported operand types for {op}: '{lt}' and '{rt}'", node)
             return ir.Compare(BOOL, self.loc(node), op, left, right)  # the same block?
+        if lt == STR and rt == STR and op not in ("==", "!="):
+            order = ir.RuntimeCall(I32, self.loc(node), STR_CMP, [left, right])
+            return ir.Compare(BOOL, self.loc(node), op, order, ir.Const(I32, self.loc(node), 0))
         if lt in (STR, BOOL) or rt in (STR, BOOL):
             if lt != rt or (lt == STR and op not in ("==", "!=")):
                 raise self.error(f"unsupported operand types for {op}: '{lt}' and '{rt}'", node)
@@ -1580,6 +1589,15 @@ class FunctionChecker:
         value = self.expr(node.left)
         container = self.expr(node.comparators[0])
         t = container.type
+        if t == STR:
+            if value.type != STR:
+                raise self.error(
+                    f"TypeError: 'in <string>' requires string as left operand, not {value.type}",
+                    node,
+                )
+            inside: ir.Expr = ir.RuntimeCall(BOOL, self.loc(node), STR_IN, [value, container])
+            negate = isinstance(node.ops[0], ast.NotIn)
+            return ir.Not(BOOL, self.loc(node), inside) if negate else inside
         if t.kind is not Kind.STRUCT:
             raise self.error(f"'in' is not supported for {t} yet", node)
         method = self.m.struct_info(t).methods.get("__contains__")
@@ -1596,6 +1614,35 @@ class FunctionChecker:
             result = self.struct_method(t, "__contains__", [container, value], node)
         found = self.truth(result, node)
         return ir.Not(BOOL, self.loc(node), found) if isinstance(node.ops[0], ast.NotIn) else found
+
+    def ord_chr(self, name: str, node: ast.Call) -> ir.Expr:
+        if len(node.args) != 1 or node.keywords:
+            raise self.error(f"{name}() takes exactly one argument", node)
+        arg = self.expr(node.args[0])
+        loc = self.loc(node)
+        if name == "ord":
+            if arg.type != STR:
+                raise self.error(f"ord() expected string of length 1, but {arg.type} found", node)
+            return ir.RuntimeCall(I32, loc, STR_ORD, [arg])
+        if not arg.type.is_int:
+            raise self.error(f"chr() needs an integer, not {arg.type}", node)
+        return ir.RuntimeCall(STR, loc, STR_CHR, [self.convert(arg, I64)])
+
+    def str_subscript(self, base: ir.Expr, index: ast.expr) -> ir.Expr:
+        """`s[i]` (a one-character str) and `s[a:b:c]`, by code point."""
+        loc = self.loc(index)
+        if not isinstance(index, ast.Slice):
+            return ir.RuntimeCall(STR, loc, STR_GETITEM, [base, self.coerce(self.expr(index), I64)])
+        parts: list[ir.Expr] = []
+        given: list[ir.Expr] = []
+        for part, default in ((index.lower, 0), (index.upper, 0), (index.step, 1)):
+            if part is None:
+                parts.append(ir.Const(I64, loc, default))
+                given.append(ir.Const(BOOL, loc, False))
+            else:
+                parts.append(self.coerce(self.expr(part), I64))
+                given.append(ir.Const(BOOL, loc, True))
+        return ir.RuntimeCall(STR, loc, STR_SLICE, [base, *parts, given[0], given[1]])
 
     def getattr_(self, node: ast.Call) -> ir.Expr:
         """`getattr(x, name)` with a blue `name`: the attribute `x.<name>`."""
@@ -1897,6 +1944,8 @@ class FunctionChecker:
             raise self.error(f"{name} can only be raised ('raise {name}(...)')", node)
         if name == "getattr":
             return self.getattr_(node)
+        if name in ("ord", "chr"):
+            return self.ord_chr(name, node)
         if name not in CAST_NAMES and name not in ("len", "str", "abs", "repr"):
             raise self.error(f"name '{name}' is not defined", node.func)
         if node.keywords:
@@ -2015,6 +2064,19 @@ def holds_references(t: SpyType) -> bool:
 
 # libspy's repr() of a str
 STR_REPR = ir.RuntimeFunc("builtins", "repr", "spy_str_repr", (STR,), STR, True)
+# libspy's str operations (strops.c), with Python's results
+STR_GETITEM = ir.RuntimeFunc(
+    "builtins", "str.__getitem__", "spy_str_getitem", (STR, I64), STR, True
+)
+STR_SLICE = ir.RuntimeFunc(
+    "builtins", "str.__getitem__", "spy_str_slice", (STR, I64, I64, I64, BOOL, BOOL), STR, True
+)
+STR_IN = ir.RuntimeFunc("builtins", "str.__contains__", "spy_str_in", (STR, STR), BOOL, False)
+STR_REPEAT = ir.RuntimeFunc("builtins", "str.__mul__", "spy_str_repeat", (STR, I64), STR, True)
+STR_RREPEAT = ir.RuntimeFunc("builtins", "str.__rmul__", "spy_str_rrepeat", (I64, STR), STR, True)
+STR_CMP = ir.RuntimeFunc("builtins", "str.__lt__", "spy_str_cmp", (STR, STR), I32, False)
+STR_ORD = ir.RuntimeFunc("builtins", "ord", "spy_str_ord", (STR,), I32, True)
+STR_CHR = ir.RuntimeFunc("builtins", "chr", "spy_str_chr", (I64,), STR, True)
 
 
 def type_names(t: SpyType, m: ModuleChecker) -> dict[str, str]:

@@ -388,6 +388,23 @@ static inline void spy_wasm_leave(void) {
 const spy_Str *spy_str_new(const char *utf8, size_t nbytes);
 const spy_Str *spy_str_concat(const spy_Str *a, const spy_Str *b);
 bool spy_str_eq(const spy_Str *a, const spy_Str *b);
+/* strops.c: Python's str operations, by code point */
+const spy_Str *spy_str_getitem(const spy_Str *s, int64_t i, const char *file, int32_t line);
+const spy_Str *spy_str_slice(const spy_Str *s, int64_t start, int64_t stop, int64_t step,
+                             bool has_start, bool has_stop, const char *file, int32_t line);
+bool spy_str_contains(const spy_Str *haystack, const spy_Str *needle);
+const spy_Str *spy_str_repeat(const spy_Str *s, int64_t times, const char *file, int32_t line);
+int32_t spy_str_cmp(const spy_Str *a, const spy_Str *b);
+int32_t spy_str_ord(const spy_Str *s, const char *file, int32_t line);
+const spy_Str *spy_str_chr(int64_t c, const char *file, int32_t line);
+/* the argument orders Python evaluates in: `needle in s`, `n * s` */
+static inline bool spy_str_in(const spy_Str *needle, const spy_Str *s) {
+    return spy_str_contains(s, needle);
+}
+static inline const spy_Str *spy_str_rrepeat(int64_t times, const spy_Str *s, const char *file,
+                                             int32_t line) {
+    return spy_str_repeat(s, times, file, line);
+}
 /* len() is an i32: past INT32_MAX characters an OverflowError, never a wrapped length */
 SPY_NORETURN SPY_COLD void spy_str_len_overflow(const char *file, int32_t line);
 static inline int32_t spy_str_len(const spy_Str *s, const char *file, int32_t line) {

@@ -1,0 +1,164 @@
+/* str operations with Python's results: indexing and slicing by code point,
+ * `in`, `*`, ordering, ord() and chr(). Strings are UTF-8, so an index
+ * walks the bytes unless the string is ASCII (length == ncp). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "spy.h"
+
+/* the byte offset of code point `i` (0 <= i <= ncp) */
+static size_t byte_of(const spy_Str *s, size_t i) {
+    if (s->length == s->ncp) return i;
+    size_t b = 0;
+    for (size_t k = 0; k < i; k++) {
+        b++;
+        while (b < s->length && ((unsigned char)s->utf8[b] & 0xC0) == 0x80) b++;
+    }
+    return b;
+}
+
+static size_t char_len(const spy_Str *s, size_t b) {
+    size_t e = b + 1;
+    while (e < s->length && ((unsigned char)s->utf8[e] & 0xC0) == 0x80) e++;
+    return e - b;
+}
+
+const spy_Str *spy_str_getitem(const spy_Str *s, int64_t i, const char *file, int32_t line) {
+    int64_t n = (int64_t)s->ncp;
+    if (i < 0) i += n;
+    if (i < 0 || i >= n) spy_panic("IndexError", "string index out of range", file, line);
+    size_t b = byte_of(s, (size_t)i);
+    return spy_str_new(s->utf8 + b, char_len(s, b));
+}
+
+/* Python's PySlice_AdjustIndices: the start and the number of items */
+static int64_t adjust(int64_t n, int64_t *start, int64_t *stop, int64_t step) {
+    if (*start < 0) {
+        *start += n;
+        if (*start < 0) *start = step < 0 ? -1 : 0;
+    } else if (*start >= n) {
+        *start = step < 0 ? n - 1 : n;
+    }
+    if (*stop < 0) {
+        *stop += n;
+        if (*stop < 0) *stop = step < 0 ? -1 : 0;
+    } else if (*stop >= n) {
+        *stop = step < 0 ? n - 1 : n;
+    }
+    if (step < 0) return *stop < *start ? (*start - *stop - 1) / (-step) + 1 : 0;
+    return *start < *stop ? (*stop - *start - 1) / step + 1 : 0;
+}
+
+const spy_Str *spy_str_slice(const spy_Str *s, int64_t start, int64_t stop, int64_t step,
+                             bool has_start, bool has_stop, const char *file, int32_t line) {
+    if (step == 0) spy_panic("ValueError", "slice step cannot be zero", file, line);
+    int64_t n = (int64_t)s->ncp;
+    if (!has_start) start = step < 0 ? n - 1 : 0;
+    if (!has_stop) stop = step < 0 ? -n - 1 : n;
+    int64_t count = adjust(n, &start, &stop, step);
+    if (count <= 0) return spy_str_new("", 0);
+    if (step == 1) {
+        size_t a = byte_of(s, (size_t)start), e = byte_of(s, (size_t)(start + count));
+        return spy_str_new(s->utf8 + a, e - a);
+    }
+    /* each code point's byte offset once, then the picked ones */
+    size_t *offsets = malloc(((size_t)n + 1) * sizeof *offsets);
+    char *buf = malloc(s->length + 1);
+    if (offsets == NULL || buf == NULL) {
+        free(offsets);
+        free(buf);
+        spy_panic("MemoryError", "out of memory", file, line);
+    }
+    for (size_t k = 0, b = 0; k <= (size_t)n; k++) {
+        offsets[k] = b;
+        if (b < s->length) b += char_len(s, b);
+    }
+    size_t len = 0;
+    for (int64_t k = 0, i = start; k < count; k++, i += step) {
+        size_t w = offsets[i + 1] - offsets[i];
+        memcpy(buf + len, s->utf8 + offsets[i], w);
+        len += w;
+    }
+    const spy_Str *out = spy_str_new(buf, len);
+    free(offsets);
+    free(buf);
+    return out;
+}
+
+bool spy_str_contains(const spy_Str *haystack, const spy_Str *needle) {
+    if (needle->length == 0) return true;
+    if (needle->length > haystack->length) return false;
+    /* UTF-8: a byte match of a whole encoding is a code point match */
+    const char *end = haystack->utf8 + haystack->length - needle->length;
+    for (const char *p = haystack->utf8; p <= end; p++) {
+        p = memchr(p, needle->utf8[0], (size_t)(end - p) + 1);
+        if (p == NULL) return false;
+        if (memcmp(p, needle->utf8, needle->length) == 0) return true;
+    }
+    return false;
+}
+
+const spy_Str *spy_str_repeat(const spy_Str *s, int64_t times, const char *file, int32_t line) {
+    if (times <= 0 || s->length == 0) return spy_str_new("", 0);
+    if ((uint64_t)times > (SIZE_MAX / 2) / s->length)
+        spy_panic("MemoryError", "out of memory", file, line);
+    size_t total = s->length * (size_t)times;
+    char *buf = malloc(total ? total : 1);
+    if (buf == NULL) spy_panic("MemoryError", "out of memory", file, line);
+    for (int64_t k = 0; k < times; k++) memcpy(buf + (size_t)k * s->length, s->utf8, s->length);
+    const spy_Str *out = spy_str_new(buf, total);
+    free(buf);
+    return out;
+}
+
+/* <0, 0, >0: UTF-8 byte order is code point order, as Python compares */
+int32_t spy_str_cmp(const spy_Str *a, const spy_Str *b) {
+    size_t n = a->length < b->length ? a->length : b->length;
+    int c = memcmp(a->utf8, b->utf8, n);
+    if (c != 0) return c < 0 ? -1 : 1;
+    return a->length < b->length ? -1 : a->length > b->length;
+}
+
+int32_t spy_str_ord(const spy_Str *s, const char *file, int32_t line) {
+    if (s->ncp != 1) {
+        char *buf = spy_thread.message_buf;
+        snprintf(buf, sizeof spy_thread.message_buf,
+                 "ord() expected a character, but string of length %zu found", s->ncp);
+        spy_panic("TypeError", buf, file, line);
+    }
+    const unsigned char *u = (const unsigned char *)s->utf8;
+    if (u[0] < 0x80) return u[0];
+    if (u[0] < 0xE0) return ((u[0] & 0x1F) << 6) | (u[1] & 0x3F);
+    if (u[0] < 0xF0) return ((u[0] & 0x0F) << 12) | ((u[1] & 0x3F) << 6) | (u[2] & 0x3F);
+    return ((u[0] & 0x07) << 18) | ((u[1] & 0x3F) << 12) | ((u[2] & 0x3F) << 6) | (u[3] & 0x3F);
+}
+
+const spy_Str *spy_str_chr(int64_t c, const char *file, int32_t line) {
+    if (c < 0 || c > 0x10FFFF) spy_panic("ValueError", "chr() arg not in range(0x110000)", file, line);
+    if (c >= 0xD800 && c <= 0xDFFF)
+        spy_panic("ValueError", "chr() arg is a surrogate, which UTF-8 cannot hold", file, line);
+    char b[4];
+    size_t n;
+    if (c < 0x80) {
+        b[0] = (char)c;
+        n = 1;
+    } else if (c < 0x800) {
+        b[0] = (char)(0xC0 | (c >> 6));
+        b[1] = (char)(0x80 | (c & 0x3F));
+        n = 2;
+    } else if (c < 0x10000) {
+        b[0] = (char)(0xE0 | (c >> 12));
+        b[1] = (char)(0x80 | ((c >> 6) & 0x3F));
+        b[2] = (char)(0x80 | (c & 0x3F));
+        n = 3;
+    } else {
+        b[0] = (char)(0xF0 | (c >> 18));
+        b[1] = (char)(0x80 | ((c >> 12) & 0x3F));
+        b[2] = (char)(0x80 | ((c >> 6) & 0x3F));
+        b[3] = (char)(0x80 | (c & 0x3F));
+        n = 4;
+    }
+    return spy_str_new(b, n);
+}
