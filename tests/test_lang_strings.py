@@ -135,6 +135,7 @@ def test_random_slices_match_python(spy: SpyRunner) -> None:
     text = "aé🥸b€c"
     cases = [tuple(rng.choice([None, *range(-9, 10)]) for _ in range(3)) for _ in range(300)]
     cases = [(a, b, c) for a, b, c in cases if c != 0]
+
     def show(v: int | None) -> str:
         return "" if v is None else str(v)
 
@@ -173,3 +174,49 @@ def test_str_operation_panics(spy: SpyRunner, expr: str, kind: str, message: str
 )
 def test_str_operation_errors(checker: SpyRunner, body: str, message: str) -> None:
     assert checker.compile_error(f"def f() -> bool:\n    {body}\n").message == message
+
+
+def test_str_methods_match_python(spy: SpyRunner) -> None:
+    """startswith, endswith, find, index, count and replace over random
+    non-ASCII text, empty arguments included, against CPython."""
+    rng = random.Random(11)
+    alphabet = "ab é🥸"
+    cases = [
+        (
+            "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 9))),
+            "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 3))),
+        )
+        for _ in range(150)
+    ]
+
+    def line(s: str, t: str) -> str:
+        a, b = repr(s), repr(t)
+        calls = [f"{a}.startswith({b})", f"{a}.endswith({b})", f"{a}.find({b})"]
+        calls += [f"{a}.count({b})", f"{a}.replace({b}, '<>')"]
+        return f"    print({', '.join(calls)})"
+
+    lines = [line(s, t) for s, t in cases]
+    source = "def main() -> None:\n" + "\n".join(lines) + "\n"
+    want = "".join(
+        f"{s.startswith(t)} {s.endswith(t)} {s.find(t)} {s.count(t)} {s.replace(t, '<>')}\n"
+        for s, t in cases
+    )
+    assert spy.output(source) == want
+
+
+def test_str_index_of_a_missing_substring_is_a_value_error(spy: SpyRunner) -> None:
+    result = spy.run('def main() -> None:\n    print("abc".index("é"))\n')
+    assert result.stderr.splitlines()[-1] == "ValueError: substring not found"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ('return "a".upper() == "A"', "'str' has no method 'upper' yet"),
+        ('return "a".find("a", 1) == 0', "str.find() takes 1 argument (2 given)"),
+        ('return "a".startswith(prefix="a")', "str.startswith() takes no keyword arguments"),
+        ('return "a".find(1) == 0', "mismatched types: expected str, got i32"),
+    ],
+)
+def test_str_method_errors(checker: SpyRunner, body: str, message: str) -> None:
+    assert checker.compile_error(f"def f() -> bool:\n    {body}\n").message.startswith(message)

@@ -1790,12 +1790,30 @@ class FunctionChecker:
                 raise self.error(f"type {t} has no static method '{f.attr}'", f)
             return self.call_func(self.m.specialize(method.closure), name, node)
         t = base.type
+        if t == STR:
+            return self.str_method(base, f, node)
         if t.kind is not Kind.STRUCT:
             raise self.error(f"a value of type {t} has no method '{f.attr}'", f)
         method = self.m.struct_info(t).methods.get(f.attr)
         if method is None or method.kind == STATIC:
             raise self.error(f"'{t}' has no method '{f.attr}'", f)
         return self.call_func(self.m.specialize(method.closure), name, node, [base])
+
+    def str_method(self, base: ir.Expr, f: ast.Attribute, node: ast.Call) -> ir.Expr:
+        func = STR_METHODS.get(f.attr)
+        if func is None:
+            raise self.error(f"'str' has no method '{f.attr}' yet", f)
+        if node.keywords:
+            raise self.error(f"str.{f.attr}() takes no keyword arguments", node.keywords[0])
+        wanted = len(func.params) - 1
+        if len(node.args) != wanted:
+            raise self.error(
+                f"str.{f.attr}() takes {wanted} argument{'s' if wanted != 1 else ''} "
+                f"({len(node.args)} given)",
+                node,
+            )
+        args = [self.coerce(self.expr(a), STR) for a in node.args]
+        return ir.RuntimeCall(func.ret, self.loc(node), func, [base, *args])
 
     def struct_method(self, t: SpyType, dunder: str, args: list[ir.Expr], node: ast.AST) -> ir.Expr:
         method = self.m.struct_info(t).methods.get(dunder)
@@ -2077,6 +2095,18 @@ STR_RREPEAT = ir.RuntimeFunc("builtins", "str.__rmul__", "spy_str_rrepeat", (I64
 STR_CMP = ir.RuntimeFunc("builtins", "str.__lt__", "spy_str_cmp", (STR, STR), I32, False)
 STR_ORD = ir.RuntimeFunc("builtins", "ord", "spy_str_ord", (STR,), I32, True)
 STR_CHR = ir.RuntimeFunc("builtins", "chr", "spy_str_chr", (I64,), STR, True)
+# str's methods: the str itself first, then the arguments, positional only
+STR_METHODS = {
+    f.name.removeprefix("str."): f
+    for f in (
+        ir.RuntimeFunc("builtins", "str.startswith", "spy_str_startswith", (STR, STR), BOOL, False),
+        ir.RuntimeFunc("builtins", "str.endswith", "spy_str_endswith", (STR, STR), BOOL, False),
+        ir.RuntimeFunc("builtins", "str.find", "spy_str_find", (STR, STR), I32, False),
+        ir.RuntimeFunc("builtins", "str.index", "spy_str_index", (STR, STR), I32, True),
+        ir.RuntimeFunc("builtins", "str.count", "spy_str_count", (STR, STR), I32, False),
+        ir.RuntimeFunc("builtins", "str.replace", "spy_str_replace", (STR, STR, STR), STR, True),
+    )
+}
 
 
 def type_names(t: SpyType, m: ModuleChecker) -> dict[str, str]:

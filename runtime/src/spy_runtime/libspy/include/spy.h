@@ -397,6 +397,13 @@ const spy_Str *spy_str_repeat(const spy_Str *s, int64_t times, const char *file,
 int32_t spy_str_cmp(const spy_Str *a, const spy_Str *b);
 int32_t spy_str_ord(const spy_Str *s, const char *file, int32_t line);
 const spy_Str *spy_str_chr(int64_t c, const char *file, int32_t line);
+bool spy_str_startswith(const spy_Str *s, const spy_Str *prefix);
+bool spy_str_endswith(const spy_Str *s, const spy_Str *suffix);
+int32_t spy_str_find(const spy_Str *s, const spy_Str *sub);
+int32_t spy_str_index(const spy_Str *s, const spy_Str *sub, const char *file, int32_t line);
+int32_t spy_str_count(const spy_Str *s, const spy_Str *sub);
+const spy_Str *spy_str_replace(const spy_Str *s, const spy_Str *old, const spy_Str *new_,
+                               const char *file, int32_t line);
 /* the argument orders Python evaluates in: `needle in s`, `n * s` */
 static inline bool spy_str_in(const spy_Str *needle, const spy_Str *s) {
     return spy_str_contains(s, needle);

@@ -162,3 +162,88 @@ const spy_Str *spy_str_chr(int64_t c, const char *file, int32_t line) {
     }
     return spy_str_new(b, n);
 }
+
+/* ---- methods ---------------------------------------------------------------- */
+
+bool spy_str_startswith(const spy_Str *s, const spy_Str *prefix) {
+    return prefix->length <= s->length && memcmp(s->utf8, prefix->utf8, prefix->length) == 0;
+}
+
+bool spy_str_endswith(const spy_Str *s, const spy_Str *suffix) {
+    return suffix->length <= s->length &&
+           memcmp(s->utf8 + s->length - suffix->length, suffix->utf8, suffix->length) == 0;
+}
+
+/* the byte offset of the first `sub` in `s` at or after byte `from`, or -1 */
+static int64_t find_bytes(const spy_Str *s, const spy_Str *sub, size_t from) {
+    if (sub->length == 0) return from <= s->length ? (int64_t)from : -1;
+    if (sub->length > s->length) return -1;
+    for (size_t b = from; b + sub->length <= s->length; b++)
+        if (memcmp(s->utf8 + b, sub->utf8, sub->length) == 0) return (int64_t)b;
+    return -1;
+}
+
+static int32_t codepoints_before(const spy_Str *s, size_t b) {
+    int32_t n = 0;
+    for (size_t k = 0; k < b; k++) n += ((unsigned char)s->utf8[k] & 0xC0) != 0x80;
+    return n;
+}
+
+int32_t spy_str_find(const spy_Str *s, const spy_Str *sub) {
+    int64_t b = find_bytes(s, sub, 0);
+    return b < 0 ? -1 : codepoints_before(s, (size_t)b);
+}
+
+int32_t spy_str_index(const spy_Str *s, const spy_Str *sub, const char *file, int32_t line) {
+    int64_t b = find_bytes(s, sub, 0);
+    if (b < 0) spy_panic("ValueError", "substring not found", file, line);
+    return codepoints_before(s, (size_t)b);
+}
+
+int32_t spy_str_count(const spy_Str *s, const spy_Str *sub) {
+    if (sub->length == 0) return (int32_t)(s->ncp + 1);
+    int32_t n = 0;
+    for (int64_t b = find_bytes(s, sub, 0); b >= 0; b = find_bytes(s, sub, (size_t)b + sub->length))
+        n++;
+    return n;
+}
+
+const spy_Str *spy_str_replace(const spy_Str *s, const spy_Str *old, const spy_Str *new_,
+                               const char *file, int32_t line) {
+    if (old->length == 0) { /* Python puts `new` before each character and at the end */
+        size_t total = s->length + (s->ncp + 1) * new_->length;
+        char *buf = malloc(total ? total : 1);
+        if (buf == NULL) spy_panic("MemoryError", "out of memory", file, line);
+        size_t len = 0;
+        for (size_t b = 0;;) {
+            memcpy(buf + len, new_->utf8, new_->length);
+            len += new_->length;
+            if (b >= s->length) break;
+            size_t w = char_len(s, b);
+            memcpy(buf + len, s->utf8 + b, w);
+            len += w;
+            b += w;
+        }
+        const spy_Str *out = spy_str_new(buf, len);
+        free(buf);
+        return out;
+    }
+    int32_t n = spy_str_count(s, old);
+    if (n == 0) return s;
+    size_t total = s->length + (size_t)n * new_->length - (size_t)n * old->length;
+    char *buf = malloc(total ? total : 1);
+    if (buf == NULL) spy_panic("MemoryError", "out of memory", file, line);
+    size_t len = 0, from = 0;
+    for (int64_t b = find_bytes(s, old, 0); b >= 0; b = find_bytes(s, old, from)) {
+        memcpy(buf + len, s->utf8 + from, (size_t)b - from);
+        len += (size_t)b - from;
+        memcpy(buf + len, new_->utf8, new_->length);
+        len += new_->length;
+        from = (size_t)b + old->length;
+    }
+    memcpy(buf + len, s->utf8 + from, s->length - from);
+    len += s->length - from;
+    const spy_Str *out = spy_str_new(buf, len);
+    free(buf);
+    return out;
+}
