@@ -93,10 +93,10 @@ CASES = [
     ),
     (
         "unsupported-for",
-        "def main() -> None:\n    for c in 'abc':\n        pass\n",
+        "def main() -> None:\n    for c in 1.5:\n        pass\n",
         2,
         14,
-        "for loops support only 'for NAME in range(...)'",
+        "for loops support 'for NAME in range(...)' and 'for NAME in <str>', not f64",
     ),
     (
         "missing-annotation",

@@ -220,3 +220,52 @@ def test_str_index_of_a_missing_substring_is_a_value_error(spy: SpyRunner) -> No
 )
 def test_str_method_errors(checker: SpyRunner, body: str, message: str) -> None:
     assert checker.compile_error(f"def f() -> bool:\n    {body}\n").message.startswith(message)
+
+
+ITERATE = """
+def vowels(s: str) -> i32:
+    n = 0
+    for ch in s:
+        if ch in "aeiouéö":
+            n += 1
+    return n
+
+def main() -> None:
+    s = "héllo wörld 🥸!"
+    out = ""
+    for c in s:
+        if c == " ":
+            continue
+        if c == "!":
+            break
+        out = out + c + "."
+    print(out, vowels(s), vowels(""))
+    for c in "ab":
+        for d in "x🥸":
+            print(c + d, end_marker(d))
+
+def end_marker(d: str) -> str:
+    return d * 2
+"""
+
+
+@pytest.mark.parametrize("stress", [False, True], ids=["normal", "stress"])
+def test_iterating_over_a_str(
+    spy: SpyRunner, monkeypatch: pytest.MonkeyPatch, stress: bool
+) -> None:
+    """One-character strs by code point, `continue` and `break` included;
+    each character is a temporary the collector may take after its iteration."""
+    if stress:
+        monkeypatch.setenv("SPY_GC_STRESS", "1")
+    code = ITERATE.replace("i32", "int") + "\nmain()\n"
+    want = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert spy.output(ITERATE) == want
+
+
+def test_iterating_over_a_number_is_an_error(checker: SpyRunner) -> None:
+    error = checker.compile_error("def main() -> None:\n    for x in 5:\n        pass\n")
+    assert error.message == (
+        "for loops support 'for NAME in range(...)' and 'for NAME in <str>', not i32"
+    )

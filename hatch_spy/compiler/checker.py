@@ -741,11 +741,13 @@ class FunctionChecker:
         out: list[ir.Stmt] = []
         for s in stmts:
             checked = self.stmt(s)
-            if checked is not None:
+            if isinstance(checked, list):
+                out += checked
+            elif checked is not None:
                 out.append(checked)
         return out
 
-    def stmt(self, node: ast.stmt) -> ir.Stmt | None:
+    def stmt(self, node: ast.stmt) -> ir.Stmt | list[ir.Stmt] | None:
         loc = self.loc(node)
         if isinstance(node, ast.Expr):
             return self.expr_stmt(node)
@@ -766,6 +768,12 @@ class FunctionChecker:
                 raise self.error("'else' on a while loop is not supported", node.orelse[0])
             test = self.condition(node.test)
             return ir.While(loc, test, self.loop_body(node.body))
+        if isinstance(node, ast.For) and not (
+            isinstance(node.iter, ast.Call)
+            and isinstance(node.iter.func, ast.Name)
+            and node.iter.func.id == "range"
+        ):
+            return self.for_str(node)
         if isinstance(node, ast.For):
             return self.for_range(node)
         if isinstance(node, (ast.Break, ast.Continue)):
@@ -1003,6 +1011,43 @@ class FunctionChecker:
         loc = self.loc(node)
         var = ir.LocalRef(var_t, loc, name)
         return ir.ForRange(loc, var, start, stop, step, self.loop_body(node.body))
+
+    def for_str(self, node: ast.For) -> list[ir.Stmt]:
+        """`for ch in s`: one-character strs, walking the UTF-8 bytes once (the
+        str is evaluated once, before the loop, as Python's iter() is)."""
+        if node.orelse:
+            raise self.error("'else' on a for loop is not supported", node.orelse[0])
+        value = self.expr(node.iter)
+        if value.type != STR:
+            raise self.error(
+                f"for loops support 'for NAME in range(...)' and 'for NAME in <str>', "
+                f"not {value.type}",
+                node.iter,
+            )
+        if not isinstance(node.target, ast.Name):
+            raise self.error("the loop variable must be a plain name", node.target)
+        name = node.target.id
+        if self.locals.setdefault(name, STR) != STR:
+            raise self.error(f"loop variable '{name}' has type {self.locals[name]}, not str", node)
+        loc = self.loc(node)
+        text, at = self.temp(value), ir.LocalRef(I64, loc, f"$t{self.temp_count + 1}")
+        self.temp_count += 1
+        self.locals[text.name] = STR
+        self.locals[at.name] = I64
+        test = ir.Compare(BOOL, loc, "<", at, ir.RuntimeCall(I64, loc, STR_NBYTES, [text]))
+        step = ir.BinOp(I64, loc, "+", at, ir.RuntimeCall(I64, loc, STR_CHAR_WIDTH, [text, at]))
+        body = [
+            ir.Assign(
+                loc, ir.LocalRef(STR, loc, name), ir.RuntimeCall(STR, loc, STR_CHAR_AT, [text, at])
+            ),
+            ir.Assign(loc, at, step),  # before the body: `continue` must not skip it
+            *self.loop_body(node.body),
+        ]
+        return [
+            ir.Assign(loc, text, value),
+            ir.Assign(loc, at, ir.Const(I64, loc, 0)),
+            ir.While(loc, test, body),
+        ]
 
     def common_int_type(self, t: SpyType, e: ir.Expr, node: ast.AST) -> SpyType:
         if e.type == t or is_literal(e):
@@ -2095,6 +2140,12 @@ STR_RREPEAT = ir.RuntimeFunc("builtins", "str.__rmul__", "spy_str_rrepeat", (I64
 STR_CMP = ir.RuntimeFunc("builtins", "str.__lt__", "spy_str_cmp", (STR, STR), I32, False)
 STR_ORD = ir.RuntimeFunc("builtins", "ord", "spy_str_ord", (STR,), I32, True)
 STR_CHR = ir.RuntimeFunc("builtins", "chr", "spy_str_chr", (I64,), STR, True)
+# `for ch in s` walks the bytes: the character at a byte offset, and its width
+STR_NBYTES = ir.RuntimeFunc("builtins", "str.__iter__", "spy_str_nbytes", (STR,), I64, False)
+STR_CHAR_AT = ir.RuntimeFunc("builtins", "str.__iter__", "spy_str_char_at", (STR, I64), STR, False)
+STR_CHAR_WIDTH = ir.RuntimeFunc(
+    "builtins", "str.__iter__", "spy_str_char_width", (STR, I64), I64, False
+)
 # str's methods: the str itself first, then the arguments, positional only
 STR_METHODS = {
     f.name.removeprefix("str."): f

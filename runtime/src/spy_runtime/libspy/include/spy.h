@@ -404,6 +404,10 @@ int32_t spy_str_index(const spy_Str *s, const spy_Str *sub, const char *file, in
 int32_t spy_str_count(const spy_Str *s, const spy_Str *sub);
 const spy_Str *spy_str_replace(const spy_Str *s, const spy_Str *old, const spy_Str *new_,
                                const char *file, int32_t line);
+/* `for ch in s`: the character at byte `b`, and how many bytes it takes */
+static inline int64_t spy_str_nbytes(const spy_Str *s) { return (int64_t)s->length; }
+const spy_Str *spy_str_char_at(const spy_Str *s, int64_t b);
+int64_t spy_str_char_width(const spy_Str *s, int64_t b);
 /* the argument orders Python evaluates in: `needle in s`, `n * s` */
 static inline bool spy_str_in(const spy_Str *needle, const spy_Str *s) {
     return spy_str_contains(s, needle);

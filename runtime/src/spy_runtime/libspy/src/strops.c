@@ -247,3 +247,9 @@ const spy_Str *spy_str_replace(const spy_Str *s, const spy_Str *old, const spy_S
     free(buf);
     return out;
 }
+
+const spy_Str *spy_str_char_at(const spy_Str *s, int64_t b) {
+    return spy_str_new(s->utf8 + b, char_len(s, (size_t)b));
+}
+
+int64_t spy_str_char_width(const spy_Str *s, int64_t b) { return (int64_t)char_len(s, (size_t)b); }
