@@ -269,3 +269,29 @@ def test_iterating_over_a_number_is_an_error(checker: SpyRunner) -> None:
     assert error.message == (
         "for loops support 'for NAME in range(...)' and 'for NAME in <str>', not i32"
     )
+
+
+STRIPS = """
+def show(s: str) -> None:
+    print(repr(s.strip()), repr(s.lstrip()), repr(s.rstrip()), s.isspace())
+
+def main() -> None:
+    show("  a b  ")
+    show("\\u3000x\\u2028\\t")
+    show("")
+    show("   ")
+    show("é\\n")
+    show("\\x1c\\x1dz\\x1e\\x1f")
+    show(" 🥸 ")
+    show("\\x85\\xa0y\\u200b")
+"""
+
+
+def test_strip_and_isspace_use_python_s_whitespace(spy: SpyRunner) -> None:
+    """Unicode whitespace as str.isspace has it (U+3000, U+2028, the \\x1c-\\x1f
+    separators, U+0085, no-break space; not the zero-width space)."""
+    code = STRIPS + "\nmain()\n"
+    want = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert spy.output(STRIPS) == want

@@ -2156,6 +2156,10 @@ STR_METHODS = {
         ir.RuntimeFunc("builtins", "str.index", "spy_str_index", (STR, STR), I32, True),
         ir.RuntimeFunc("builtins", "str.count", "spy_str_count", (STR, STR), I32, False),
         ir.RuntimeFunc("builtins", "str.replace", "spy_str_replace", (STR, STR, STR), STR, True),
+        ir.RuntimeFunc("builtins", "str.strip", "spy_str_strip", (STR,), STR, False),
+        ir.RuntimeFunc("builtins", "str.lstrip", "spy_str_lstrip", (STR,), STR, False),
+        ir.RuntimeFunc("builtins", "str.rstrip", "spy_str_rstrip", (STR,), STR, False),
+        ir.RuntimeFunc("builtins", "str.isspace", "spy_str_isspace", (STR,), BOOL, False),
     )
 }
 

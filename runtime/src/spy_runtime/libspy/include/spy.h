@@ -402,6 +402,10 @@ bool spy_str_endswith(const spy_Str *s, const spy_Str *suffix);
 int32_t spy_str_find(const spy_Str *s, const spy_Str *sub);
 int32_t spy_str_index(const spy_Str *s, const spy_Str *sub, const char *file, int32_t line);
 int32_t spy_str_count(const spy_Str *s, const spy_Str *sub);
+const spy_Str *spy_str_strip(const spy_Str *s);
+const spy_Str *spy_str_lstrip(const spy_Str *s);
+const spy_Str *spy_str_rstrip(const spy_Str *s);
+bool spy_str_isspace(const spy_Str *s);
 const spy_Str *spy_str_replace(const spy_Str *s, const spy_Str *old, const spy_Str *new_,
                                const char *file, int32_t line);
 /* `for ch in s`: the character at byte `b`, and how many bytes it takes */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "spy.h"
+#include "unicode.h"
 
 /* the byte offset of code point `i` (0 <= i <= ncp) */
 static size_t byte_of(const spy_Str *s, size_t i) {
@@ -253,3 +254,35 @@ const spy_Str *spy_str_char_at(const spy_Str *s, int64_t b) {
 }
 
 int64_t spy_str_char_width(const spy_Str *s, int64_t b) { return (int64_t)char_len(s, (size_t)b); }
+
+/* strip() and friends without arguments: Python's whitespace (str.isspace) */
+static const spy_Str *strip(const spy_Str *s, bool left, bool right) {
+    const unsigned char *u = (const unsigned char *)s->utf8, *end = u + s->length;
+    const unsigned char *a = u, *e = end;
+    while (left && a < e) {
+        const unsigned char *p = a;
+        if (!spy_unicode_isspace(spy_utf8_next(&p, end))) break;
+        a = p;
+    }
+    while (right && e > a) {
+        const unsigned char *start = e - 1;
+        while (start > a && (*start & 0xC0) == 0x80) start--;
+        const unsigned char *p = start;
+        if (!spy_unicode_isspace(spy_utf8_next(&p, end))) break;
+        e = start;
+    }
+    if (a == u && e == end) return s;
+    return spy_str_new((const char *)a, (size_t)(e - a));
+}
+
+const spy_Str *spy_str_strip(const spy_Str *s) { return strip(s, true, true); }
+const spy_Str *spy_str_lstrip(const spy_Str *s) { return strip(s, true, false); }
+const spy_Str *spy_str_rstrip(const spy_Str *s) { return strip(s, false, true); }
+
+bool spy_str_isspace(const spy_Str *s) {
+    const unsigned char *p = (const unsigned char *)s->utf8, *end = p + s->length;
+    if (p == end) return false;
+    while (p < end)
+        if (!spy_unicode_isspace(spy_utf8_next(&p, end))) return false;
+    return true;
+}
