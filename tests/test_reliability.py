@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from wheelkit import SAMPLES, Venv, build_wheel, installed_env, other_pythons
+from wheelkit import SAMPLES, Venv, build_wheel, installed_env, memory_meters, other_pythons
 
 BACKENDS = ["native", "wasm"]
 
@@ -84,17 +84,14 @@ def run_probe(env: Venv, backend: str, code: str, **extra_env: str) -> str:
 # ---- memory -------------------------------------------------------------------
 
 
-MEMORY_PROBE = """
-import resource
-from spy_runtime._loader import _packages
-def peak_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-def wasm_mb():
-    wasm = _packages["spyprobes"].wasm
-    return wasm.instance.memory.size(wasm.instance.store) / 16 if wasm else 0
-p.grow(10)
-before, pages = peak_mb(), wasm_mb()
-"""
+MEMORY_PROBE = memory_meters("spyprobes") + textwrap.dedent(
+    """
+    def wasm_mb():
+        return wasm_pages() / 16
+    p.grow(10)
+    before, pages = peak_mb(), wasm_mb()
+    """
+)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -685,23 +682,19 @@ def test_str_globals_free_the_values_they_replace(probes: Venv, backend: str, st
     out = run_probe(
         probes,
         backend,
-        """
-        store = p.STORE
-        import resource
-        from spy_runtime._loader import _packages
-        def rss_mb():
-            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        def pages():
-            wasm = _packages["spyprobes"].wasm
-            return wasm.instance.memory.size(wasm.instance.store) if wasm else 0
-        big = "x" * 1000
-        for _ in range(2000):
-            store(big)
-        rss, pg = rss_mb(), pages()
-        for _ in range(200_000):
-            store(big)
-        print(p.swap("carol"), p.swap("dave")[:6], round(rss_mb() - rss), pages() - pg)
-        """.replace("STORE", store),
+        memory_meters("spyprobes")
+        + textwrap.dedent(
+            """
+            store = p.STORE
+            big = "x" * 1000
+            for _ in range(2000):
+                store(big)
+            rss, pg = peak_mb(), wasm_pages()
+            for _ in range(200_000):
+                store(big)
+            print(p.swap("carol"), p.swap("dave")[:6], round(peak_mb() - rss), wasm_pages() - pg)
+            """
+        ).replace("STORE", store),
     )
     swapped, tail, grown_mb, grown_pages = out.split()
     assert swapped == "x" * 1000 + "|carol" and tail == "carol|"

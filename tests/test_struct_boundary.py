@@ -18,7 +18,15 @@ from hatch_spy.compiler.boundary import check_exportable, struct_homes
 from hatch_spy.compiler.errors import SpyCompileError
 from hatch_spy.compiler.loader import ModuleFinder, load_program
 from hatch_spy.package import stub_source
-from wheelkit import SAMPLES, Venv, build_wheel, installed_env, other_pythons, run
+from wheelkit import (
+    SAMPLES,
+    Venv,
+    build_wheel,
+    installed_env,
+    memory_meters,
+    other_pythons,
+    run,
+)
 
 BACKENDS = ["native", "wasm"]
 
@@ -271,23 +279,18 @@ def test_python_code_during_a_struct_call(shapes: Venv, backend: str) -> None:
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_struct_calls_leave_memory_flat(shapes: Venv, backend: str) -> None:
-    script = """
-    import resource
-    import spyshapes.geom as g
-    def rss_mb():
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    def wasm_pages():
-        from spy_runtime._loader import _packages
-        wasm = _packages["spyshapes"].wasm
-        return wasm.instance.memory.size(wasm.instance.store) if wasm else 0
-    r = g.Record(g.Point(1.0, 2.0), "name" * 50, 0, 0, False, 0.0)
-    for _ in range(2000):
-        g.bump(r, "x" * 100)
-    rss, pages = rss_mb(), wasm_pages()
-    for _ in range(100000):
-        g.bump(r, "x" * 100)
-    print(round(rss_mb() - rss), wasm_pages() - pages)
-    """
+    script = memory_meters("spyshapes") + textwrap.dedent(
+        """
+        import spyshapes.geom as g
+        r = g.Record(g.Point(1.0, 2.0), "name" * 50, 0, 0, False, 0.0)
+        for _ in range(2000):
+            g.bump(r, "x" * 100)
+        rss, pages = peak_mb(), wasm_pages()
+        for _ in range(100000):
+            g.bump(r, "x" * 100)
+        print(round(peak_mb() - rss), wasm_pages() - pages)
+        """
+    )
     grown_mb, grown_pages = map(
         int, shapes.run_script(script, env={"SPY_BACKEND": backend}).stdout.split()
     )

@@ -20,7 +20,16 @@ import pytest
 import spy_abi
 import spy_runtime
 from spy_runtime import ABI_VERSION
-from wheelkit import SAMPLES, Venv, build_wheel, installed_env, make_venv, run, try_build
+from wheelkit import (
+    SAMPLES,
+    Venv,
+    build_wheel,
+    installed_env,
+    make_venv,
+    memory_meters,
+    run,
+    try_build,
+)
 
 HELLO = SAMPLES / "hello"
 ABI = "{}.{}".format(*ABI_VERSION)
@@ -716,21 +725,17 @@ def test_print_in_compiled_code_goes_to_sys_stdout(full_env: Venv, backend: str)
 def test_strings_made_during_calls_are_freed(full_env: Venv, backend: str) -> None:
     # each call makes temporaries (argument copy, two concatenations): they are
     # freed when the next call starts, so memory stays flat
-    script = """
-    import resource, hello, hello.core
-    def rss_mb():
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    def wasm_pages():
-        from spy_runtime._loader import _packages
-        wasm = _packages["hello"].wasm
-        return wasm.instance.memory.size(wasm.instance.store) if wasm else 0
-    for _ in range(2000):
-        hello.greet("warm up")
-    rss, pages = rss_mb(), wasm_pages()
-    for _ in range(200000):
-        hello.greet("world")
-    print(round(rss_mb() - rss), wasm_pages() - pages)
-    """
+    script = memory_meters("hello") + textwrap.dedent(
+        """
+        import hello, hello.core
+        for _ in range(2000):
+            hello.greet("warm up")
+        rss, pages = peak_mb(), wasm_pages()
+        for _ in range(200000):
+            hello.greet("world")
+        print(round(peak_mb() - rss), wasm_pages() - pages)
+        """
+    )
     grown_mb, grown_pages = map(
         int, full_env.run_script(script, env={"SPY_BACKEND": backend}).stdout.split()
     )

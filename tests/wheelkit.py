@@ -100,6 +100,23 @@ def installed_env(factory: Any, name: str, local_wheels: Path, *requirements: st
     return env
 
 
+def memory_meters(package: str) -> str:
+    """Python, to put before a test script, defining `peak_mb()` (the process's
+    peak resident memory) and `wasm_pages()` (the linear memory of
+    `package`'s wasm instance; 0 on the native backend)."""
+    return textwrap.dedent(
+        f"""
+        import resource
+        from spy_runtime._loader import _packages
+        def peak_mb():
+            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        def wasm_pages():
+            wasm = _packages[{package!r}].wasm
+            return wasm.instance.memory.size(wasm.instance.store) if wasm else 0
+        """
+    )
+
+
 def other_pythons() -> list[Path]:
     """The machine's other CPythons (pyenv's), one per minor version."""
     root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"

@@ -24,7 +24,7 @@ from .effects import (
     stmt_exprs,
 )
 from .errors import Loc
-from .types import BOOL, NONE, STR, Kind, SpyType, ptr_memkind
+from .types import BOOL, NONE, STR, Kind, SpyType, holds_references, ptr_memkind
 
 _SAFE = re.compile(r"[A-Za-z0-9_]")
 _PLAIN = re.compile(r"[A-Za-z0-9_]+\Z")
@@ -188,11 +188,6 @@ def heap_leaves(t: SpyType, lvalue: str) -> tuple[list[str], list[str]]:
         strs += a
         ptrs += b
     return strs, ptrs
-
-
-def holds_heap(t: SpyType) -> bool:
-    strs, ptrs = heap_leaves(t, "x")
-    return bool(strs or ptrs)
 
 
 def ptr_map_name(t: SpyType) -> str:
@@ -616,7 +611,7 @@ class FunctionWriter:
                     depth + 1, f"if ({g}.p != NULL && {g}.p != _v{n}.p) spy_gc_pinned_dropped();"
                 )
                 self.emit(depth + 1, f"{g} = _v{n}; }}")
-            elif isinstance(s.target, (ir.PtrItem, ir.FieldGet)) and holds_heap(s.value.type):
+            elif isinstance(s.target, (ir.PtrItem, ir.FieldGet)) and holds_references(s.value.type):
                 self.store_reference(s, value, depth)
             elif isinstance(s.target, (ir.PtrItem, ir.FieldGet)):
                 # Python computes the value before the place it goes to
@@ -828,22 +823,27 @@ class FunctionWriter:
 
     # ---- expressions ----------------------------------------------------------
 
+    def collecting_and_unrooted(self, operands: list[ir.Expr]) -> tuple[list[bool], list[bool]]:
+        """Per operand: can it reach the collector's safe point; does it make
+        a reference that nothing else holds (a str, a block, a struct of them)?"""
+        collecting = [may_collect(o, self.effects.collects) for o in operands]
+        unrooted = [holds_references(o.type) and not rooted(o) for o in operands]
+        return collecting, unrooted
+
+    @staticmethod
+    def keeps(collecting: list[bool], unrooted: list[bool]) -> list[bool]:
+        """Which operands, evaluated left to right, must be kept while a later
+        one runs a call that can reach the safe point."""
+        return [u and any(collecting[i + 1 :]) for i, u in enumerate(unrooted)]
+
     def keeps_needed(self, operands: list[ir.Expr]) -> list[bool]:
-        """Which operands, evaluated left to right, make a str (or a struct
-        holding one) that must be kept while a later operand runs a call
-        that can reach the collector's safe point."""
-        collects = [may_collect(o, self.effects.collects) for o in operands]
-        return [
-            holds_heap(o.type) and not rooted(o) and any(collects[i + 1 :])
-            for i, o in enumerate(operands)
-        ]
+        return self.keeps(*self.collecting_and_unrooted(operands))
 
     def ordered(self, operands: list[ir.Expr], build: Callable[[list[str]], str]) -> str:
         """`build(c_operands)`, evaluating operands left to right when order
         matters: effects, or a str made before a call that can collect it."""
-        keeps = self.keeps_needed(operands)
-        collecting = [may_collect(o, self.effects.collects) for o in operands]
-        unrooted = [holds_heap(o.type) and not rooted(o) for o in operands]
+        collecting, unrooted = self.collecting_and_unrooted(operands)
+        keeps = self.keeps(collecting, unrooted)
         # C may evaluate a str operand before a collecting one whatever their order
         exposed = any(
             u and c for i, u in enumerate(unrooted) for j, c in enumerate(collecting) if i != j
@@ -918,7 +918,11 @@ class FunctionWriter:
         if isinstance(e, ir.PtrAlloc):
             item = c_type(e.type.item) if e.type.item else "char"
             count = self.expr(e.count)
-            pmap = f"&{ptr_map_name(e.type)}" if e.type.item and holds_heap(e.type.item) else "NULL"
+            pmap = (
+                f"&{ptr_map_name(e.type)}"
+                if e.type.item and holds_references(e.type.item)
+                else "NULL"
+            )
             fn = "spy_raw_alloc" if ptr_memkind(e.type) == "raw" else "spy_gc_alloc"
             alloc = f"{fn}({count}, sizeof({item}), {pmap}, {self.loc_args(e.loc)})"
             return f"(({c_type(e.type)}){{({item} *){alloc}, (size_t)({count})}})"
@@ -1039,16 +1043,18 @@ def global_definition(var: ir.GlobalVar, out: Output) -> str:
 
 def global_roots(modules: list[ir.ModuleIR]) -> list[str]:
     """spy_unit_global_roots: the addresses of the unit's gc_ptr globals' `p`,
-    from which the pinned blocks are marked (spy.h)."""
+    from which the pinned blocks are marked (spy.h). A unit without any
+    links libspy's weak definition, which lists none."""
     roots = [
         f"(void *)&{c_global_name(v)}.p"
         for m in modules
         for v in m.globals.values()
         if v.mutable and v.type.kind is Kind.PTR
     ]
-    table = f"{{{', '.join(roots)}}}" if roots else "{NULL}"
+    if not roots:
+        return []
     return [
-        f"static void *const spy_global_roots[] = {table};",
+        f"static void *const spy_global_roots[] = {{{', '.join(roots)}}};",
         "void *const *spy_unit_global_roots(size_t *n) {",
         f"    *n = {len(roots)};",
         "    return spy_global_roots;",
@@ -1127,7 +1133,9 @@ def build_unit(modules: list[ir.ModuleIR], storage: Callable[[ir.FuncDecl], str]
     # the item's typedef; a struct may hold a gc_ptr, so they come first
     globals_ += [ptr_definition(t) for t in ptrs]
     globals_ += [struct_definition(t) for t in structs]
-    globals_ += [x for t in ptrs if t.item and holds_heap(t.item) for x in ptr_map_definition(t)]
+    globals_ += [
+        x for t in ptrs if t.item and holds_references(t.item) for x in ptr_map_definition(t)
+    ]
     globals_ += [global_definition(v, out) for m in modules for v in m.globals.values()]
     globals_ += global_roots(modules)
     protos: list[str] = []

@@ -46,6 +46,7 @@ from .types import (
     Kind,
     SpyType,
     declare_struct,
+    holds_references,
     implicitly_converts,
     ptr_type,
     widens,
@@ -2116,13 +2117,6 @@ def generic_sugar(node: ast.FunctionDef | ast.ClassDef, type_params: list[str]) 
     for new in new_nodes:
         ast.copy_location(new, node)
     return outer
-
-
-def holds_references(t: SpyType) -> bool:
-    """Does a value of `t` hold a str or a gc_ptr (itself, or in a field)?"""
-    if t.kind in (Kind.STR, Kind.PTR):
-        return True
-    return any(holds_references(f.type) for f in t.fields)
 
 
 # libspy's repr() of a str

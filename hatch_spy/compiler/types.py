@@ -56,6 +56,7 @@ __all__ = [
     "StructField",
     "complete_struct",
     "declare_struct",
+    "holds_references",
     "implicitly_converts",
     "ptr_memkind",
     "ptr_type",
@@ -63,6 +64,15 @@ __all__ = [
     "structs_reached",
     "widens",
 ]
+
+
+def holds_references(t: SpyType) -> bool:
+    """Does a value of `t` hold a str or a gc_ptr (itself, or in a field)?
+    What the collector traces and what raw bytes must not overwrite."""
+    if t.kind in (Kind.STR, Kind.PTR):
+        return True
+    return any(holds_references(f.type) for f in t.fields)
+
 
 # `int` and `float` are aliases, as in SPy.
 TYPES_BY_NAME: dict[str, SpyType] = {

@@ -129,14 +129,16 @@ static void mark_block(Work *w, void *items) {
     if (b->map != NULL) work_push(w, items);
 }
 
-static void scan_block(Work *w, void *items) {
+/* Mark what the items of a traced block hold: their strs (a temporary's;
+   a pinned block's are kept copies, which mark_str leaves) and, through
+   `mark`, their blocks. */
+static void scan_block(Work *w, void *items, void (*mark)(Work *, void *)) {
     spy_Block *b = spy_block_of(items);
     const spy_PtrMap *m = b->map;
     for (size_t i = 0; i < b->count; i++) {
         char *item = item_at(items, b, i);
         for (uint32_t k = 0; k < m->n_str; k++) mark_str(*(const spy_Str **)(item + m->offsets[k]));
-        for (uint32_t k = 0; k < m->n_ptr; k++)
-            mark_block(w, *(void **)(item + m->offsets[m->n_str + k]));
+        for (uint32_t k = 0; k < m->n_ptr; k++) mark(w, *(void **)(item + m->offsets[m->n_str + k]));
     }
 }
 
@@ -155,7 +157,7 @@ void spy_gc_collect(void) {
         else
             mark_str((const spy_Str *)v);
     }
-    while (w.len > 0) scan_block(&w, w.items[--w.len]);
+    while (w.len > 0) scan_block(&w, w.items[--w.len], mark_block);
     free(w.items);
 
     size_t live = 0, kept = t->gc_base;
@@ -213,7 +215,8 @@ static void pin_one(void *items) {
     if (!ok) spy_panic("MemoryError", "out of memory", __FILE__, __LINE__);
 }
 
-/* C that links libspy without a generated unit (tests of libspy) has no globals */
+/* a unit without gc_ptr globals (cgen emits no list), or C that links libspy
+   without a generated unit (tests of libspy) */
 __attribute__((weak)) void *const *spy_unit_global_roots(size_t *n) {
     *n = 0;
     return NULL;
@@ -240,13 +243,7 @@ void spy_gc_collect_pinned(void) {
     for (size_t i = 0; i < n; i++) mark_pinned(&w, *(void *const *)roots[i]);
     for (size_t i = 0; i < pinned_len; i++)
         if (spy_block_of(pinned[i])->flags & SPY_BLOCK_RAW) mark_pinned(&w, pinned[i]);
-    while (w.len > 0) {
-        void *items = w.items[--w.len];
-        spy_Block *b = spy_block_of(items);
-        for (size_t i = 0; i < b->count; i++)
-            for (uint32_t k = 0; k < b->map->n_ptr; k++)
-                mark_pinned(&w, *(void **)(item_at(items, b, i) + b->map->offsets[b->map->n_str + k]));
-    }
+    while (w.len > 0) scan_block(&w, w.items[--w.len], mark_pinned);
     free(w.items);
     size_t kept = 0;
     for (size_t i = 0; i < pinned_len; i++) {
