@@ -426,7 +426,7 @@ def test_the_undecorated_function_is_not_exported(tmp_path: Path) -> None:
     from hatch_spy.compiler.loader import ModuleFinder, load_program
 
     (tmp_path / "m.spy").write_text(DECORATED)
-    (module,) = check_modules(load_program(["m"], ModuleFinder((tmp_path,))))
+    module = check_modules(load_program(["m"], ModuleFinder((tmp_path,))))[-1]
     public = sorted(f.name for f in module.funcs.values() if f.is_public)
     assert public == ["double", "inc", "main"]
 

@@ -99,3 +99,59 @@ def test_time_module(spy: SpyRunner) -> None:
         """
     )
     assert out.split() == ["True", "True"]
+
+
+BOXES = """
+from unsafe import gc_alloc, gc_ptr
+
+@blue.generic
+def Box(T):
+    @struct
+    class Self:
+        p: gc_ptr[T]
+
+        def __new__(x: T) -> Self:
+            p = gc_alloc[T](1)
+            p[0] = x
+            return Self.__make__(p)
+
+        def get(self) -> T:
+            return self.p[0]
+
+        def bad(self) -> T:
+            return self.p[0] + undefined_here
+
+    return Self
+"""
+
+
+def test_generic_of_another_module_resolves_names_there(spy: SpyRunner) -> None:
+    """A generic's methods, specialized by a call from another module, see the
+    names of the module that defines them (gc_alloc is imported there only)."""
+    out = spy.output(
+        """
+        from boxes import Box
+
+        def main() -> None:
+            b = Box[i32](41)
+            s = Box[str]("x")
+            print(b.get() + 1, s.get())
+        """,
+        files={"boxes.spy": BOXES},
+    )
+    assert out.split() == ["42", "x"]
+
+
+def test_error_in_generic_of_another_module_names_its_file(checker: SpyRunner) -> None:
+    err = checker.compile_error(
+        """
+        from boxes import Box
+
+        def main() -> None:
+            print(Box[i32](1).bad())
+        """,
+        files={"boxes.spy": BOXES},
+    )
+    assert "undefined_here" in err.message
+    assert err.loc.filename.endswith("boxes.spy") and err.loc.line == 19
+    assert "undefined_here" in err.loc.source_line

@@ -197,7 +197,7 @@ def test_struct_layouts_are_the_c_compiler_s(
         "@struct\nclass Out:\n    c: bool\n    s: str\n    inner: In\n    d: i8\n"
         "    cells: gc_ptr[In]\n    e: u8\n"
     )
-    (module,) = check_modules(load_program(["m"], ModuleFinder((tmp_path,))))
+    module = check_modules(load_program(["m"], ModuleFinder((tmp_path,))))[-1]
     checks = []
     for t in module.structs:
         lo = t.layout(target)

@@ -17,6 +17,7 @@ from hatch_spy.compiler import check_modules
 from hatch_spy.compiler.boundary import check_exportable, struct_homes
 from hatch_spy.compiler.errors import SpyCompileError
 from hatch_spy.compiler.loader import ModuleFinder, load_program
+from hatch_spy.compiler.stdlib import BUILTIN_MODULES
 from hatch_spy.package import stub_source
 from wheelkit import (
     SAMPLES,
@@ -396,7 +397,8 @@ def test_a_newer_abi_format_is_a_clear_import_error(shapes: Venv) -> None:
 
 def checked(tmp_path: Path, source: str) -> list:  # type: ignore[type-arg]
     (tmp_path / "m.spy").write_text(textwrap.dedent(source))
-    return check_modules(load_program(["m"], ModuleFinder((tmp_path,))))
+    modules = check_modules(load_program(["m"], ModuleFinder((tmp_path,))))
+    return [m for m in modules if m.name not in BUILTIN_MODULES]  # the program's own
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from .errors import SpyCompileError, SpyError
 from .limits import compiling
 from .loader import LoadedModule, ModuleFinder, load_program
 from .source import SourceFile
+from .stdlib import BUILTIN_MODULES
 from .types import I32, NONE
 
 __all__ = [
@@ -30,8 +31,14 @@ def check_modules(loaded: Sequence[LoadedModule]) -> list[ir.ModuleIR]:
         checker = ModuleChecker(mod, checkers)
         checkers[mod.name] = checker
         checker.declare()
-    for checker in checkers.values():
-        checker.check_bodies()
+    # a module's call may specialize another module's closure: check until
+    # no module has bodies left
+    while any(c.pending() for c in checkers.values()):
+        for checker in checkers.values():
+            checker.check_bodies()
+    for name in BUILTIN_MODULES:  # the standard library is no package's to export
+        for func in checkers[name].ir.funcs.values():
+            func.exported = False
     return [c.ir for c in checkers.values()]
 
 
@@ -39,8 +46,8 @@ def find_entry(module: ir.ModuleIR, src: SourceFile) -> ir.FuncDecl:
     main = module.funcs.get("main")
     if main is None:
         raise SpyCompileError(f"{module.filename} has no main() function to run", src.loc(1, 0))
-    if main.params:
-        raise SpyCompileError("main() must take no parameters", main.loc)
+    if len(main.params) > 1 or (main.params and main.params[0].type.name != "list[str]"):
+        raise SpyCompileError("main() must take no parameters or one, argv: list[str]", main.loc)
     if main.ret not in (NONE, I32):
         raise SpyCompileError(f"main() must return None or i32, not {main.ret}", main.loc)
     return main

@@ -27,9 +27,11 @@ from .checker import (
     FunctionChecker,
     ModuleChecker,
     blue_identity,
+    blue_key,
     describe,
     is_simple,
     relocated,
+    specialized,
 )
 from .constfold import ConstantPanic, NotConstant, fold, str_of
 from .errors import Loc, SpyCompileError
@@ -121,8 +123,15 @@ def run_blue(
     owner = func.owner
     assert isinstance(owner, ModuleChecker)
     label = func.name
+    memo: tuple[object, ...] | None = None
     if func.generic:
         label = f"{func.name}[{', '.join(show(a) for a in args)}]"
+        # as in SPy, a generic gives one result per distinct arguments:
+        # `tuple[i32, str]` is one type wherever it is written
+        memo = (id(func.node), id(func.env), *(blue_key(a) for a in args))
+        found = owner.generic_results.get(memo)
+        if found is not None:
+            return relocated(found, loc)
     frame = BlueFrame(
         owner,
         func,
@@ -135,6 +144,8 @@ def run_blue(
     except SpyCompileError as exc:
         exc.notes.append(f"  in blue function '{label}', called at {loc}")
         raise
+    if memo is not None:
+        owner.generic_results[memo] = result
     return relocated(result, loc)
 
 
@@ -214,7 +225,7 @@ def apply_opspec(
             raise SpyCompileError("a function returning a type takes blue arguments only", loc)
         return caller.run_closure_blue(target, blue_args, loc)
     if isinstance(target, ir.Closure):
-        target = caller.m.specialize(target)
+        target = specialized(target)
     assert isinstance(target, ir.FuncDecl)
     call_args: list[ir.Expr] = args
     if spec.args is not None:

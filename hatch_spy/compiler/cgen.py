@@ -24,7 +24,7 @@ from .effects import (
     stmt_exprs,
 )
 from .errors import Loc
-from .types import BOOL, NONE, STR, Kind, SpyType, holds_references, ptr_memkind
+from .types import BOOL, NONE, STR, Kind, SpyType, holds_references, ptr_memkind, structs_reached
 
 _SAFE = re.compile(r"[A-Za-z0-9_]")
 _PLAIN = re.compile(r"[A-Za-z0-9_]+\Z")
@@ -1126,7 +1126,9 @@ def build_unit(modules: list[ir.ModuleIR], storage: Callable[[ir.FuncDecl], str]
     out = Output()
     effects = analyze(modules)
     funcs = [(m, f) for m in modules for f in m.funcs.values()]
-    structs = [t for m in modules for t in m.structs]
+    # each struct after the structs it holds by value, whichever module made
+    # them (`tuple[str, list[str]]` is _tuple's, `list[str]` _list's)
+    structs = structs_reached(t for m in modules for t in m.structs)
     ptrs = list({t.fqn: t for m in modules for t in m.ptr_types}.values())
     globals_ = [f"typedef struct {t.c_name} {t.c_name};" for t in structs]
     # a gc_ptr holds only its item's address, so its definition needs only
@@ -1159,9 +1161,22 @@ def build_unit(modules: list[ir.ModuleIR], storage: Callable[[ir.FuncDecl], str]
 def write_program(modules: list[ir.ModuleIR], entry: ir.FuncDecl) -> str:
     """One C unit for an executable whose `main` calls `entry`."""
     unit = build_unit(modules, lambda f: "static ")
-    call = f"{symbol_name(entry)}()"
+    start = ["int main(int argc, char **argv) {"]
+    if entry.params:  # main(argv: list[str]): the standard library makes the list
+        start += ["    spy_main_argc = argc;", "    spy_main_argv = argv;"]
+        make_argv = next(
+            f
+            for m in modules
+            if m.name == "_list"
+            for f in m.funcs.values()
+            if f.name == "make_argv"
+        )
+        call = f"{symbol_name(entry)}({symbol_name(make_argv)}())"
+    else:
+        start += ["    (void)argc;", "    (void)argv;"]
+        call = f"{symbol_name(entry)}()"
     if entry.ret == NONE:
-        return unit.render(["int main(void) {", f"    {call};", "    return 0;", "}"])
+        return unit.render([*start, f"    {call};", "    return 0;", "}"])
     # The exit status is the low byte on every target, as POSIX takes it.
     # wasmtime refuses WASI exit statuses from 126 on: such a status is kept
     # for the host (spy_exit_status, which hatch-spy's runner reads) and the
@@ -1174,7 +1189,7 @@ def write_program(modules: list[ir.ModuleIR], entry: ir.FuncDecl) -> str:
             "    return spy_exit_status_value;",
             "}",
             "#endif",
-            "int main(void) {",
+            *start,
             f"    int status = (int)((uint32_t){call} & 0xFF);",
             "#if defined(__wasm__)",
             "    if (status >= 126) {",

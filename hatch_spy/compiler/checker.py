@@ -20,8 +20,19 @@ from .constfold import ConstantPanic, NotConstant, fold
 from .errors import Loc, SpyCompileError
 from .loader import LoadedModule
 from .source import SourceFile
-from .stdlib import BUILTIN_EXCEPTIONS, STD_CONSTS, STD_FUNCS, STD_MODULES, STD_SPECIAL
+from .stdlib import (
+    BUILTIN_EXCEPTIONS,
+    BUILTIN_MODULES,
+    EMPTY_DICT,
+    EMPTY_LIST,
+    STD_CONSTS,
+    STD_FUNCS,
+    STD_MODULES,
+    STD_SPECIAL,
+    STD_TYPES,
+)
 from .structs import (
+    METAFUNC,
     PROPERTY,
     STATIC,
     StructInfo,
@@ -88,6 +99,7 @@ Symbol = (
     | ir.BlueTuple
     | ir.BlueDict
     | ir.StructValue
+    | ir.EmptyCollection
 )
 
 ARITH_OPS: dict[type[ast.operator], str] = {
@@ -229,9 +241,15 @@ class ModuleChecker:
         # bodies to check, with the blue values a closure's body sees
         self._func_nodes: list[tuple[ir.FuncDecl, ast.FunctionDef, BlueEnv]] = []
         self._specialized: dict[tuple[object, ...], ir.FuncDecl] = {}
+        self._checked = 0  # how many of _func_nodes check_bodies has done
+        # what each @blue.generic gave for its arguments (blue.run_blue)
+        self.generic_results: dict[tuple[object, ...], ir.Const | ir.BlueRef] = {}
         self._structs_made: dict[tuple[object, ...], StructInfo] = {}
         self.structs: dict[str, StructInfo] = {}  # by fqn
         self.ptr_types: dict[str, SpyType] = {}  # gc_ptr types first made here, by item fqn
+        # names of the standard library's builtin modules (`list`) that this
+        # module sees and has not redefined
+        self.builtin_names: set[str] = set()
 
     def error(self, msg: str, node: ast.AST) -> SpyCompileError:
         return SpyCompileError(msg, self.src.node_loc(node))
@@ -239,6 +257,7 @@ class ModuleChecker:
     # ---- pass 1: declarations -------------------------------------------
 
     def declare(self) -> None:
+        self.see_builtins()
         for stmt in self.tree.body:
             if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
                 continue  # docstring
@@ -264,7 +283,19 @@ class ModuleChecker:
             and stmt.test.left.id == "__name__"
         )
 
+    def see_builtins(self) -> None:
+        """The names the builtin modules loaded before this one define."""
+        for module, names in BUILTIN_MODULES.items():
+            if module == self.ir.name:
+                return
+            for name in names:
+                self.names[name] = self.modules[module].names[name]
+                self.builtin_names.add(name)
+
     def bind(self, name: str, sym: Symbol, node: ast.AST) -> None:
+        if name in self.builtin_names:  # a module may redefine a builtin
+            self.builtin_names.discard(name)
+            del self.names[name]
         if name in self.names:
             prev = self.defined_at[name]
             raise self.error(f"'{name}' is already defined at line {prev.line}", node)
@@ -301,10 +332,12 @@ class ModuleChecker:
                 return StdConst(*STD_CONSTS[module][name])
             if name in STD_SPECIAL.get(module, ()):
                 return SpecialForm(name)
+            if name in STD_TYPES.get(module, {}):
+                return ir.TypeValue(STD_TYPES[module][name])
             raise self.error(f"module '{module}' has no attribute '{name}'", node)
         other = self.modules[module]
         sym = other.names.get(name)
-        if sym is None:
+        if sym is None or name in other.builtin_names:
             raise self.error(f"module '{module}' has no attribute '{name}'", node)
         if isinstance(sym, (ModuleAlias, ir.RuntimeFunc, StdConst, SpecialForm)) or name.startswith(
             "__"
@@ -590,17 +623,21 @@ class ModuleChecker:
 
     # ---- pass 2: bodies ---------------------------------------------------
 
+    def pending(self) -> bool:
+        """Are there bodies left to check (another module's call may have
+        specialized one of this module's closures since)?"""
+        return self._checked < len(self._func_nodes)
+
     def check_bodies(self) -> None:
-        i = 0
-        while i < len(self._func_nodes):  # specializing may add more
-            func, node, env = self._func_nodes[i]
+        while self._checked < len(self._func_nodes):  # specializing may add more
+            func, node, env = self._func_nodes[self._checked]
             try:
                 FunctionChecker(self, func, env).check_function(node)
             except SpyCompileError as exc:
                 if env:  # say which specialization: the line alone is every one's
                     exc.notes.append(f"  in '{func.name}', compiled for its blue values")
                 raise
-            i += 1
+            self._checked += 1
 
     def specialize(self, closure: ir.Closure, name: str | None = None) -> ir.FuncDecl:
         """The red function a closure compiles to for its blue values; one per
@@ -624,6 +661,20 @@ class ModuleChecker:
         self.ir.funcs[name] = func
         self._func_nodes.append((func, node, closure.env))  # check_bodies reaches it
         return func
+
+
+def owner_name(closure: ir.Closure) -> str:
+    owner = closure.owner
+    assert isinstance(owner, ModuleChecker)
+    return owner.ir.name
+
+
+def specialized(closure: ir.Closure) -> ir.FuncDecl:
+    """The red function of a closure, made in the module that defines it: its
+    names and errors are that module's, wherever the call is."""
+    owner = closure.owner
+    assert isinstance(owner, ModuleChecker)
+    return owner.specialize(closure)
 
 
 class FunctionChecker:
@@ -658,8 +709,7 @@ class FunctionChecker:
         if a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs:
             bad = a.vararg or a.kwarg or (a.kwonlyargs or a.posonlyargs)[0]
             raise self.error("only plain positional parameters are supported", bad)
-        if a.defaults:
-            raise self.error("default parameter values are not supported", a.defaults[0])
+        first_default = len(a.args) - len(a.defaults)
         params = []
         for i, arg in enumerate(a.args):
             if arg.annotation is None and i == 0 and self_type is not None:
@@ -670,9 +720,22 @@ class FunctionChecker:
             t = self.resolve_type(arg.annotation, f"parameter '{arg.arg}'")
             if t == NONE:
                 raise self.error(f"parameter '{arg.arg}' cannot have type None", arg.annotation)
-            params.append(ir.Param(arg.arg, t))
+            default = None
+            if i >= first_default:
+                default = self.default_value(a.defaults[i - first_default], t)
+            params.append(ir.Param(arg.arg, t, default))
         ret = NONE if node.returns is None else self.resolve_type(node.returns, "return")
         return params, ret
+
+    def default_value(self, node: ast.expr, t: SpyType) -> ir.Const:
+        """A parameter's default: a value known at compile time, evaluated
+        once where the function is defined, as Python does."""
+        if t.kind in (Kind.STRUCT, Kind.PTR):
+            raise self.error(f"a default value of type {t} is not supported", node)
+        value = self.coerce(self.expr(node), t)
+        if not isinstance(value, ir.Const):
+            raise self.error("a default value must be known at compile time", node)
+        return value
 
     def resolve_type(self, node: ast.expr | None, what: str) -> SpyType:
         """A type annotation; blue names (`T`) first, then the module's."""
@@ -774,7 +837,7 @@ class FunctionChecker:
             and isinstance(node.iter.func, ast.Name)
             and node.iter.func.id == "range"
         ):
-            return self.for_str(node)
+            return self.for_each(node)
         if isinstance(node, ast.For):
             return self.for_range(node)
         if isinstance(node, (ast.Break, ast.Continue)):
@@ -788,6 +851,8 @@ class FunctionChecker:
             return self.return_(node)
         if isinstance(node, ast.Raise):
             return self.raise_(node)
+        if isinstance(node, ast.Delete):
+            return [self.delete(t) for t in node.targets]
         if isinstance(node, ast.Assert):
             msg = None if node.msg is None else self.coerce(self.expr(node.msg), STR)
             return ir.Assert(loc, self.condition(node.test), msg)
@@ -808,7 +873,7 @@ class FunctionChecker:
         finally:
             self.loop_depth -= 1
 
-    def expr_stmt(self, node: ast.Expr) -> ir.Stmt | None:
+    def expr_stmt(self, node: ast.Expr) -> ir.Stmt | list[ir.Stmt] | None:
         v = node.value
         if isinstance(v, ast.Constant) and isinstance(v.value, str):
             return None  # docstring or string statement
@@ -821,20 +886,33 @@ class FunctionChecker:
             return self.print_(v)
         return ir.ExprStmt(self.loc(node), self.expr(v, allow_none=True))
 
-    def print_(self, call: ast.Call) -> ir.Print:
+    def print_(self, call: ast.Call) -> list[ir.Stmt]:
+        """print(): every argument is evaluated, then each made text, as in
+        Python (`print(xs, xs.pop())` shows the list after the pop)."""
         if call.keywords:
             raise self.error("print() keyword arguments are not supported", call.keywords[0])
-        args = []
+        values = []
         for a in call.args:
             if isinstance(a, ast.Starred):
                 raise self.error(f"{describe(a)} are not supported", a)
             value = self.expr(a, allow_none=isinstance(a, ast.Constant), allow_object=True)
             if isinstance(value, ir.BlueRef):
                 value = self.blue_text(value, a)
-            if value.type.kind is Kind.STRUCT:
-                value = self.text_of(value, "__str__", a)
-            args.append(value)
-        return ir.Print(self.loc(call), args)
+            values.append(value)
+        bound: list[ir.Stmt] = []
+        if any(v.type.kind is Kind.STRUCT for v in values):
+            # a struct's text comes from a call: bind the values first
+            for i, v in enumerate(values):
+                if not is_simple(v):
+                    ref = self.temp(v)
+                    self.locals[ref.name] = v.type
+                    bound.append(ir.Assign(v.loc, ref, v))
+                    values[i] = ref
+        args = [
+            self.text_of(v, "__str__", a) if v.type.kind is Kind.STRUCT else v
+            for v, a in zip(values, call.args, strict=True)
+        ]
+        return [*bound, ir.Print(self.loc(call), args)]
 
     def mutable_global(self, name: str, node: ast.AST) -> ir.GlobalVar:
         sym = self.m.names.get(name)
@@ -851,7 +929,9 @@ class FunctionChecker:
 
     def assign(
         self, target: ast.expr, value_node: ast.expr | None, ann: ast.expr | None, node: ast.stmt
-    ) -> ir.Stmt | None:
+    ) -> ir.Stmt | list[ir.Stmt] | None:
+        if isinstance(target, (ast.Tuple, ast.List)) and value_node is not None and ann is None:
+            return self.unpack_assign(target, value_node, node)
         if isinstance(target, ast.Subscript) and value_node is not None:
             value = self.expr(value_node)  # Python evaluates the value first
             base = self.expr(target.value)
@@ -1013,18 +1093,57 @@ class FunctionChecker:
         var = ir.LocalRef(var_t, loc, name)
         return ir.ForRange(loc, var, start, stop, step, self.loop_body(node.body))
 
-    def for_str(self, node: ast.For) -> list[ir.Stmt]:
-        """`for ch in s`: one-character strs, walking the UTF-8 bytes once (the
-        str is evaluated once, before the loop, as Python's iter() is)."""
+    def for_each(self, node: ast.For) -> list[ir.Stmt]:
+        """`for x in <str>` or over a struct with SPy's iteration protocol."""
         if node.orelse:
             raise self.error("'else' on a for loop is not supported", node.orelse[0])
         value = self.expr(node.iter)
-        if value.type != STR:
+        if value.type == STR:
+            return self.for_str(node, value)
+        if (
+            value.type.kind is Kind.STRUCT
+            and "__fastiter__" in self.m.struct_info(value.type).methods
+        ):
+            return self.for_iter(node, value)
+        raise self.error(f"'{value.type}' object is not iterable", node.iter)
+
+    def for_iter(self, node: ast.For, value: ir.Expr) -> list[ir.Stmt]:
+        """SPy's protocol, as its desugaring has it:
+        `it = X.__fastiter__(); while it.__continue_iteration__():
+        target = it.__item__(); it = it.__next__(); body` (advancing before
+        the body, so that `continue` cannot skip it)."""
+        loc = self.loc(node)
+        start = self.struct_method(value.type, "__fastiter__", [value], node.iter)
+        it = self.temp(start)
+        self.locals[it.name] = it.type
+        if it.type.kind is not Kind.STRUCT:
             raise self.error(
-                f"for loops support 'for NAME in range(...)' and 'for NAME in <str>', "
-                f"not {value.type}",
-                node.iter,
+                f"__fastiter__ of '{value.type}' returns {it.type}, not a struct", node
             )
+        test = self.truth(
+            self.struct_method(it.type, "__continue_iteration__", [it], node.iter), node.iter
+        )
+        current = self.struct_method(it.type, "__item__", [it], node.iter)
+        item = self.temp(current)
+        self.locals[item.name] = item.type
+        advance = self.struct_method(it.type, "__next__", [it], node.iter)
+        body: list[ir.Stmt] = [
+            ir.Assign(loc, item, current),
+            ir.Assign(loc, it, self.coerce(advance, it.type)),
+        ]
+        bind = self.assign(node.target, self.temp_name(item, node.target), None, node)
+        body.extend(bind if isinstance(bind, list) else [bind] if bind is not None else [])
+        body.extend(self.loop_body(node.body))
+        return [ir.Assign(loc, it, start), ir.While(loc, test, body)]
+
+    def temp_name(self, temp: ir.LocalRef, where: ast.AST) -> ast.Name:
+        """An ast name for a temporary, so that an assignment can take it as
+        its value (for targets, unpacking included)."""
+        return ast.copy_location(ast.Name(id=temp.name, ctx=ast.Load()), where)
+
+    def for_str(self, node: ast.For, value: ir.Expr) -> list[ir.Stmt]:
+        """`for ch in s`: one-character strs, walking the UTF-8 bytes once (the
+        str is evaluated once, before the loop, as Python's iter() is)."""
         if not isinstance(node.target, ast.Name):
             raise self.error("the loop variable must be a plain name", node.target)
         name = node.target.id
@@ -1112,7 +1231,11 @@ class FunctionChecker:
 
     def expr(self, node: ast.expr, allow_none: bool = False, allow_object: bool = False) -> ir.Expr:
         e = self._expr(node)
-        if isinstance(e, ir.BlueRef) and not allow_object:
+        if (
+            isinstance(e, ir.BlueRef)
+            and not allow_object
+            and not isinstance(e.obj, ir.EmptyCollection)
+        ):
             raise self.error(
                 f"'{ast.unparse(node)}' is a {kind_of(e.obj)}, known only at compile time: "
                 "it has no run-time value",
@@ -1155,7 +1278,157 @@ class FunctionChecker:
             return self.attribute_value(node)
         if isinstance(node, ast.Subscript):
             return self.subscript(node)
+        if isinstance(node, ast.List):
+            return self.list_literal(node)
+        if isinstance(node, ast.Tuple):
+            return self.tuple_literal(node)
+        if isinstance(node, ast.Dict):
+            return self.dict_literal(node)
         raise self.error(f"{describe(node)} are not supported", node)
+
+    def dict_literal(self, node: ast.Dict) -> ir.Expr:
+        """`{k: v}`: `dict[K, V]()._push(k, v)`, keys and values evaluated in
+        order; `{}` is of EmptyDictType until an expected dict type converts it."""
+        loc = self.loc(node)
+        if not node.keys:
+            return ir.BlueRef(EMPTY_DICT, loc, ir.EmptyCollection("dict"))
+        pairs = []
+        for k, v in zip(node.keys, node.values, strict=True):
+            if k is None:
+                raise self.error("'**' in a dict literal is not supported", v)
+            pairs.append((self.expr(k), self.expr(v)))
+        kt = self.item_type([key for key, _ in pairs], "dict key", node)
+        vt = self.item_type([value for _, value in pairs], "dict value", node)
+        t = self.collection_type("dict", [kt, vt], node)
+        info = self.m.struct_info(t)
+        result: ir.Expr = ir.Call(t, loc, specialized(info.methods["__new__"].closure), [])
+        push = specialized(info.methods["_push"].closure)
+        for key, value in pairs:
+            args = [
+                result,
+                self.coerce(key, push.params[1].type),
+                self.coerce(value, push.params[2].type),
+            ]
+            result = ir.Call(t, key.loc, push, args)
+        return result
+
+    def tuple_literal(self, node: ast.Tuple) -> ir.Expr:
+        """`(a, b)`: a `tuple[A, B]` struct of the items, evaluated in order."""
+        items = [self.expr(e) for e in node.elts]
+        for e in items:
+            if e.type.kind not in STORABLE_KINDS:
+                raise self.error(f"a tuple cannot hold a {e.type}", node)
+        t = self.collection_type("tuple", [e.type for e in items], node)
+        return ir.StructNew(t, self.loc(node), items)
+
+    def slice_args(self, index: ast.Slice) -> list[ir.Expr]:
+        """`a:b:c` as start, stop, step (i64) and whether start and stop are
+        given: what `__getslice__`-style methods take."""
+        loc = self.loc(index)
+        parts: list[ir.Expr] = []
+        given: list[ir.Expr] = []
+        for part, default in ((index.lower, 0), (index.upper, 0), (index.step, 1)):
+            if part is None:
+                parts.append(ir.Const(I64, loc, default))
+                given.append(ir.Const(BOOL, loc, False))
+            else:
+                parts.append(self.coerce(self.expr(part), I64))
+                given.append(ir.Const(BOOL, loc, True))
+        return [*parts, given[0], given[1]]
+
+    def delete(self, target: ast.expr) -> ir.Stmt:
+        """`del x[k]` (`__delitem__`) or `del x[a:b]` (`__delslice__`)."""
+        if not isinstance(target, ast.Subscript):
+            raise self.error(
+                f"del of {describe(target)} is not supported (only del x[key])", target
+            )
+        base = self.expr(target.value)
+        if base.type.kind is not Kind.STRUCT:
+            raise self.error(f"'{base.type}' object does not support item deletion", target)
+        if isinstance(target.slice, ast.Slice):
+            args = [base, *self.slice_args(target.slice)]
+            call = self.struct_method(base.type, "__delslice__", args, target)
+        else:
+            call = self.struct_method(
+                base.type, "__delitem__", [base, *self.indices(target)], target
+            )
+        return ir.ExprStmt(self.loc(target), call)
+
+    def unpack_assign(
+        self, target: ast.Tuple | ast.List, value_node: ast.expr, node: ast.stmt
+    ) -> list[ir.Stmt]:
+        """`a, b = value`: the value once, then each target from its item in
+        order (`a = tmp[0]; b = tmp[1]`), its length checked at compile time."""
+        value = self.expr(value_node)
+        if value.type.kind is not Kind.STRUCT:
+            raise self.error(f"cannot unpack a non-iterable {value.type} object", value_node)
+        size = self.struct_method(value.type, "__len__", [value], value_node)
+        if not isinstance(size, ir.Const) or not isinstance(size.value, int):
+            raise self.error(
+                f"cannot unpack a {value.type}: its length is not known at compile time", value_node
+            )
+        if size.value != len(target.elts):
+            few = "not enough" if size.value < len(target.elts) else "too many"
+            raise self.error(
+                f"{few} values to unpack (expected {len(target.elts)}, got {size.value})", node
+            )
+        tmp = self.temp(value)
+        self.locals[tmp.name] = value.type
+        out: list[ir.Stmt] = [ir.Assign(self.loc(node), tmp, value)]
+        for i, elt in enumerate(target.elts):
+            item = ast.copy_location(
+                ast.Subscript(
+                    value=self.temp_name(tmp, elt),
+                    slice=ast.copy_location(ast.Constant(value=i), elt),
+                    ctx=ast.Load(),
+                ),
+                elt,
+            )
+            done = self.assign(elt, item, None, node)
+            out.extend(done if isinstance(done, list) else [done] if done is not None else [])
+        return out
+
+    def item_type(self, items: list[ir.Expr], what: str, node: ast.AST) -> SpyType:
+        """The one type of a literal's items: the first non-literal's, where
+        literals adapt as they do to an annotation (`[1, x]` with x: i64)."""
+        t = next((e.type for e in items if not is_literal(e)), items[0].type)
+        for e in items:
+            try:
+                self.coerce(e, t)
+            except SpyCompileError:
+                raise SpyCompileError(
+                    f"{what} items must have one type: {t} and {e.type}", e.loc
+                ) from None
+        return t
+
+    def collection_type(self, builtin: str, args: list[SpyType], node: ast.AST) -> SpyType:
+        """`list[T]` (or `dict[K, V]`), as the builtin generic makes it."""
+        from .blue import run_blue  # blue.py builds on this module
+
+        generic = self.m.modules[next(m for m, n in BUILTIN_MODULES.items() if builtin in n)]
+        func = generic.names[builtin]
+        assert isinstance(func, ir.BlueFunc)
+        loc = self.loc(node)
+        made = run_blue(self, func, [ir.BlueRef(TYPE, loc, ir.TypeValue(a)) for a in args], loc)
+        assert isinstance(made, ir.BlueRef) and isinstance(made.obj, ir.TypeValue)
+        return made.obj.type
+
+    def list_literal(self, node: ast.List) -> ir.Expr:
+        """`[a, b]`: `list[T]()._push(a)._push(b)`, as SPy evaluates it (items
+        left to right); `[]` is of EmptyListType until an expected list type
+        converts it."""
+        loc = self.loc(node)
+        if not node.elts:
+            return ir.BlueRef(EMPTY_LIST, loc, ir.EmptyCollection("list"))
+        items = [self.expr(e) for e in node.elts]
+        t = self.collection_type("list", [self.item_type(items, "list", node)], node)
+        info = self.m.struct_info(t)
+        new = specialized(info.methods["__new__"].closure)
+        result: ir.Expr = ir.Call(t, loc, new, [])
+        push = specialized(info.methods["_push"].closure)
+        for e in items:
+            result = ir.Call(t, e.loc, push, [result, self.coerce(e, push.params[1].type)])
+        return result
 
     def special_named(self, node: ast.expr) -> str | None:
         """The name of the special form `node` names (`gc_ptr`), if it names one."""
@@ -1178,6 +1451,9 @@ class FunctionChecker:
             return self.ptr_item(base, node.slice)
         if base.type == STR and not isinstance(base, ir.BlueRef):
             return self.str_subscript(base, node.slice)
+        if base.type.kind is Kind.STRUCT and isinstance(node.slice, ast.Slice):
+            args = [base, *self.slice_args(node.slice)]
+            return self.struct_method(base.type, "__getslice__", args, node)
         if base.type.kind is Kind.STRUCT:
             return self.struct_method(base.type, "__getitem__", [base, *self.indices(node)], node)
         if not (isinstance(base, ir.BlueRef) and isinstance(base.obj, ir.BlueFunc)):
@@ -1301,6 +1577,10 @@ class FunctionChecker:
             names = type_names(obj.type, self.m)
             if node.attr in names:
                 return ir.Const(STR, loc, names[node.attr], literal=False)
+            if obj.type.kind is Kind.STRUCT:  # `Point.norm`: a method as a function
+                method = self.m.struct_info(obj.type).methods.get(node.attr)
+                if method is not None and method.kind not in (PROPERTY, METAFUNC):
+                    return ir.BlueRef(FUNCTION, loc, method.closure)
         if isinstance(obj, ir.MetaArg):
             if node.attr == "static_type":
                 return ir.BlueRef(TYPE, loc, ir.TypeValue(obj.static_type))
@@ -1335,7 +1615,7 @@ class FunctionChecker:
 
         loc = where if isinstance(where, Loc) else self.loc(where)
         func = ir.BlueFunc(
-            self.m.ir.name, closure.qualname, closure.node, loc, closure.owner, env=closure.env
+            owner_name(closure), closure.qualname, closure.node, loc, closure.owner, env=closure.env
         )
         return run_blue(self, func, args, loc)
 
@@ -1566,6 +1846,12 @@ class FunctionChecker:
             if sym is None:
                 return self.builtin_call(f.id, node)
             name = f.id
+        elif (
+            isinstance(f, ast.Attribute)
+            and f.attr == "const"
+            and self.special_named(f.value) == "OpSpec"
+        ):
+            return self.opspec_const(node)
         elif isinstance(f, ast.Attribute) and not self.names_module(f.value):
             return self.attribute_call(f, node)
         elif isinstance(f, ast.Subscript) and self.special_named(f.value) in (
@@ -1582,7 +1868,7 @@ class FunctionChecker:
                 raise self.error("only named functions can be called", f)
             sym, name = callee.obj, ast.unparse(f)
         if isinstance(sym, ir.Closure):
-            sym = self.m.specialize(sym)
+            sym = specialized(sym)
         if isinstance(sym, ir.BlueFunc) and sym.generic:
             raise self.error(f"'{name}' is @blue.generic: call it with [] first", node)
         if isinstance(sym, ir.BlueFunc) and sym.metafunc:
@@ -1616,7 +1902,8 @@ class FunctionChecker:
         first = bound or []
         params = func.params[len(first) :]
         pnames = [p.name for p in params]
-        args = self.bind_args(name, pnames, [p.type for p in params], node)
+        defaults = [p.default for p in params]
+        args = self.bind_args(name, pnames, [p.type for p in params], node, defaults)
         call = ir.Call(func.ret, self.loc(node), func, [*first, *args])
         if first:
             return call  # self is evaluated before the arguments, which bind in order
@@ -1679,16 +1966,7 @@ class FunctionChecker:
         loc = self.loc(index)
         if not isinstance(index, ast.Slice):
             return ir.RuntimeCall(STR, loc, STR_GETITEM, [base, self.coerce(self.expr(index), I64)])
-        parts: list[ir.Expr] = []
-        given: list[ir.Expr] = []
-        for part, default in ((index.lower, 0), (index.upper, 0), (index.step, 1)):
-            if part is None:
-                parts.append(ir.Const(I64, loc, default))
-                given.append(ir.Const(BOOL, loc, False))
-            else:
-                parts.append(self.coerce(self.expr(part), I64))
-                given.append(ir.Const(BOOL, loc, True))
-        return ir.RuntimeCall(STR, loc, STR_SLICE, [base, *parts, given[0], given[1]])
+        return ir.RuntimeCall(STR, loc, STR_SLICE, [base, *self.slice_args(index)])
 
     def getattr_(self, node: ast.Call) -> ir.Expr:
         """`getattr(x, name)` with a blue `name`: the attribute `x.<name>`."""
@@ -1805,7 +2083,7 @@ class FunctionChecker:
         info = self.m.struct_info(t)
         new = info.methods.get("__new__")
         if new is not None:
-            return self.call_func(self.m.specialize(new.closure), name, node)
+            return self.call_func(specialized(new.closure), name, node)
         return self.make(t, name, node)
 
     def make(self, t: SpyType, name: str, node: ast.Call) -> ir.Expr:
@@ -1834,7 +2112,7 @@ class FunctionChecker:
             method = self.m.struct_info(t).methods.get(f.attr)
             if method is None or method.kind != STATIC:
                 raise self.error(f"type {t} has no static method '{f.attr}'", f)
-            return self.call_func(self.m.specialize(method.closure), name, node)
+            return self.call_func(specialized(method.closure), name, node)
         t = base.type
         if t == STR:
             return self.str_method(base, f, node)
@@ -1843,7 +2121,7 @@ class FunctionChecker:
         method = self.m.struct_info(t).methods.get(f.attr)
         if method is None or method.kind == STATIC:
             raise self.error(f"'{t}' has no method '{f.attr}'", f)
-        return self.call_func(self.m.specialize(method.closure), name, node, [base])
+        return self.call_func(specialized(method.closure), name, node, [base])
 
     def str_method(self, base: ir.Expr, f: ast.Attribute, node: ast.Call) -> ir.Expr:
         func = STR_METHODS.get(f.attr)
@@ -1862,10 +2140,20 @@ class FunctionChecker:
         return ir.RuntimeCall(func.ret, self.loc(node), func, [base, *args])
 
     def struct_method(self, t: SpyType, dunder: str, args: list[ir.Expr], node: ast.AST) -> ir.Expr:
+        """The call of a struct's method on `args` (self first): a red method,
+        or the call a metafunction's OpSpec names."""
         method = self.m.struct_info(t).methods.get(dunder)
         if method is None or method.kind == STATIC:
             raise self.error(f"'{t}' has no method '{dunder}'", node)
-        func = self.m.specialize(method.closure)
+        if method.blue is not None:
+            from .blue import dispatch_metafunc  # blue.py builds on this module
+
+            found = dispatch_metafunc(self, method.blue, args, self.loc(node))
+            if found is None:
+                types = ", ".join(str(a.type) for a in args[1:])
+                raise self.error(f"'{t}.{dunder}' does not support ({types})", node)
+            return found
+        func = specialized(method.closure)
         if len(func.params) != len(args):
             raise self.error(f"{t}.{dunder}() takes {len(func.params)} arguments", node)
         coerced = [self.coerce(a, p.type) for a, p in zip(args, func.params, strict=True)]
@@ -1906,9 +2194,14 @@ class FunctionChecker:
         return ir.StrOf(STR, e.loc, e)
 
     def bind_args(
-        self, name: str, pnames: list[str], ptypes: list[SpyType], node: ast.Call
+        self,
+        name: str,
+        pnames: list[str],
+        ptypes: list[SpyType],
+        node: ast.Call,
+        defaults: Sequence[ir.Const | None] = (),
     ) -> list[ir.Expr]:
-        """Python's rules for positional and keyword arguments, minus defaults."""
+        """Python's rules for positional and keyword arguments and defaults."""
         n = len(pnames)
         if len(node.args) > n:
             plural = "argument" if n == 1 else "arguments"
@@ -1924,12 +2217,18 @@ class FunctionChecker:
             if kw.arg in bound:
                 raise self.error(f"{name}() got multiple values for argument '{kw.arg}'", kw)
             bound[kw.arg] = kw.value
-        missing = [p for p in pnames if p not in bound]
+        default_of = dict(zip(pnames, defaults, strict=False))
+        missing = [p for p in pnames if p not in bound and default_of.get(p) is None]
         if missing:
             plural = "argument" if len(missing) == 1 else "arguments"
             listed = " and ".join(f"'{p}'" for p in missing)
             raise self.error(f"{name}() missing {len(missing)} required {plural}: {listed}", node)
         checked = {p: self.expr(bound[p]) for p in bound}  # in source order
+        loc = self.loc(node)
+        for p in pnames:
+            default = default_of.get(p)
+            if p not in checked and default is not None:
+                checked[p] = relocated(default, loc)
         return [self.coerce(checked[p], t) for p, t in zip(pnames, ptypes, strict=True)]
 
     def in_source_order(self, call: ir.Call, pnames: list[str], node: ast.Call) -> ir.Expr:
@@ -1938,11 +2237,16 @@ class FunctionChecker:
         written = pnames[: len(node.args)] + [kw.arg for kw in node.keywords if kw.arg]
         if written == pnames or all(is_simple(a) for a in call.args):
             return call
-        refs = {p: self.temp(a) for p, a in zip(pnames, call.args, strict=True)}
+        # parameters left to their defaults take the constant as it is
+        refs: dict[str, ir.Expr] = {
+            p: self.temp(a) if p in written else a for p, a in zip(pnames, call.args, strict=True)
+        }
         result: ir.Expr = ir.Call(call.type, call.loc, call.func, [refs[p] for p in pnames])
         for p in reversed(written):
             value = call.args[pnames.index(p)]
-            result = ir.Let(call.type, call.loc, refs[p].name, value, result)
+            ref = refs[p]
+            assert isinstance(ref, ir.LocalRef)
+            result = ir.Let(call.type, call.loc, ref.name, value, result)
         return result
 
     def special_call(self, sym: SpecialForm, name: str, node: ast.Call) -> ir.Expr:
@@ -1982,6 +2286,15 @@ class FunctionChecker:
             args = items.obj.items
         return ir.BlueRef(BLUE_OBJECT, self.loc(node), ir.OpSpec(func, args))
 
+    def opspec_const(self, node: ast.Call) -> ir.Expr:
+        """`OpSpec.const(value)`: the operation is this blue value."""
+        if len(node.args) != 1 or node.keywords:
+            raise self.error("OpSpec.const() takes one value", node)
+        value = self.expr(node.args[0])
+        if not isinstance(value, ir.Const):
+            raise self.error("OpSpec.const() needs a value known at compile time", node.args[0])
+        return ir.BlueRef(BLUE_OBJECT, self.loc(node), ir.OpSpec(const=value))
+
     def abs_(self, arg: ir.Expr, node: ast.Call) -> ir.Expr:
         """abs(): integers wrap as negation does (abs of the minimum is itself)."""
         loc = self.loc(node)
@@ -1998,6 +2311,25 @@ class FunctionChecker:
         flipped = ir.CondExpr(t, loc, negative, ir.UnaryOp(t, loc, "-", ref), ref)
         return ir.Let(t, loc, ref.name, arg, flipped)
 
+    def hash_(self, node: ast.Call) -> ir.Expr:
+        """hash(x), an i64: equal values hash equal, across numeric types too."""
+        if len(node.args) != 1 or node.keywords:
+            raise self.error("hash() takes exactly one argument", node)
+        arg = self.expr(node.args[0])
+        loc = self.loc(node)
+        t = arg.type
+        if t.kind is Kind.STRUCT:
+            if "__hash__" not in self.m.struct_info(t).methods:
+                raise self.error(f"unhashable type: '{t}' (it has no __hash__)", node.args[0])
+            return self.coerce(self.struct_method(t, "__hash__", [arg], node), I64)
+        if t == STR:
+            return ir.RuntimeCall(I64, loc, STR_HASH, [arg])
+        if t.is_float:
+            return ir.RuntimeCall(I64, loc, F64_HASH, [self.convert(arg, F64)])
+        if t.is_int or t == BOOL:
+            return self.convert(arg, I64)
+        raise self.error(f"unhashable type: '{t}'", node.args[0])
+
     def builtin_call(self, name: str, node: ast.Call) -> ir.Expr:
         loc = self.loc(node)
         if name == "print":
@@ -2010,6 +2342,8 @@ class FunctionChecker:
             return self.getattr_(node)
         if name in ("ord", "chr"):
             return self.ord_chr(name, node)
+        if name == "hash":
+            return self.hash_(node)
         if name not in CAST_NAMES and name not in ("len", "str", "abs", "repr"):
             raise self.error(f"name '{name}' is not defined", node.func)
         if node.keywords:
@@ -2047,6 +2381,17 @@ class FunctionChecker:
         return self.convert(arg, to) if arg.type != to else arg
 
 
+def target_names(target: ast.expr) -> set[str]:
+    """The names an assignment target binds (`a` and `b` of `(a, [b])`)."""
+    if isinstance(target, ast.Name):
+        return {target.id}
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return set().union(*(target_names(e) for e in target.elts))
+    if isinstance(target, ast.Starred):
+        return target_names(target.value)
+    return set()
+
+
 def auto_const_names(func: ast.FunctionDef) -> set[str]:
     """The locals SPy makes const (spy/analyze/scope.py): assigned once, and not
     in a loop. We also leave out those assigned inside an `if` (SPy would make
@@ -2059,12 +2404,12 @@ def auto_const_names(func: ast.FunctionDef) -> set[str]:
             for target in node.targets:
                 if isinstance(target, ast.Name):
                     counts[target.id] = counts.get(target.id, 0) + 1
+                else:  # `a, b = ...` assigns each name as well
+                    excluded.update(target_names(target))
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
             counts[node.target.id] = counts.get(node.target.id, 0) + 1
         elif isinstance(node, (ast.AugAssign, ast.For, ast.NamedExpr)):
-            target = node.target
-            if isinstance(target, ast.Name):
-                excluded.add(target.id)
+            excluded.update(target_names(node.target))
         elif isinstance(node, ast.Global):
             excluded.update(node.names)
     top = set()
@@ -2128,6 +2473,8 @@ STR_GETITEM = ir.RuntimeFunc(
 STR_SLICE = ir.RuntimeFunc(
     "builtins", "str.__getitem__", "spy_str_slice", (STR, I64, I64, I64, BOOL, BOOL), STR, True
 )
+STR_HASH = ir.RuntimeFunc("builtins", "str.__hash__", "spy_str_hash", (STR,), I64, False)
+F64_HASH = ir.RuntimeFunc("builtins", "float.__hash__", "spy_f64_hash", (F64,), I64, False)
 STR_IN = ir.RuntimeFunc("builtins", "str.__contains__", "spy_str_in", (STR, STR), BOOL, False)
 STR_REPEAT = ir.RuntimeFunc("builtins", "str.__mul__", "spy_str_repeat", (STR, I64), STR, True)
 STR_RREPEAT = ir.RuntimeFunc("builtins", "str.__rmul__", "spy_str_rrepeat", (I64, STR), STR, True)

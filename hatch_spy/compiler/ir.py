@@ -30,6 +30,7 @@ class GlobalVar:
 class Param:
     name: str
     type: SpyType
+    default: Const | None = None  # a blue value, put in where a call leaves it out
 
 
 @dataclass
@@ -84,6 +85,14 @@ class Closure:
     owner: object  # the ModuleChecker of the module that defines it
     qualname: str  # `outer.inner`, or `generic[args]` for a generic's body
     self_type: SpyType | None = None  # a method's struct: its `self` needs no annotation
+
+
+@dataclass(frozen=True)
+class EmptyCollection:
+    """`[]` or `{}`: a value of EmptyListType (EmptyDictType) until the list
+    (dict) type expected where it is used converts it."""
+
+    kind: str  # "list" or "dict"
 
 
 @dataclass(eq=False)
@@ -162,6 +171,7 @@ BlueObject = (
     | BlueTuple
     | BlueDict
     | StructValue
+    | EmptyCollection
 )
 
 # ---- expressions ----------------------------------------------------------

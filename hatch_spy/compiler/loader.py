@@ -7,9 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from spy_runtime import stdlib_dir
+
 from .errors import Loc, SpyCompileError
 from .source import SourceFile, parse_module, read_source
-from .stdlib import STD_MODULES
+from .stdlib import BUILTIN_MODULES, STD_MODULES
 
 
 @dataclass
@@ -31,11 +33,17 @@ class ModuleFinder:
     roots: tuple[Path, ...]
 
     def find(self, name: str) -> tuple[Path, str] | None:
+        """The file of module `name` and how errors show it; the standard
+        library written in SPy comes after the program's own roots."""
         rel = name.replace(".", "/") + ".spy"
-        for root in self.roots:
+        roots = () if name in BUILTIN_MODULES else self.roots  # never shadowed
+        for root in roots:
             path = root / rel
             if path.is_file():
                 return path, rel
+        path = stdlib_dir() / rel
+        if path.is_file():
+            return path, f"<stdlib>/{rel}"
         return None
 
     def is_package(self, name: str) -> bool:
@@ -81,6 +89,8 @@ def load_program(entries: Sequence[str], finder: ModuleFinder) -> list[LoadedMod
         loaded[name] = mod
         order.append(mod)
 
+    for builtin in BUILTIN_MODULES:  # every module sees their names
+        visit(builtin, None, None)
     for entry in entries:
         visit(entry, None, None)
     return order

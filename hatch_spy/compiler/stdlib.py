@@ -7,7 +7,7 @@ import math
 from spy_runtime.exceptions import EXCEPTION_KINDS
 
 from .ir import ConstValue, RuntimeFunc
-from .types import F64, SpyType
+from .types import F64, I32, STR, Kind, SpyType
 
 
 def _f(module: str, name: str, nparams: int, takes_loc: bool = False) -> RuntimeFunc:
@@ -29,6 +29,11 @@ STD_FUNCS: dict[str, dict[str, RuntimeFunc]] = {
         )
     },
     "time": {"time": _f("time", "time", 0)},
+    # the command line, for the standard library's make_argv
+    "__spy__": {
+        "argc": RuntimeFunc("__spy__", "argc", "spy_argc", (), I32, False),
+        "argv_at": RuntimeFunc("__spy__", "argv_at", "spy_argv_at", (I32,), STR, False),
+    },
 }
 
 STD_CONSTS: dict[str, dict[str, tuple[SpyType, ConstValue]]] = {
@@ -59,6 +64,23 @@ STD_SPECIAL: dict[str, frozenset[str]] = {
 }
 
 STD_MODULES = frozenset(STD_FUNCS) | frozenset(STD_SPECIAL)
+
+# types the compiler names in its modules: the types of `[]` and `{}`, which
+# a collection's `__convert_from__` turns into an empty collection
+EMPTY_LIST = SpyType("EmptyListType", Kind.OBJECT, "", "EmptyListType", None, ())
+EMPTY_DICT = SpyType("EmptyDictType", Kind.OBJECT, "", "EmptyDictType", None, ())
+STD_TYPES: dict[str, dict[str, SpyType]] = {
+    "__spy__": {"EmptyListType": EMPTY_LIST, "EmptyDictType": EMPTY_DICT},
+}
+
+# The standard library written in SPy (spy_runtime's stdlib folder) that
+# every program sees: module -> the builtin names it defines. Loaded before
+# the program, in this order (a later one may use an earlier one's names).
+BUILTIN_MODULES: dict[str, tuple[str, ...]] = {
+    "_tuple": ("tuple",),
+    "_list": ("list",),
+    "_dict": ("dict",),
+}
 
 # the exception names `raise` accepts: those the runtime maps to Python's
 BUILTIN_EXCEPTIONS = EXCEPTION_KINDS

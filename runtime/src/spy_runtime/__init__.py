@@ -20,9 +20,15 @@ __version__ = "0.2.0"
 # runs on any spy-runtime X.Z with Z >= Y. Kept in step with spy.h.
 ABI_VERSION = (0, 2)
 
-__all__ = ["ABI_VERSION", "SpyPanic", "__version__", "libspy_dir", "load_module"]
+__all__ = ["ABI_VERSION", "SpyPanic", "__version__", "libspy_dir", "load_module", "stdlib_dir"]
 
 
 def libspy_dir() -> Path:
     """Folder of libspy's C sources: `include/spy.h` and `src/*.c`."""
     return Path(__file__).parent / "libspy"
+
+
+def stdlib_dir() -> Path:
+    """Folder of the standard library written in SPy (`_list.spy`, ...): the
+    compiler loads it from here, so it is versioned with libspy."""
+    return Path(__file__).parent / "stdlib"

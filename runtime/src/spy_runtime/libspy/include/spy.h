@@ -412,6 +412,16 @@ const spy_Str *spy_str_replace(const spy_Str *s, const spy_Str *old, const spy_S
 static inline int64_t spy_str_nbytes(const spy_Str *s) { return (int64_t)s->length; }
 const spy_Str *spy_str_char_at(const spy_Str *s, int64_t b);
 int64_t spy_str_char_width(const spy_Str *s, int64_t b);
+/* A program's command line, for `def main(argv: list[str])`: the generated C
+ * main stores it, the standard library reads it (none in an extension). */
+extern int spy_main_argc;
+extern char **spy_main_argv;
+int32_t spy_argc(void);
+const spy_Str *spy_argv_at(int32_t i);
+/* hash(): equal values hash equal (a float equal to an int hashes as the
+ * int, as in Python); dicts use them, so they need not be Python's numbers */
+int64_t spy_str_hash(const spy_Str *s);
+int64_t spy_f64_hash(double x);
 /* the argument orders Python evaluates in: `needle in s`, `n * s` */
 static inline bool spy_str_in(const spy_Str *needle, const spy_Str *s) {
     return spy_str_contains(s, needle);

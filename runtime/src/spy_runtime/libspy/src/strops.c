@@ -286,3 +286,31 @@ bool spy_str_isspace(const spy_Str *s) {
         if (!spy_unicode_isspace(spy_utf8_next(&p, end))) return false;
     return true;
 }
+
+int64_t spy_str_hash(const spy_Str *s) {
+    /* FNV-1a over the UTF-8 bytes */
+    uint64_t h = 14695981039346656037ULL;
+    for (size_t i = 0; i < s->length; i++) {
+        h ^= (unsigned char)s->utf8[i];
+        h *= 1099511628211ULL;
+    }
+    return (int64_t)h;
+}
+
+int64_t spy_f64_hash(double x) {
+    if (x == 0.0) return 0; /* 0.0 == -0.0 */
+    if (x >= -9.2e18 && x <= 9.2e18 && x == (double)(int64_t)x) return (int64_t)x;
+    uint64_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    return (int64_t)(bits * 0x9E3779B97F4A7C15ULL);
+}
+
+int spy_main_argc = 0;
+char **spy_main_argv = NULL;
+
+int32_t spy_argc(void) { return (int32_t)spy_main_argc; }
+
+const spy_Str *spy_argv_at(int32_t i) {
+    const char *arg = spy_main_argv[i];
+    return spy_str_new(arg, strlen(arg));
+}
