@@ -10,7 +10,7 @@ from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import IO, NoReturn
 
-from spy_runtime.engine import wasi_environment
+from spy_runtime.engine import CWD_ENV, wasi_environment
 
 from .compiler.errors import SpyError
 
@@ -72,7 +72,11 @@ def run_wasm(
     else:
         wasi.stderr_file = str(stderr)
     wasi.argv = [argv0, *args]
-    wasi.env = wasi_environment()
+    # the file system as a native program sees it (as SPy's runner maps `/`);
+    # relative paths resolve against the host's working folder, which the
+    # program's main enters (spy_wasi_enter_cwd)
+    wasi.env = [*wasi_environment(), (CWD_ENV, os.getcwd())]
+    wasi.preopen_dir("/", "/")
     store.set_wasi(wasi)
     instance = linker.instantiate(store, wasmtime.Module.from_file(engine, str(module)))
     exports = instance.exports(store)

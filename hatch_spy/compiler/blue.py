@@ -269,6 +269,9 @@ def show(value: ir.Const | ir.BlueRef) -> str:
         return obj.qualname
     if isinstance(obj, (ir.FuncDecl, ir.BlueFunc)):
         return obj.name
+    if isinstance(obj, ir.BlueTuple):
+        inner = ", ".join(show(v) for v in obj.items)
+        return f"({inner},)" if len(obj.items) == 1 else f"({inner})"
     return type(obj).__name__
 
 
@@ -427,6 +430,16 @@ class BlueFrame(FunctionChecker):
             label = self.label if own else f"{self.label}.{node.name}"
             info = self.m.make_struct(self, node, dict(self.env), label)
             self.env[node.name] = ir.BlueRef(TYPE, self.loc(node), ir.TypeValue(info.type))
+        elif isinstance(node, ast.FunctionDef) and any(
+            self.m.is_force_inline(d) for d in node.decorator_list
+        ):
+            decorators = [ast.unparse(d) for d in node.decorator_list]
+            self.m.check_force_inline(node, decorators)
+            qualname = f"{self.label}.{node.name}"
+            closure = ir.Closure(
+                node, {**self.outer, **self.env}, self.m, qualname, force_inline=True
+            )
+            self.env[node.name] = ir.BlueRef(FUNCTION, self.loc(node), closure)
         elif isinstance(node, ast.FunctionDef) and node.decorator_list:
             decorators = [ast.unparse(d) for d in node.decorator_list]
             if decorators not in (["blue"], ["blue.generic"], ["blue.metafunc"]):

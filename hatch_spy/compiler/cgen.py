@@ -1161,7 +1161,7 @@ def build_unit(modules: list[ir.ModuleIR], storage: Callable[[ir.FuncDecl], str]
 def write_program(modules: list[ir.ModuleIR], entry: ir.FuncDecl) -> str:
     """One C unit for an executable whose `main` calls `entry`."""
     unit = build_unit(modules, lambda f: "static ")
-    start = ["int main(int argc, char **argv) {"]
+    start = ["int main(int argc, char **argv) {", "    spy_wasi_enter_cwd();"]
     if entry.params:  # main(argv: list[str]): the standard library makes the list
         start += ["    spy_main_argc = argc;", "    spy_main_argv = argv;"]
         make_argv = next(

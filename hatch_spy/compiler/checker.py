@@ -510,6 +510,24 @@ class ModuleChecker:
     def declare_force_inline(self, node: ast.FunctionDef, decorators: list[str]) -> None:
         """`@force_inline def f`: a red function every call inlines (as SPy's:
         one tail return, so that the inlined body ends in its value)."""
+        self.check_force_inline(node, decorators)
+        func = self.declare_red_function(node, node.name)
+        self.check_tail_return(node, func)
+        func.force_inline = True
+        self.bind(node.name, func, node)
+
+    def check_tail_return(self, node: ast.FunctionDef, func: ir.FuncDecl) -> None:
+        last = node.body[-1] if node.body else None
+        if func.ret != NONE and not isinstance(last, ast.Return):
+            raise self.error(
+                "@force_inline requires a single tail return: missing `return` at the end of "
+                "the body",
+                node,
+            )
+
+    def check_force_inline(self, node: ast.FunctionDef, decorators: list[str]) -> None:
+        """SPy's rules for `@force_inline`: alone, on a red function, whose
+        only `return` is its last statement."""
         where = node.decorator_list[0]
         if any(d.startswith("blue") for d in decorators):
             raise self.error("@force_inline cannot be applied to @blue functions", where)
@@ -524,15 +542,6 @@ class ModuleChecker:
                 "statement of the body",
                 bad,
             )
-        func = self.declare_red_function(node, node.name)
-        if func.ret != NONE and not isinstance(last, ast.Return):
-            raise self.error(
-                "@force_inline requires a single tail return: missing `return` at the end of "
-                "the body",
-                node,
-            )
-        func.force_inline = True
-        self.bind(node.name, func, node)
 
     def declare_sugared_generic(
         self, node: ast.FunctionDef | ast.ClassDef, type_params: list[str]
@@ -590,6 +599,14 @@ class ModuleChecker:
             raise self.error(f"global '{target.id}' needs an initial value", node)
         mutable = self.src.decl_keyword(node.lineno) == "var"
         checker = FunctionChecker(self, None)
+        if isinstance(value_node, ast.Tuple) and not mutable and ann is None:
+            # a module-level tuple constant is blue, as SPy's module constants
+            # are: blue code may specialize on it (`nested_loop[SHAPE, 0]`)
+            items = [checker.expr(e, allow_object=True) for e in value_node.elts]
+            if all(isinstance(i, (ir.Const, ir.BlueRef)) for i in items):
+                blue = tuple(i for i in items if isinstance(i, (ir.Const, ir.BlueRef)))
+                self.bind(target.id, ir.BlueTuple(blue), target)
+                return
         value = checker.expr(value_node, allow_object=True)
         if isinstance(value, ir.BlueRef):
             if mutable or ann is not None:
@@ -657,6 +674,9 @@ class ModuleChecker:
         params, ret = resolver.signature(node, closure.self_type)
         func = ir.FuncDecl(self.ir.name, name, params, ret, self.src.node_loc(node))
         func.exported = name == node.name and name == closure.qualname
+        if closure.force_inline:
+            self.check_tail_return(node, func)
+            func.force_inline = True
         self._specialized[key] = func
         self.ir.funcs[name] = func
         self._func_nodes.append((func, node, closure.env))  # check_bodies reaches it
@@ -1451,6 +1471,8 @@ class FunctionChecker:
             return self.ptr_item(base, node.slice)
         if base.type == STR and not isinstance(base, ir.BlueRef):
             return self.str_subscript(base, node.slice)
+        if isinstance(base, ir.BlueRef) and isinstance(base.obj, ir.BlueTuple):
+            return self.blue_tuple_item(base.obj, node)
         if base.type.kind is Kind.STRUCT and isinstance(node.slice, ast.Slice):
             args = [base, *self.slice_args(node.slice)]
             return self.struct_method(base.type, "__getslice__", args, node)
@@ -1467,6 +1489,16 @@ class FunctionChecker:
 
         values = blue_args(self, base.obj, items)
         return run_blue(self, base.obj, values, self.loc(node))
+
+    def blue_tuple_item(self, tup: ir.BlueTuple, node: ast.Subscript) -> ir.Expr:
+        """`t[i]` of a blue tuple, `i` known at compile time: the item itself."""
+        index = self.expr(node.slice)
+        if not (isinstance(index, ir.Const) and type(index.value) is int):
+            raise self.error("a blue tuple's index must be an integer known at compile time", node)
+        i = index.value + len(tup.items) if index.value < 0 else index.value
+        if not 0 <= i < len(tup.items):
+            raise self.error("IndexError: tuple index out of range", node)
+        return relocated(tup.items[i], self.loc(node))
 
     def constant(self, node: ast.Constant) -> ir.Expr:
         loc = self.loc(node)

@@ -85,6 +85,7 @@ class Closure:
     owner: object  # the ModuleChecker of the module that defines it
     qualname: str  # `outer.inner`, or `generic[args]` for a generic's body
     self_type: SpyType | None = None  # a method's struct: its `self` needs no annotation
+    force_inline: bool = False  # made by `@force_inline def` in blue code
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import math
 from spy_runtime.exceptions import EXCEPTION_KINDS
 
 from .ir import ConstValue, RuntimeFunc
-from .types import F64, I32, STR, Kind, SpyType
+from .types import F64, I32, NONE, STR, Kind, SpyType
 
 
 def _f(module: str, name: str, nparams: int, takes_loc: bool = False) -> RuntimeFunc:
@@ -33,6 +33,14 @@ STD_FUNCS: dict[str, dict[str, RuntimeFunc]] = {
     "__spy__": {
         "argc": RuntimeFunc("__spy__", "argc", "spy_argc", (), I32, False),
         "argv_at": RuntimeFunc("__spy__", "argv_at", "spy_argv_at", (I32,), STR, False),
+        # files, for the standard library's open() (libspy's file.c)
+        "file_open": RuntimeFunc("__spy__", "file_open", "spy_file_open", (STR, STR), I32, True),
+        "file_write": RuntimeFunc("__spy__", "file_write", "spy_file_write", (I32, STR), I32, True),
+        "file_read": RuntimeFunc("__spy__", "file_read", "spy_file_read", (I32,), STR, True),
+        "file_readline": RuntimeFunc(
+            "__spy__", "file_readline", "spy_file_readline", (I32,), STR, True
+        ),
+        "file_close": RuntimeFunc("__spy__", "file_close", "spy_file_close", (I32,), NONE, False),
     },
 }
 
@@ -80,6 +88,7 @@ BUILTIN_MODULES: dict[str, tuple[str, ...]] = {
     "_tuple": ("tuple",),
     "_list": ("list",),
     "_dict": ("dict",),
+    "_file": ("open",),
 }
 
 # the exception names `raise` accepts: those the runtime maps to Python's

@@ -18,6 +18,9 @@ WasmKind = str  # "i32" | "i64" | "f32" | "f64"
 # point after an allocation. A wasm module sees it only if the host passes
 # it into the module's environment, which the engines and the runner do.
 GC_STRESS_ENV = "SPY_GC_STRESS"
+# the host folder a WASI command enters at start (libspy file.c reads it), so
+# that relative paths are the ones a native program would open
+CWD_ENV = "SPY_CWD"
 
 
 def wasi_environment() -> list[tuple[str, str]]:

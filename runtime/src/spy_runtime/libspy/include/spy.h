@@ -418,6 +418,14 @@ extern int spy_main_argc;
 extern char **spy_main_argv;
 int32_t spy_argc(void);
 const spy_Str *spy_argv_at(int32_t i);
+/* files, for the standard library's open(): handles into a table of FILE* */
+int32_t spy_file_open(const spy_Str *path, const spy_Str *mode, const char *file, int32_t line);
+int32_t spy_file_write(int32_t h, const spy_Str *s, const char *file, int32_t line);
+const spy_Str *spy_file_read(int32_t h, const char *file, int32_t line);
+const spy_Str *spy_file_readline(int32_t h, const char *file, int32_t line);
+void spy_file_close(int32_t h);
+/* a WASI command's start: enter the folder the host names (no-op natively) */
+void spy_wasi_enter_cwd(void);
 /* hash(): equal values hash equal (a float equal to an int hashes as the
  * int, as in Python); dicts use them, so they need not be Python's numbers */
 int64_t spy_str_hash(const spy_Str *s);

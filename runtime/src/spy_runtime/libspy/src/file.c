@@ -1,0 +1,172 @@
+/* Files for the standard library's open(): a table of FILE*, indexed by the
+ * handle the SPy code holds. On wasm, WASI gives the same calls; what a
+ * program may open is what the host pre-opened (hatch-spy run maps `/`). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__wasm__)
+#include <unistd.h>
+#endif
+
+#include "spy.h"
+
+#define SPY_MAX_FILES 256
+
+static int posix_errno(int err);
+
+static FILE *files[SPY_MAX_FILES];
+
+static FILE *file_of(int32_t h, const char *file, int32_t line) {
+    if (h < 0 || h >= SPY_MAX_FILES || files[h] == NULL)
+        spy_panic("ValueError", "I/O operation on closed file.", file, line);
+    return files[h];
+}
+
+static char *c_string(const spy_Str *s) {
+    char *out = malloc(s->length + 1);
+    if (out == NULL) return NULL;
+    memcpy(out, s->utf8, s->length);
+    out[s->length] = '\0';
+    return out;
+}
+
+int32_t spy_file_open(const spy_Str *path, const spy_Str *mode, const char *file, int32_t line) {
+    static const char *modes[] = {"r", "w", "a", "rb", "wb", "ab", "r+", "w+", "a+", NULL};
+    char *p = c_string(path), *m = c_string(mode);
+    if (p == NULL || m == NULL || memchr(path->utf8, '\0', path->length) != NULL) {
+        free(p);
+        free(m);
+        spy_panic("ValueError", "embedded null byte", file, line);
+    }
+    int ok = 0;
+    for (int i = 0; modes[i] != NULL; i++) ok |= strcmp(m, modes[i]) == 0;
+    if (!ok) {
+        char msg[64];
+        snprintf(msg, sizeof msg, "invalid mode: '%.40s'", m);
+        free(p);
+        free(m);
+        spy_panic("ValueError", msg, file, line);
+    }
+    int32_t h = 0;
+    while (h < SPY_MAX_FILES && files[h] != NULL) h++;
+    if (h == SPY_MAX_FILES) {
+        free(p);
+        free(m);
+        spy_panic("OSError", "[Errno 24] Too many open files", file, line);
+    }
+    FILE *f = fopen(p, m);
+    if (f == NULL) {
+        int err = errno;
+        /* Python's message: [Errno 2] No such file or directory: 'path' */
+        size_t cap = path->length + 200;
+        char *msg = malloc(cap);
+        const char *kind = err == ENOENT ? "FileNotFoundError"
+                           : err == EACCES ? "PermissionError"
+                           : err == EISDIR ? "IsADirectoryError"
+                                           : "OSError";
+        if (msg != NULL) snprintf(msg, cap, "[Errno %d] %s: '%s'", posix_errno(err), strerror(err), p);
+        free(p);
+        free(m);
+        spy_panic(kind, msg != NULL ? msg : "cannot open file", file, line);
+    }
+    free(p);
+    free(m);
+    files[h] = f;
+    return h;
+}
+
+int32_t spy_file_write(int32_t h, const spy_Str *s, const char *file, int32_t line) {
+    FILE *f = file_of(h, file, line);
+    if (s->length > 0 && fwrite(s->utf8, 1, s->length, f) != s->length)
+        spy_panic("OSError", strerror(errno), file, line);
+    return (int32_t)s->ncp;
+}
+
+const spy_Str *spy_file_read(int32_t h, const char *file, int32_t line) {
+    FILE *f = file_of(h, file, line);
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    size_t got;
+    while (buf != NULL && (got = fread(buf + len, 1, cap - len, f)) > 0) {
+        len += got;
+        if (len == cap) {
+            char *bigger = realloc(buf, cap * 2);
+            if (bigger == NULL) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = bigger;
+            cap *= 2;
+        }
+    }
+    if (buf == NULL) spy_panic("MemoryError", "out of memory", file, line);
+    const spy_Str *out = spy_str_new(buf, len);
+    free(buf);
+    return out;
+}
+
+const spy_Str *spy_file_readline(int32_t h, const char *file, int32_t line) {
+    FILE *f = file_of(h, file, line);
+    size_t cap = 256, len = 0;
+    char *buf = malloc(cap);
+    int c = 0;
+    while (buf != NULL && (c = fgetc(f)) != EOF) {
+        if (len + 1 >= cap) {
+            char *bigger = realloc(buf, cap * 2);
+            if (bigger == NULL) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = bigger;
+            cap *= 2;
+        }
+        buf[len++] = (char)c;
+        if (c == '\n') break;
+    }
+    if (buf == NULL) spy_panic("MemoryError", "out of memory", file, line);
+    const spy_Str *out = spy_str_new(buf, len);
+    free(buf);
+    return out;
+}
+
+void spy_file_close(int32_t h) {
+    if (h >= 0 && h < SPY_MAX_FILES && files[h] != NULL) {
+        fclose(files[h]);
+        files[h] = NULL;
+    }
+}
+
+void spy_wasi_enter_cwd(void) {
+#if defined(__wasm__)
+    /* WASI has no working folder: hatch-spy's runner names the host's (SPY_CWD
+     * in spy_runtime.engine), and wasi-libc resolves relative paths from it */
+    const char *cwd = getenv("SPY_CWD");
+    if (cwd != NULL) (void)chdir(cwd);
+#endif
+}
+
+/* WASI numbers errors its own way (ENOENT is 44): report POSIX's numbers, so
+ * that messages read as on every native target */
+static int posix_errno(int err) {
+#if defined(__wasm__)
+    switch (err) {
+    case ENOENT: return 2;
+    case EACCES: return 13;
+    case EEXIST: return 17;
+    case ENOTDIR: return 20;
+    case EISDIR: return 21;
+    case EINVAL: return 22;
+    case EMFILE: return 24;
+    case ENOSPC: return 28;
+    case EROFS: return 30;
+    case ENOTCAPABLE: return 76;
+    default: return err;
+    }
+#else
+    return err;
+#endif
+}
