@@ -152,6 +152,21 @@ PROGRAMS = {
                 out.append(k)
             return out
     """,
+    "str_split_join_strip": """
+        def main() -> None:
+            s = "  the quick\tbrown  fox\u3000jumps \u2028 over  "
+            words = s.split()
+            print(words, len(words), "a,b,,c".split(","), "abc".split("abc"), "".split(), "".split(","))
+            print("-".join(words), "".join(["x", "y"]), ", ".join([]), "+".join(["solo"]))
+            print("é::ü::".split("::"), "::".join("a b c d e".split()), "aaa".split("a"))
+            print(repr("xxhixyx".strip("xy")), repr("ééaé".lstrip("é")), repr("abc".rstrip("")))
+            print(repr("<<a>>".rstrip(">")), "ΟΔΥΣΣΕΥΣ".lower(), "straße".upper(), "İ".lower() == "i\u0307")
+            long = ""
+            for i in range(300):
+                long = long + str(i) + ("," if i % 7 else ",,")
+            parts = long.split(",")
+            print(len(parts), parts[:5], ",".join(parts) == long)
+    """,
     "churn": """
         def words(n: i32) -> list[str]:
             out: list[str] = []

@@ -212,7 +212,7 @@ def test_str_index_of_a_missing_substring_is_a_value_error(spy: SpyRunner) -> No
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ('return "a".upper() == "A"', "'str' has no method 'upper' yet"),
+        ('return "a".casefold() == "A"', "'str' has no method 'casefold' yet"),
         ('return "a".find("a", 1) == 0', "str.find() takes 1 argument (2 given)"),
         ('return "a".startswith(prefix="a")', "str.startswith() takes no keyword arguments"),
         ('return "a".find(1) == 0', "mismatched types: expected str, got i32"),

@@ -2156,7 +2156,11 @@ class FunctionChecker:
         return self.call_func(specialized(method.closure), name, node, [base])
 
     def str_method(self, base: ir.Expr, f: ast.Attribute, node: ast.Call) -> ir.Expr:
+        if f.attr in ("split", "join"):
+            return self.str_list_method(base, f.attr, node)
         func = STR_METHODS.get(f.attr)
+        if f.attr in STR_STRIP_CHARS and len(node.args) == 1:
+            func = STR_STRIP_CHARS[f.attr]  # strip(chars)
         if func is None:
             raise self.error(f"'str' has no method '{f.attr}' yet", f)
         if node.keywords:
@@ -2170,6 +2174,29 @@ class FunctionChecker:
             )
         args = [self.coerce(self.expr(a), STR) for a in node.args]
         return ir.RuntimeCall(func.ret, self.loc(node), func, [base, *args])
+
+    def str_list_method(self, base: ir.Expr, name: str, node: ast.Call) -> ir.Expr:
+        """`s.split()`, `s.split(sep)` and `sep.join(parts)`: functions of the
+        standard library (`_list.spy`), as they make or take a list[str]."""
+        if node.keywords:
+            raise self.error(f"str.{name}() takes no keyword arguments", node.keywords[0])
+        most = 1
+        if len(node.args) > most or (name == "join" and not node.args):
+            raise self.error(
+                f"str.{name}() takes {'exactly' if name == 'join' else 'at most'} one argument "
+                f"({len(node.args)} given)",
+                node,
+            )
+        helper = {"join": "str_join", "split": "str_split"}[name]
+        if name == "split" and not node.args:
+            helper = "str_split_whitespace"
+        func = self.m.modules["_list"].names[helper]
+        assert isinstance(func, ir.FuncDecl)
+        args = [
+            self.coerce(self.expr(a), p.type)
+            for a, p in zip(node.args, func.params[1:], strict=True)
+        ]
+        return ir.Call(func.ret, self.loc(node), func, [base, *args])
 
     def struct_method(self, t: SpyType, dunder: str, args: list[ir.Expr], node: ast.AST) -> ir.Expr:
         """The call of a struct's method on `args` (self first): a red method,
@@ -2533,7 +2560,18 @@ STR_METHODS = {
         ir.RuntimeFunc("builtins", "str.lstrip", "spy_str_lstrip", (STR,), STR, False),
         ir.RuntimeFunc("builtins", "str.rstrip", "spy_str_rstrip", (STR,), STR, False),
         ir.RuntimeFunc("builtins", "str.isspace", "spy_str_isspace", (STR,), BOOL, False),
+        ir.RuntimeFunc("builtins", "str.upper", "spy_str_upper", (STR,), STR, True),
+        ir.RuntimeFunc("builtins", "str.lower", "spy_str_lower", (STR,), STR, True),
+        ir.RuntimeFunc("builtins", "str.isascii", "spy_str_isascii", (STR,), BOOL, False),
+        ir.RuntimeFunc("builtins", "str.isalpha", "spy_str_isalpha", (STR,), BOOL, False),
+        ir.RuntimeFunc("builtins", "str.isdigit", "spy_str_isdigit", (STR,), BOOL, False),
     )
+}
+
+
+STR_STRIP_CHARS = {
+    name: ir.RuntimeFunc("builtins", f"str.{name}", f"spy_str_{name}_chars", (STR, STR), STR, False)
+    for name in ("strip", "lstrip", "rstrip")
 }
 
 

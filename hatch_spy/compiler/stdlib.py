@@ -7,7 +7,7 @@ import math
 from spy_runtime.exceptions import EXCEPTION_KINDS
 
 from .ir import ConstValue, RuntimeFunc
-from .types import F64, I32, NONE, STR, Kind, SpyType
+from .types import BOOL, F64, I32, I64, NONE, STR, Kind, SpyType
 
 
 def _f(module: str, name: str, nparams: int, takes_loc: bool = False) -> RuntimeFunc:
@@ -41,6 +41,17 @@ STD_FUNCS: dict[str, dict[str, RuntimeFunc]] = {
             "__spy__", "file_readline", "spy_file_readline", (I32,), STR, True
         ),
         "file_close": RuntimeFunc("__spy__", "file_close", "spy_file_close", (I32,), NONE, False),
+        # byte offsets into a str, for split (libspy's strops.c)
+        "str_nbytes": RuntimeFunc("__spy__", "str_nbytes", "spy_str_nbytes", (STR,), I64, False),
+        "str_find_byte": RuntimeFunc(
+            "__spy__", "str_find_byte", "spy_str_find_byte", (STR, STR, I64), I64, False
+        ),
+        "str_byte_slice": RuntimeFunc(
+            "__spy__", "str_byte_slice", "spy_str_byte_slice", (STR, I64, I64), STR, False
+        ),
+        "str_skip_space": RuntimeFunc(
+            "__spy__", "str_skip_space", "spy_str_skip_space", (STR, I64, BOOL), I64, False
+        ),
     },
 }
 

@@ -405,7 +405,20 @@ int32_t spy_str_count(const spy_Str *s, const spy_Str *sub);
 const spy_Str *spy_str_strip(const spy_Str *s);
 const spy_Str *spy_str_lstrip(const spy_Str *s);
 const spy_Str *spy_str_rstrip(const spy_Str *s);
+/* strip(chars): the code points of `chars` instead of whitespace */
+const spy_Str *spy_str_strip_chars(const spy_Str *s, const spy_Str *chars);
+const spy_Str *spy_str_lstrip_chars(const spy_Str *s, const spy_Str *chars);
+const spy_Str *spy_str_rstrip_chars(const spy_Str *s, const spy_Str *chars);
 bool spy_str_isspace(const spy_Str *s);
+const spy_Str *spy_str_upper(const spy_Str *s, const char *file, int32_t line);
+const spy_Str *spy_str_lower(const spy_Str *s, const char *file, int32_t line);
+bool spy_str_isascii(const spy_Str *s);
+bool spy_str_isalpha(const spy_Str *s);
+bool spy_str_isdigit(const spy_Str *s);
+/* byte offsets, for split in the standard library (`_list.spy`) */
+int64_t spy_str_find_byte(const spy_Str *s, const spy_Str *sub, int64_t from);
+const spy_Str *spy_str_byte_slice(const spy_Str *s, int64_t b0, int64_t b1);
+int64_t spy_str_skip_space(const spy_Str *s, int64_t b, bool space);
 const spy_Str *spy_str_replace(const spy_Str *s, const spy_Str *old, const spy_Str *new_,
                                const char *file, int32_t line);
 /* `for ch in s`: the character at byte `b`, and how many bytes it takes */

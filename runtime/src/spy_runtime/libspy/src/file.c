@@ -33,7 +33,9 @@ static char *c_string(const spy_Str *s) {
 }
 
 int32_t spy_file_open(const spy_Str *path, const spy_Str *mode, const char *file, int32_t line) {
-    static const char *modes[] = {"r", "w", "a", "rb", "wb", "ab", "r+", "w+", "a+", NULL};
+    /* text modes only: binary files read bytes, which SPy code gets once
+     * bytes exist */
+    static const char *modes[] = {"r", "w", "a", "x", "r+", "w+", "a+", "x+", NULL};
     char *p = c_string(path), *m = c_string(mode);
     if (p == NULL || m == NULL || memchr(path->utf8, '\0', path->length) != NULL) {
         free(p);
@@ -84,13 +86,69 @@ int32_t spy_file_write(int32_t h, const spy_Str *s, const char *file, int32_t li
     return (int32_t)s->ncp;
 }
 
+/* Python's universal newlines: "\r\n" and "\r" read as "\n" */
+static int next_char(FILE *f) {
+    int c = fgetc(f);
+    if (c == '\r') {
+        int d = fgetc(f);
+        if (d != '\n' && d != EOF) ungetc(d, f);
+        return '\n';
+    }
+    return c;
+}
+
+/* Text read must be UTF-8, as Python's default encoding here is: the index of
+ * the first byte that starts no valid sequence, or -1 */
+static int64_t invalid_utf8(const unsigned char *s, size_t n) {
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = s[i];
+        size_t more;
+        uint32_t min;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if (c >= 0xC2 && c <= 0xDF) {
+            more = 1, min = 0x80;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            more = 2, min = 0x800;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            more = 3, min = 0x10000;
+        } else {
+            return (int64_t)i;
+        }
+        if (n - i <= more) return (int64_t)i;
+        uint32_t cp = c & (0x3Fu >> more);
+        for (size_t k = 1; k <= more; k++) {
+            if ((s[i + k] & 0xC0) != 0x80) return (int64_t)i;
+            cp = (cp << 6) | (s[i + k] & 0x3Fu);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return (int64_t)i;
+        i += more + 1;
+    }
+    return -1;
+}
+
+static const spy_Str *text_of(char *buf, size_t len, const char *file, int32_t line) {
+    int64_t bad = invalid_utf8((const unsigned char *)buf, len);
+    if (bad >= 0) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "'utf-8' codec can't decode byte 0x%02x in position %lld",
+                 (unsigned char)buf[bad], (long long)bad);
+        free(buf);
+        spy_panic("ValueError", msg, file, line);
+    }
+    const spy_Str *out = spy_str_new(buf, len);
+    free(buf);
+    return out;
+}
+
 const spy_Str *spy_file_read(int32_t h, const char *file, int32_t line) {
     FILE *f = file_of(h, file, line);
     size_t cap = 4096, len = 0;
     char *buf = malloc(cap);
-    size_t got;
-    while (buf != NULL && (got = fread(buf + len, 1, cap - len, f)) > 0) {
-        len += got;
+    int c;
+    while (buf != NULL && (c = next_char(f)) != EOF) {
         if (len == cap) {
             char *bigger = realloc(buf, cap * 2);
             if (bigger == NULL) {
@@ -101,11 +159,10 @@ const spy_Str *spy_file_read(int32_t h, const char *file, int32_t line) {
             buf = bigger;
             cap *= 2;
         }
+        buf[len++] = (char)c;
     }
     if (buf == NULL) spy_panic("MemoryError", "out of memory", file, line);
-    const spy_Str *out = spy_str_new(buf, len);
-    free(buf);
-    return out;
+    return text_of(buf, len, file, line);
 }
 
 const spy_Str *spy_file_readline(int32_t h, const char *file, int32_t line) {
@@ -113,7 +170,7 @@ const spy_Str *spy_file_readline(int32_t h, const char *file, int32_t line) {
     size_t cap = 256, len = 0;
     char *buf = malloc(cap);
     int c = 0;
-    while (buf != NULL && (c = fgetc(f)) != EOF) {
+    while (buf != NULL && (c = next_char(f)) != EOF) {
         if (len + 1 >= cap) {
             char *bigger = realloc(buf, cap * 2);
             if (bigger == NULL) {
@@ -128,9 +185,7 @@ const spy_Str *spy_file_readline(int32_t h, const char *file, int32_t line) {
         if (c == '\n') break;
     }
     if (buf == NULL) spy_panic("MemoryError", "out of memory", file, line);
-    const spy_Str *out = spy_str_new(buf, len);
-    free(buf);
-    return out;
+    return text_of(buf, len, file, line);
 }
 
 void spy_file_close(int32_t h) {

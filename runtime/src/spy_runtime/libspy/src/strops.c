@@ -256,28 +256,46 @@ const spy_Str *spy_str_char_at(const spy_Str *s, int64_t b) {
 int64_t spy_str_char_width(const spy_Str *s, int64_t b) { return (int64_t)char_len(s, (size_t)b); }
 
 /* strip() and friends without arguments: Python's whitespace (str.isspace) */
-static const spy_Str *strip(const spy_Str *s, bool left, bool right) {
+/* is code point cp one of `chars`' (or, with chars NULL, whitespace)? */
+static bool strips(uint32_t cp, const spy_Str *chars) {
+    if (chars == NULL) return spy_unicode_isspace(cp);
+    const unsigned char *p = (const unsigned char *)chars->utf8, *end = p + chars->length;
+    while (p < end)
+        if (spy_utf8_next(&p, end) == cp) return true;
+    return false;
+}
+
+static const spy_Str *strip(const spy_Str *s, const spy_Str *chars, bool left, bool right) {
     const unsigned char *u = (const unsigned char *)s->utf8, *end = u + s->length;
     const unsigned char *a = u, *e = end;
     while (left && a < e) {
         const unsigned char *p = a;
-        if (!spy_unicode_isspace(spy_utf8_next(&p, end))) break;
+        if (!strips(spy_utf8_next(&p, end), chars)) break;
         a = p;
     }
     while (right && e > a) {
         const unsigned char *start = e - 1;
         while (start > a && (*start & 0xC0) == 0x80) start--;
         const unsigned char *p = start;
-        if (!spy_unicode_isspace(spy_utf8_next(&p, end))) break;
+        if (!strips(spy_utf8_next(&p, end), chars)) break;
         e = start;
     }
     if (a == u && e == end) return s;
     return spy_str_new((const char *)a, (size_t)(e - a));
 }
 
-const spy_Str *spy_str_strip(const spy_Str *s) { return strip(s, true, true); }
-const spy_Str *spy_str_lstrip(const spy_Str *s) { return strip(s, true, false); }
-const spy_Str *spy_str_rstrip(const spy_Str *s) { return strip(s, false, true); }
+const spy_Str *spy_str_strip(const spy_Str *s) { return strip(s, NULL, true, true); }
+const spy_Str *spy_str_lstrip(const spy_Str *s) { return strip(s, NULL, true, false); }
+const spy_Str *spy_str_rstrip(const spy_Str *s) { return strip(s, NULL, false, true); }
+const spy_Str *spy_str_strip_chars(const spy_Str *s, const spy_Str *chars) {
+    return strip(s, chars, true, true);
+}
+const spy_Str *spy_str_lstrip_chars(const spy_Str *s, const spy_Str *chars) {
+    return strip(s, chars, true, false);
+}
+const spy_Str *spy_str_rstrip_chars(const spy_Str *s, const spy_Str *chars) {
+    return strip(s, chars, false, true);
+}
 
 bool spy_str_isspace(const spy_Str *s) {
     const unsigned char *p = (const unsigned char *)s->utf8, *end = p + s->length;
@@ -313,4 +331,129 @@ int32_t spy_argc(void) { return (int32_t)spy_main_argc; }
 const spy_Str *spy_argv_at(int32_t i) {
     const char *arg = spy_main_argv[i];
     return spy_str_new(arg, strlen(arg));
+}
+
+/* ---- case and classes: Python's str.upper/lower/isascii/isalpha/isdigit ---- */
+
+static size_t utf8_put(char *out, uint32_t cp) {
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xC0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | (cp >> 12));
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (char)(0xF0 | (cp >> 18));
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* U+03A3 lowers to final sigma when a cased character comes before it and
+ * none after, case-ignorable ones skipped (CPython's handle_capital_sigma) */
+static bool final_sigma(const unsigned char *start, const unsigned char *at,
+                        const unsigned char *after, const unsigned char *end) {
+    const unsigned char *p = at;
+    bool before = false;
+    while (p > start) {
+        const unsigned char *q = p - 1;
+        while (q > start && (*q & 0xC0) == 0x80) q--;
+        const unsigned char *r = q;
+        uint32_t cp = spy_utf8_next(&r, p);
+        p = q;
+        if (!spy_unicode_iscaseignorable(cp)) {
+            before = spy_unicode_iscased(cp);
+            break;
+        }
+    }
+    if (!before) return false;
+    p = after;
+    while (p < end) {
+        uint32_t cp = spy_utf8_next(&p, end);
+        if (!spy_unicode_iscaseignorable(cp)) return !spy_unicode_iscased(cp);
+    }
+    return true;
+}
+
+static const spy_Str *recase(const spy_Str *s, bool upper, const char *file, int32_t line) {
+    const unsigned char *start = (const unsigned char *)s->utf8, *p = start;
+    const unsigned char *end = start + s->length;
+    /* a code point becomes at most 3, each at most 4 bytes */
+    if (s->length > (SIZE_MAX - 1) / 12) spy_panic("MemoryError", "out of memory", file, line);
+    char *buf = malloc(s->length * 12 + 1);
+    if (buf == NULL) spy_panic("MemoryError", "out of memory", file, line);
+    size_t n = 0;
+    while (p < end) {
+        const unsigned char *at = p;
+        uint32_t cp = spy_utf8_next(&p, end);
+        uint32_t out[3];
+        int k;
+        if (!upper && cp == 0x3A3) {
+            out[0] = final_sigma(start, at, p, end) ? 0x3C2 : 0x3C3;
+            k = 1;
+        } else {
+            k = upper ? spy_unicode_upper(cp, out) : spy_unicode_lower(cp, out);
+        }
+        for (int i = 0; i < k; i++) n += utf8_put(buf + n, out[i]);
+    }
+    const spy_Str *result = spy_str_new(buf, n);
+    free(buf);
+    return result;
+}
+
+const spy_Str *spy_str_upper(const spy_Str *s, const char *file, int32_t line) {
+    return recase(s, true, file, line);
+}
+
+const spy_Str *spy_str_lower(const spy_Str *s, const char *file, int32_t line) {
+    return recase(s, false, file, line);
+}
+
+bool spy_str_isascii(const spy_Str *s) { return s->length == s->ncp; }
+
+static bool all_chars(const spy_Str *s, bool (*pred)(uint32_t)) {
+    const unsigned char *p = (const unsigned char *)s->utf8, *end = p + s->length;
+    if (p == end) return false;
+    while (p < end)
+        if (!pred(spy_utf8_next(&p, end))) return false;
+    return true;
+}
+
+bool spy_str_isalpha(const spy_Str *s) { return all_chars(s, spy_unicode_isalpha); }
+
+bool spy_str_isdigit(const spy_Str *s) { return all_chars(s, spy_unicode_isdigit); }
+
+/* ---- byte offsets, for split in the standard library ---- */
+
+int64_t spy_str_find_byte(const spy_Str *s, const spy_Str *sub, int64_t from) {
+    if (from < 0 || (size_t)from > s->length) return -1;
+    if (sub->length == 0) return from;
+    for (size_t b = (size_t)from; b + sub->length <= s->length; b++)
+        if (memcmp(s->utf8 + b, sub->utf8, sub->length) == 0) return (int64_t)b;
+    return -1;
+}
+
+const spy_Str *spy_str_byte_slice(const spy_Str *s, int64_t b0, int64_t b1) {
+    return spy_str_new(s->utf8 + b0, (size_t)(b1 - b0));
+}
+
+/* the byte after the run of whitespace (or of other characters) from byte b */
+int64_t spy_str_skip_space(const spy_Str *s, int64_t b, bool space) {
+    const unsigned char *p = (const unsigned char *)s->utf8 + b;
+    const unsigned char *end = (const unsigned char *)s->utf8 + s->length;
+    while (p < end) {
+        const unsigned char *q = p;
+        if (spy_unicode_isspace(spy_utf8_next(&q, end)) != space) break;
+        p = q;
+    }
+    return (int64_t)(p - (const unsigned char *)s->utf8);
 }

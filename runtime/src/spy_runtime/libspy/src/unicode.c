@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "unicode.h"
+#include "unicode_case.h"
 
 /* Unicode 14.0.0 */
 static const uint32_t SPACE[8][2] = {
@@ -238,6 +239,59 @@ int spy_unicode_decimal(uint32_t cp) {
     size_t i;
     /* each range is one or more runs of the ten digits 0..9 */
     return in_ranges(DECIMAL, COUNT(DECIMAL), cp, &i) ? (int)((cp - DECIMAL[i][0]) % 10) : -1;
+}
+
+/* ---- case mappings and classes (tables in unicode_case.h) ---- */
+
+static int mapped(const uint32_t (*t)[4], size_t n, uint32_t cp, uint32_t out[3]) {
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cp < t[mid][0]) hi = mid;
+        else if (cp > t[mid][0]) lo = mid + 1;
+        else {
+            int k = 0;
+            while (k < 3 && t[mid][k + 1] != 0) {
+                out[k] = t[mid][k + 1];
+                k++;
+            }
+            return k;
+        }
+    }
+    out[0] = cp;
+    return 1;
+}
+
+int spy_unicode_upper(uint32_t cp, uint32_t out[3]) {
+    if (cp < 0x80) {
+        out[0] = cp >= 'a' && cp <= 'z' ? cp - 32 : cp;
+        return 1;
+    }
+    return mapped(UPPER, COUNT(UPPER), cp, out);
+}
+
+int spy_unicode_lower(uint32_t cp, uint32_t out[3]) {
+    if (cp < 0x80) {
+        out[0] = cp >= 'A' && cp <= 'Z' ? cp + 32 : cp;
+        return 1;
+    }
+    return mapped(LOWER, COUNT(LOWER), cp, out);
+}
+
+bool spy_unicode_iscased(uint32_t cp) { return in_ranges(CASED, COUNT(CASED), cp, NULL); }
+
+bool spy_unicode_iscaseignorable(uint32_t cp) {
+    return in_ranges(CASE_IGNORABLE, COUNT(CASE_IGNORABLE), cp, NULL);
+}
+
+bool spy_unicode_isalpha(uint32_t cp) {
+    if (cp < 0x80) return (cp | 32) >= 'a' && (cp | 32) <= 'z';
+    return in_ranges(ALPHA, COUNT(ALPHA), cp, NULL);
+}
+
+bool spy_unicode_isdigit(uint32_t cp) {
+    if (cp < 0x80) return cp >= '0' && cp <= '9';
+    return in_ranges(DIGIT, COUNT(DIGIT), cp, NULL);
 }
 
 bool spy_unicode_isprintable(uint32_t cp) {
