@@ -167,6 +167,21 @@ PROGRAMS = {
             parts = long.split(",")
             print(len(parts), parts[:5], ",".join(parts) == long)
     """,
+    "bytes": """
+        def main() -> None:
+            b = b"a\\x00\\xff'q\\"\\\\\\t\\r\\n~\\x7f"
+            print(b, len(b), b[1], b[-1], b[2:5], b[::-1], b[::3], b"x" * 3, b"" * 2, b"" == bytes())
+            print(b"ff" in b"coffee", b"z" in b"coffee", hash(b"ab") == hash(b"a" + b"b"))
+            print(repr(b"'"), str(b'"'), b"'\\"", b"ab" != b"ab", b"ab" != b"ac")
+            for x in b"hi":
+                print(x)
+            s = "àèìòù €"
+            e = s.encode()
+            byte: u8 = e[0]
+            print(e, len(e), e.decode() == s, "x".encode("UTF_8"), ord(b"A"), byte)
+            d = {b"k": 1}
+            print(d[b"k"], d, [b"x", b""], (b"t",))
+    """,
     "churn": """
         def words(n: i32) -> list[str]:
             out: list[str] = []
@@ -226,6 +241,16 @@ def test_collections_match_cpython(
         ("l = [1]\n    l.remove(2)", "ValueError: list.remove(x): x not in list"),
         ('d = {"a": 1}\n    print(d["b"])', "KeyError: 'b'"),
         ("d = {1: 1}\n    del d[2]", "KeyError: 2"),
+        ('print(b"ab"[2])', "IndexError: index out of range"),
+        (
+            'print(b"a\\xffb".decode())',
+            "ValueError: 'utf-8' codec can't decode byte 0xff in position 1",
+        ),
+        ('print("x".encode("latin-9"))', "LookupError: unknown encoding: latin-9"),
+        (
+            'print(ord(b"ab"))',
+            "TypeError: ord() expected a character, but string of length 2 found",
+        ),
     ],
 )
 def test_collection_errors_are_pythons(spy: SpyRunner, body: str, error: str) -> None:

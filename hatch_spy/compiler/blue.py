@@ -420,11 +420,11 @@ class BlueFrame(FunctionChecker):
         elif isinstance(node, ast.Raise):
             checked = self.raise_(node)
             message = "" if checked.message is None else self.scalar(checked.message, node).value
-            raise self.error(f"{checked.kind}: {message}", node)
+            raise self.error(f"{checked.kind}: {message!s}", node)
         elif isinstance(node, ast.Assert):
             if not self.truth_value(node.test):
                 message = "" if node.msg is None else self.scalar(self.expr(node.msg), node).value
-                raise self.error(f"AssertionError: {message}", node)
+                raise self.error(f"AssertionError: {message!s}", node)
         elif isinstance(node, ast.ClassDef):
             own = node.name in ("Self", self.blue.name)  # a generic's own struct
             label = self.label if own else f"{self.label}.{node.name}"

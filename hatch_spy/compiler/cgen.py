@@ -117,10 +117,10 @@ def c_float_literal(value: float, t: SpyType) -> str:
 class Output:
     """The C unit being written, with its literal and file-name tables."""
 
-    literals: dict[str, str] = field(default_factory=dict)
+    literals: dict[str | bytes, str] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
 
-    def literal(self, value: str) -> str:
+    def literal(self, value: str | bytes) -> str:
         name = self.literals.get(value)
         if name is None:
             name = self.literals[value] = f"spy_lit_{len(self.literals)}"
@@ -136,7 +136,8 @@ class Output:
         for filename, name in self.files.items():
             yield f"static const char {name}[] = {c_string_literal(filename.encode())};"
         for value, name in self.literals.items():
-            data = value.encode("utf-8")
+            # the bytes of a bytes literal are counted as bytes
+            data = value if isinstance(value, bytes) else value.encode("utf-8")
             yield (
                 f"static const spy_Str {name} = SPY_STR_LITERAL({len(data)}, {len(value)}, "
                 f"{c_string_literal(data)});"
@@ -145,7 +146,7 @@ class Output:
 
 def const_expr(value: ir.ConstValue, t: SpyType, out: Output) -> str:
     if t == STR:
-        assert isinstance(value, str)
+        assert isinstance(value, (str, bytes))
         return out.literal(value)
     if t == BOOL:
         return "true" if value else "false"

@@ -1524,6 +1524,10 @@ class FunctionChecker:
             return ir.Const(STR, loc, v)
         if v is None:
             return ir.Const(NONE, loc, None)
+        if isinstance(v, bytes):  # the standard library's bytes, over the literal's bytes
+            made = self.m.modules["_bytes"].names["bytes"]
+            assert isinstance(made, ir.TypeValue)
+            return ir.StructNew(made.type, loc, [ir.Const(STR, loc, v, literal=False)])
         raise self.error(f"{type(v).__name__} literals are not supported", node)
 
     def lookup_local_or_global(self, name: str) -> SpyType | Symbol | None:
@@ -1985,6 +1989,12 @@ class FunctionChecker:
             raise self.error(f"{name}() takes exactly one argument", node)
         arg = self.expr(node.args[0])
         loc = self.loc(node)
+        if (
+            name == "ord"
+            and arg.type.kind is Kind.STRUCT
+            and "_ord" in self.m.struct_info(arg.type).methods
+        ):
+            return self.struct_method(arg.type, "_ord", [arg], node)  # ord(b"A"), a u8
         if name == "ord":
             if arg.type != STR:
                 raise self.error(f"ord() expected string of length 1, but {arg.type} found", node)
@@ -2156,7 +2166,7 @@ class FunctionChecker:
         return self.call_func(specialized(method.closure), name, node, [base])
 
     def str_method(self, base: ir.Expr, f: ast.Attribute, node: ast.Call) -> ir.Expr:
-        if f.attr in ("split", "join"):
+        if f.attr in ("split", "join", "encode"):
             return self.str_list_method(base, f.attr, node)
         func = STR_METHODS.get(f.attr)
         if f.attr in STR_STRIP_CHARS and len(node.args) == 1:
@@ -2187,11 +2197,16 @@ class FunctionChecker:
                 f"({len(node.args)} given)",
                 node,
             )
-        helper = {"join": "str_join", "split": "str_split"}[name]
+        helper = {"join": "str_join", "split": "str_split", "encode": "str_encode"}[name]
         if name == "split" and not node.args:
             helper = "str_split_whitespace"
-        func = self.m.modules["_list"].names[helper]
+        module = "_bytes" if name == "encode" else "_list"
+        func = self.m.modules[module].names[helper]
         assert isinstance(func, ir.FuncDecl)
+        given = list(node.args)
+        if name == "encode" and not given:  # s.encode(): UTF-8
+            given = [ast.copy_location(ast.Constant(value="utf-8"), node)]
+        node = ast.copy_location(ast.Call(func=node.func, args=given, keywords=[]), node)
         args = [
             self.coerce(self.expr(a), p.type)
             for a, p in zip(node.args, func.params[1:], strict=True)

@@ -64,7 +64,8 @@ class RuntimeFunc:
     takes_loc: bool  # passes file and line, because it can panic
 
 
-ConstValue = int | float | bool | str | None
+# a str Const may hold `bytes`: the bytes of a bytes literal (`_bytes.spy`)
+ConstValue = int | float | bool | str | bytes | None
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import math
 from spy_runtime.exceptions import EXCEPTION_KINDS
 
 from .ir import ConstValue, RuntimeFunc
-from .types import BOOL, F64, I32, I64, NONE, STR, Kind, SpyType
+from .types import BOOL, F64, I32, I64, NONE, STR, U8, Kind, SpyType
 
 
 def _f(module: str, name: str, nparams: int, takes_loc: bool = False) -> RuntimeFunc:
@@ -51,6 +51,21 @@ STD_FUNCS: dict[str, dict[str, RuntimeFunc]] = {
         ),
         "str_skip_space": RuntimeFunc(
             "__spy__", "str_skip_space", "spy_str_skip_space", (STR, I64, BOOL), I64, False
+        ),
+        # bytes, held in a str (libspy's bytes.c)
+        "bytes_len": RuntimeFunc("__spy__", "bytes_len", "spy_bytes_len", (STR,), I32, False),
+        "bytes_getitem": RuntimeFunc(
+            "__spy__", "bytes_getitem", "spy_bytes_getitem", (STR, I64), U8, True
+        ),
+        "bytes_slice": RuntimeFunc(
+            "__spy__", "bytes_slice", "spy_bytes_slice", (STR, I64, I64, I64, BOOL, BOOL), STR, True
+        ),
+        "bytes_repr": RuntimeFunc("__spy__", "bytes_repr", "spy_bytes_repr", (STR,), STR, True),
+        "bytes_decode": RuntimeFunc(
+            "__spy__", "bytes_decode", "spy_bytes_decode", (STR,), STR, True
+        ),
+        "bytes_contains_byte": RuntimeFunc(
+            "__spy__", "bytes_contains_byte", "spy_bytes_contains_byte", (STR, I64), BOOL, False
         ),
     },
 }
@@ -96,6 +111,7 @@ STD_TYPES: dict[str, dict[str, SpyType]] = {
 # every program sees: module -> the builtin names it defines. Loaded before
 # the program, in this order (a later one may use an earlier one's names).
 BUILTIN_MODULES: dict[str, tuple[str, ...]] = {
+    "_bytes": ("bytes",),
     "_tuple": ("tuple",),
     "_list": ("list",),
     "_dict": ("dict",),

@@ -439,6 +439,14 @@ const spy_Str *spy_file_readline(int32_t h, const char *file, int32_t line);
 void spy_file_close(int32_t h);
 /* a WASI command's start: enter the folder the host names (no-op natively) */
 void spy_wasi_enter_cwd(void);
+/* bytes (the standard library's `_bytes.spy` holds its bytes in a spy_Str) */
+int32_t spy_bytes_len(const spy_Str *raw);
+uint8_t spy_bytes_getitem(const spy_Str *raw, int64_t i, const char *file, int32_t line);
+const spy_Str *spy_bytes_slice(const spy_Str *raw, int64_t start, int64_t stop, int64_t step,
+                               bool has_start, bool has_stop, const char *file, int32_t line);
+const spy_Str *spy_bytes_repr(const spy_Str *raw, const char *file, int32_t line);
+const spy_Str *spy_bytes_decode(const spy_Str *raw, const char *file, int32_t line);
+bool spy_bytes_contains_byte(const spy_Str *raw, int64_t b);
 /* hash(): equal values hash equal (a float equal to an int hashes as the
  * int, as in Python); dicts use them, so they need not be Python's numbers */
 int64_t spy_str_hash(const spy_Str *s);

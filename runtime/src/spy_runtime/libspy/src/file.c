@@ -11,6 +11,7 @@
 #endif
 
 #include "spy.h"
+#include "unicode.h"
 
 #define SPY_MAX_FILES 256
 
@@ -97,40 +98,9 @@ static int next_char(FILE *f) {
     return c;
 }
 
-/* Text read must be UTF-8, as Python's default encoding here is: the index of
- * the first byte that starts no valid sequence, or -1 */
-static int64_t invalid_utf8(const unsigned char *s, size_t n) {
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = s[i];
-        size_t more;
-        uint32_t min;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if (c >= 0xC2 && c <= 0xDF) {
-            more = 1, min = 0x80;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            more = 2, min = 0x800;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            more = 3, min = 0x10000;
-        } else {
-            return (int64_t)i;
-        }
-        if (n - i <= more) return (int64_t)i;
-        uint32_t cp = c & (0x3Fu >> more);
-        for (size_t k = 1; k <= more; k++) {
-            if ((s[i + k] & 0xC0) != 0x80) return (int64_t)i;
-            cp = (cp << 6) | (s[i + k] & 0x3Fu);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return (int64_t)i;
-        i += more + 1;
-    }
-    return -1;
-}
-
+/* Text read must be UTF-8, as Python's default encoding here is */
 static const spy_Str *text_of(char *buf, size_t len, const char *file, int32_t line) {
-    int64_t bad = invalid_utf8((const unsigned char *)buf, len);
+    int64_t bad = spy_utf8_invalid_at((const unsigned char *)buf, len);
     if (bad >= 0) {
         char msg[96];
         snprintf(msg, sizeof msg, "'utf-8' codec can't decode byte 0x%02x in position %lld",

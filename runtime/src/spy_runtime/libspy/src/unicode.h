@@ -20,6 +20,8 @@ bool spy_unicode_iscased(uint32_t cp);
 bool spy_unicode_iscaseignorable(uint32_t cp);
 bool spy_unicode_isalpha(uint32_t cp);
 bool spy_unicode_isdigit(uint32_t cp);
+/* the index of the first byte of s[0:n] that starts no valid UTF-8 sequence, or -1 */
+int64_t spy_utf8_invalid_at(const unsigned char *s, size_t n);
 /* the code point at *pp (valid UTF-8 assumed; never reads past end), advancing *pp */
 uint32_t spy_utf8_next(const unsigned char **pp, const unsigned char *end);
 /* repr(s) of UTF-8 text, as Python writes it, into out: at most `cap` bytes
