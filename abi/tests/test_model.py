@@ -10,7 +10,18 @@ import pytest
 
 import spy_abi
 from spy_abi import AbiFile, AbiFormatError, Artifact, Function, Module, Param, Toolchain
-from spy_abi.types import F64, I32, I64, STR, StructField, struct_type
+from spy_abi.types import (
+    BYTES,
+    F64,
+    I32,
+    I64,
+    STR,
+    StructField,
+    dict_type,
+    list_type,
+    struct_type,
+    tuple_type,
+)
 
 ADD = Function("add", (Param("x", I32), Param("y", I32)), I32, {"native": "s_add", "wasm": "s_add"})
 GREET = Function("greet", (Param("name", STR),), STR, {"wasm": "s_greet"})
@@ -132,7 +143,7 @@ DELETE = object()
 @pytest.mark.parametrize(
     ("path", "value", "message"),
     [
-        (["format_version"], 3, "format_version 3 is not supported"),
+        (["format_version"], 4, "format_version 4 is not supported"),
         (["format_version"], 1, "format 1 has no structs"),
         (["format_version"], DELETE, "missing 'format_version'"),
         (["runtime_abi"], "1", "runtime_abi '1' is not MAJOR.MINOR"),
@@ -183,8 +194,8 @@ def test_malformed_documents_are_refused(
 
 def test_a_newer_format_is_its_own_error() -> None:
     with pytest.raises(spy_abi.AbiVersionError) as info:
-        spy_abi.from_json(mutate(["format_version"], 3))
-    assert info.value.version == 3
+        spy_abi.from_json(mutate(["format_version"], 4))
+    assert info.value.version == 4
 
 
 def test_not_json_is_refused() -> None:
@@ -206,3 +217,49 @@ def test_runtime_compatibility(
     compiled: tuple[int, int], provided: tuple[int, int], ok: bool
 ) -> None:
     assert spy_abi.runtime_compatible(compiled, provided) is ok
+
+
+def container_sample() -> AbiFile:
+    counts = Function(
+        "counts",
+        (Param("words", list_type(STR)), Param("pts", dict_type(STR, tuple_type((POINT, BYTES))))),
+        dict_type(STR, I64),
+        {"native": "s_counts"},
+    )
+    return AbiFile(
+        name="pkg",
+        version="1.0.0",
+        runtime_abi=(0, 2),
+        modules=(Module("pkg.text", "pkg/text.spy", (counts,), (POINT,)),),
+        artifacts=(),
+        toolchain=Toolchain("0.1.0", "0.17.1", ("-O2",)),
+    )
+
+
+def test_containers_need_format_3_and_round_trip() -> None:
+    text = spy_abi.to_json(container_sample())
+    data = json.loads(text)
+    assert data["format_version"] == 3
+    jsonschema.validate(data, json.loads(spy_abi.schema_path(3).read_text()))
+    back = spy_abi.from_json(text)
+    assert back.modules[0].functions == container_sample().modules[0].functions
+    params = data["modules"]["pkg.text"]["exports"]["counts"]["params"]
+    assert [p["type"] for p in params] == ["list[str]", "dict[str, tuple[pkg.geom::Point, bytes]]"]
+    # a document without containers stays in format 2, which older readers read
+    assert json.loads(spy_abi.to_json(SAMPLE))["format_version"] == 2
+
+
+def test_a_container_in_format_2_is_refused() -> None:
+    data = json.loads(spy_abi.to_json(container_sample()))
+    data["format_version"] = 2
+    with pytest.raises(AbiFormatError, match="format 2 has no type 'list\\[str\\]'"):
+        spy_abi.from_json(json.dumps(data))
+
+
+def test_a_struct_field_change_inside_a_container_changes_the_hash() -> None:
+    moved = struct_type(
+        "Point", "pkg.geom::Point", "", (StructField("y", F64), StructField("x", F64))
+    )
+    a = Function("f", (Param("p", list_type(POINT)),), I32)
+    b = Function("f", (Param("p", list_type(moved)),), I32)
+    assert a.signature_hash != b.signature_hash

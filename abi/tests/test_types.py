@@ -16,6 +16,7 @@ from spy_abi.types import (
     BLUE_OBJECT,
     BOOL,
     BY_NAME,
+    BYTES,
     F32,
     F64,
     FUNCTION,
@@ -34,12 +35,16 @@ from spy_abi.types import (
     UnknownTypeError,
     complete_struct,
     declare_struct,
+    dict_type,
     from_description,
+    list_type,
     lookup,
+    parse_type_ref,
     ptr_memkind,
     ptr_type,
     struct_type,
     structs_reached,
+    tuple_type,
 )
 
 CTYPES: dict[str, type[ctypes._SimpleCData[Any]]] = {
@@ -113,7 +118,7 @@ def test_a_fact_of_another_kind_is_an_error(t: SpyType, method: str) -> None:
 
 
 def test_names_lookup_and_equality() -> None:
-    assert [t.name for t in SCALARS] == list(BY_NAME)
+    assert [t.name for t in (*SCALARS, BYTES)] == list(BY_NAME)
     assert all(lookup(t.name) is t for t in SCALARS)
     with pytest.raises(UnknownTypeError, match="'int'"):
         lookup("int")  # an alias of the language, not a canonical name
@@ -125,7 +130,9 @@ def test_every_kind_has_a_type() -> None:
     """Scalars have a value at run time and an ABI; types and functions as
     values exist only while compiling, with no layout and no wasm value."""
     pointer = ptr_type(POINT, "spy_gcptr$Point")
-    assert {t.kind for t in (*SCALARS, TYPE, FUNCTION, BLUE_OBJECT, POINT, pointer)} == set(Kind)
+    containers = (list_type(I32), dict_type(STR, I32), tuple_type(()), BYTES)
+    kinds = {t.kind for t in (*SCALARS, TYPE, FUNCTION, BLUE_OBJECT, POINT, pointer, *containers)}
+    assert kinds == set(Kind)
     assert pointer.layout("native") == Layout(16, 8) and pointer.layout("wasm") == Layout(8, 4)
     assert pointer.fqn == "unsafe::gc_ptr[m::Point]" and pointer.item == POINT
     for t in (TYPE, FUNCTION, BLUE_OBJECT):
@@ -133,7 +140,7 @@ def test_every_kind_has_a_type() -> None:
 
 
 def test_the_schema_knows_the_same_types() -> None:
-    schema = json.loads(spy_abi.schema_path().read_text())
+    schema = json.loads(spy_abi.schema_path(3).read_text())  # the newest format
     assert schema["$defs"]["scalar"]["enum"] == list(BY_NAME)
 
 
@@ -250,3 +257,47 @@ def test_a_declared_struct_is_completed_in_place() -> None:
     loop = declare_struct("Loop", "m::Loop", "")
     with pytest.raises(TypeError, match="cannot hold itself by value"):
         complete_struct(loop, (StructField("again", loop),))
+
+
+@pytest.mark.parametrize(
+    ("ref", "python"),
+    [
+        ("list[i32]", "list[int]"),
+        ("dict[str, list[f64]]", "dict[str, list[float]]"),
+        ("tuple[i32, str, bytes]", "tuple[int, str, bytes]"),
+        ("tuple[()]", "tuple[()]"),
+        ("list[tuple[u8, dict[i64, bool]]]", "list[tuple[int, dict[int, bool]]]"),
+    ],
+)
+def test_container_refs_round_trip(ref: str, python: str) -> None:
+    t = parse_type_ref(ref, lookup)
+    assert (t.name, t.fqn, t.python) == (ref, ref, python)
+    assert parse_type_ref(t.fqn, lookup) == t
+
+
+def test_container_refs_name_structs_by_fqn() -> None:
+    t = dict_type(STR, list_type(POINT))
+    assert (t.name, t.fqn, t.python) == (
+        "dict[str, list[Point]]",
+        "dict[str, list[m::Point]]",
+        "dict[str, list[Point]]",
+    )
+    assert parse_type_ref(t.fqn, lambda n: POINT if n == "m::Point" else lookup(n)) == t
+    assert structs_reached([t]) == [POINT]
+
+
+@pytest.mark.parametrize(
+    "ref",
+    [
+        "list[i32, i32]",
+        "dict[str]",
+        "list[]",
+        "tuple[]",
+        "list[i32",
+        "dict[i32,, str]",
+        "list[int]",
+    ],
+)
+def test_malformed_container_refs_are_errors(ref: str) -> None:
+    with pytest.raises(UnknownTypeError):
+        parse_type_ref(ref, lookup)

@@ -19,8 +19,8 @@ from typing import Any
 
 from . import types
 
-FORMAT_VERSION = 2
-READABLE_VERSIONS = (1, 2)
+FORMAT_VERSION = 2  # written unless a signature needs format 3's container types
+READABLE_VERSIONS = (1, 2, 3)
 FILENAME = "spy-abi.json"
 TARGETS = frozenset({"native", "wasm"})
 
@@ -137,9 +137,28 @@ def _hash(obj: Any) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
+def needs_containers(abi: AbiFile) -> bool:
+    """Does a signature take or return bytes or a container (format 3)?"""
+
+    def uses(t: types.SpyType) -> bool:
+        return t.kind in (*types.CONTAINER_KINDS, types.Kind.BYTES) or any(
+            uses(u) for u in (*t.args, *(f.type for f in t.fields))
+        )
+
+    return any(
+        uses(t)
+        for m in abi.modules
+        for f in m.functions
+        for t in (*(p.type for p in f.params), f.returns)
+    )
+
+
 def to_dict(abi: AbiFile) -> dict[str, Any]:
+    # the lowest format that holds the document, so that older readers read
+    # what they can
+    version = max(abi.format_version, 3 if needs_containers(abi) else 0)
     return {
-        "format_version": abi.format_version,
+        "format_version": version,
         "name": abi.name,
         "version": abi.version,
         "runtime_abi": f"{abi.runtime_abi[0]}.{abi.runtime_abi[1]}",
@@ -188,12 +207,24 @@ class _Types:
     """Resolves the type names of one document: scalars by name, structs by
     fully qualified name from the modules' struct tables."""
 
-    def __init__(self, described: dict[str, tuple[Any, str]]) -> None:
+    def __init__(self, described: dict[str, tuple[Any, str]], version: int) -> None:
         self.described = described  # fqn -> (description, where it is)
+        self.version = version
         self.made: dict[str, types.SpyType] = {}
         self.making: list[str] = []
 
     def get(self, value: Any, where: str) -> types.SpyType:
+        container = isinstance(value, str) and any(
+            value.startswith(k.value + "[") for k in types.CONTAINER_KINDS
+        )
+        if (container or value == "bytes") and self.version < 3:
+            raise AbiFormatError(f"{where}: format {self.version} has no type {value!r}")
+        if container:
+            assert isinstance(value, str)
+            try:
+                return types.parse_type_ref(value, lambda leaf: self.get(leaf, where))
+            except types.UnknownTypeError as exc:
+                raise AbiFormatError(f"{where}: {exc}") from None
         if isinstance(value, str) and value in types.BY_NAME:
             return types.BY_NAME[value]
         if not isinstance(value, str) or value not in self.described:
@@ -263,7 +294,7 @@ def from_json(text: str) -> AbiFile:
             if fqn in described:
                 raise AbiFormatError(f"module {mod_name}: struct {fqn} is described twice")
             described[fqn] = (desc, f"module {mod_name}")
-    resolve = _Types(described)
+    resolve = _Types(described, version)
     for mod_name, mod in module_data.items():
         where = f"module {mod_name}"
         functions = []

@@ -44,6 +44,12 @@ class Kind(enum.Enum):
     OBJECT = "object"  # another compile-time-only value (a metafunction's argument)
     STRUCT = "struct"
     PTR = "ptr"  # unsafe.gc_ptr[T]: an address and the number of items there
+    # what crosses the boundary as Python's own containers: the compiler has
+    # them as structs of its standard library, the ABI by their items alone
+    LIST = "list"
+    DICT = "dict"
+    TUPLE = "tuple"
+    BYTES = "bytes"
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,7 @@ class SpyType:
     signed: bool = field(default=True, compare=False)
     fields: tuple[StructField, ...] = field(default=(), compare=False)
     item: SpyType | None = field(default=None, compare=False)  # what a pointer points to
+    args: tuple[SpyType, ...] = field(default=(), compare=False)  # a container's item types
     fqn: str = ""  # `module::Name`; a builtin's is its name
 
     def __post_init__(self) -> None:
@@ -216,7 +223,74 @@ INT_TYPES = (I8, U8, I32, U32, I64, U64)
 FLOAT_TYPES = (F32, F64)
 SCALARS: tuple[SpyType, ...] = (*INT_TYPES, *FLOAT_TYPES, BOOL, STR, NONE)
 
-BY_NAME: Mapping[str, SpyType] = {t.name: t for t in SCALARS}
+# bytes on the boundary: Python's bytes (the compiler's is a struct of its
+# standard library); a container's layout is the compiler's business
+BYTES = SpyType("bytes", Kind.BYTES, "", "bytes", None, ())
+CONTAINER_KINDS = (Kind.LIST, Kind.DICT, Kind.TUPLE)
+
+BY_NAME: Mapping[str, SpyType] = {t.name: t for t in (*SCALARS, BYTES)}
+
+
+def _container(kind: Kind, args: tuple[SpyType, ...]) -> SpyType:
+    def spell(attr: str) -> str:
+        inner = ", ".join(getattr(a, attr) for a in args)
+        return f"{kind.value}[{inner or '()'}]"
+
+    return SpyType(spell("name"), kind, "", spell("python"), None, (), args=args, fqn=spell("fqn"))
+
+
+def list_type(item: SpyType) -> SpyType:
+    """`list[item]` as it crosses into Python (a Python list)."""
+    return _container(Kind.LIST, (item,))
+
+
+def dict_type(key: SpyType, value: SpyType) -> SpyType:
+    return _container(Kind.DICT, (key, value))
+
+
+def tuple_type(items: tuple[SpyType, ...]) -> SpyType:
+    return _container(Kind.TUPLE, items)
+
+
+def split_args(inner: str) -> list[str]:
+    """`a, dict[b, c]` -> ["a", "dict[b, c]"]: commas outside brackets."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(inner):
+        if ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth -= 1
+            if depth < 0:
+                raise UnknownTypeError(f"unbalanced brackets in {inner!r}")
+        elif ch == "," and depth == 0:
+            parts.append(inner[start:i].strip())
+            start = i + 1
+    if depth != 0:
+        raise UnknownTypeError(f"unbalanced brackets in {inner!r}")
+    last = inner[start:].strip()
+    if last or parts:
+        parts.append(last)
+    return parts
+
+
+def parse_type_ref(ref: str, leaf: Callable[[str], SpyType]) -> SpyType:
+    """The type a spy-abi.json type reference names: `list[i32]`,
+    `dict[str, m::Point]`, `tuple[i32, str]` (`tuple[()]` is empty), nested;
+    anything else is a scalar or a struct, which `leaf` resolves."""
+    for kind in CONTAINER_KINDS:
+        head = kind.value + "["
+        if ref.startswith(head) and ref.endswith("]"):
+            inner = ref[len(head) : -1]
+            args = (
+                () if inner == "()" else tuple(parse_type_ref(a, leaf) for a in split_args(inner))
+            )
+            if any(not a for a in split_args(inner)) or (inner == "" and kind is Kind.TUPLE):
+                raise UnknownTypeError(f"malformed type {ref!r}")
+            wanted = {Kind.LIST: 1, Kind.DICT: 2}.get(kind)
+            if wanted is not None and len(args) != wanted:
+                raise UnknownTypeError(f"{kind.value} takes {wanted} item type(s): {ref!r}")
+            return _container(kind, args)
+    return leaf(ref)
 
 
 def struct_type(name: str, fqn: str, c_name: str, fields: tuple[StructField, ...]) -> SpyType:
@@ -276,6 +350,8 @@ def structs_reached(roots: Iterable[SpyType]) -> list[SpyType]:
     out: dict[str, SpyType] = {}
 
     def visit(t: SpyType) -> None:
+        for a in t.args:  # a container's items
+            visit(a)
         if t.kind is Kind.STRUCT and t.fqn not in out:
             for f in t.fields:
                 visit(f.type)
