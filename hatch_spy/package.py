@@ -22,16 +22,17 @@ import spy_runtime
 from . import __version__
 from .compiler import check_modules, compiling, ir
 from .compiler.boundary import (
+    abi_signature,
+    abi_type,
     check_exportable,
     public_functions,
-    signature_types,
     struct_homes,
 )
 from .compiler.cext import EXTENSION_NAME, write_extension
 from .compiler.cgen import symbol_name, write_wasm_library
 from .compiler.errors import SpyError
 from .compiler.loader import ModuleFinder, load_program
-from .compiler.types import SpyType, structs_reached
+from .compiler.types import CONTAINER_KINDS, Kind, SpyType, structs_reached
 from .settings import SpySettings
 from .toolchain import COMMON_CFLAGS, EXTENSION_SUFFIX, Toolchain, ToolchainError, get_target
 
@@ -92,7 +93,7 @@ def stub_source(module: ir.ModuleIR, homes: Mapping[str, Sequence[SpyType]]) -> 
         {
             (home_of[t.fqn], t.python)
             for f in public_functions([module])
-            for t in structs_reached(signature_types(f))
+            for t in structs_reached(abi_signature(f))
             if home_of[t.fqn] != module.name
         }
     )
@@ -115,8 +116,8 @@ def stub_source(module: ir.ModuleIR, homes: Mapping[str, Sequence[SpyType]]) -> 
     if own:
         lines.append("")
     for f in public_functions([module]):
-        params = ", ".join(f"{p.name}: {p.type.python}" for p in f.params)
-        lines.append(f"def {f.name}({params}) -> {f.ret.python}: ...")
+        params = ", ".join(f"{p.name}: {abi_type(p.type).python}" for p in f.params)
+        lines.append(f"def {f.name}({params}) -> {abi_type(f.ret).python}: ...")
     return "\n".join(lines) + "\n"
 
 
@@ -136,8 +137,8 @@ def abi_functions(module: ir.ModuleIR, targets: Sequence[str]) -> tuple[spy_abi.
     return tuple(
         spy_abi.Function(
             f.name,
-            tuple(spy_abi.Param(p.name, p.type) for p in f.params),
-            f.ret,
+            tuple(spy_abi.Param(p.name, abi_type(p.type)) for p in f.params),
+            abi_type(f.ret),
             {t: symbol_name(f) for t in targets},
         )
         for f in public_functions([module])
@@ -176,6 +177,8 @@ def build_package(
         own = {s.module: s for s in srcs}
         for m in modules:
             check_exportable(m)
+            if "wasm" in settings.targets:
+                check_wasm_boundary(m)
         homes = struct_homes(modules, own)
         for m in modules:
             if m.name in own:
@@ -230,6 +233,20 @@ def build_package(
         requirement = requirement.replace("spy-runtime", "spy-runtime[wasm]", 1)
     result.dependencies.append(requirement)
     return result
+
+
+def check_wasm_boundary(module: ir.ModuleIR) -> None:
+    """Containers cross into Python on the native backend only so far: a
+    wheel with a wasm backend would build and then fail at import."""
+    for f in public_functions([module]):
+        for t in abi_signature(f):
+            if t.kind in (*CONTAINER_KINDS, Kind.BYTES):  # (structs hold none yet)
+                raise SpyError(
+                    f"{module.filename}: public function '{f.name}' takes or returns {t}, "
+                    "which crosses into Python on the native backend only so far: set "
+                    'targets = ["native"] in [tool.hatch.build.hooks.spy] (or '
+                    "HATCH_SPY_TARGETS=native)"
+                )
 
 
 def _check_module_names(srcs: Sequence[SpySource]) -> None:

@@ -145,6 +145,15 @@ PROGRAMS = {
             for key in m:
                 s = s + m[key]
             print(len(m), s, m[2048], m.get(3072, 7.5), list_keys(m)[:5])
+            print(positions("a b a c b a".split()))
+
+        def positions(words: list[str]) -> dict[str, list[i32]]:
+            where: dict[str, list[i32]] = {}
+            for i in range(len(words)):
+                if words[i] not in where:
+                    where[words[i]] = []
+                where[words[i]].append(i)
+            return where
 
         def list_keys(m: dict[i32, f64]) -> list[i32]:
             out: list[i32] = []

@@ -780,3 +780,15 @@ def test_search_paths_find_imported_modules_outside_the_package(
     venv.pip_install(str(wheel), find_links=local_wheels)
     out = venv.run_script("from geomtools import shapes; print(shapes.area_in(2.54, 5.08))")
     assert out.stdout.strip() == "2.0"
+
+
+def test_the_runtime_abi_is_one_fact_in_python_and_in_spy_h() -> None:
+    """spy_runtime.ABI_VERSION and libspy's SPY_RUNTIME_ABI_* must agree (they
+    had drifted: 0.2 in Python, 0.1 in spy.h)."""
+    import re
+
+    import spy_runtime
+
+    header = (spy_runtime.libspy_dir() / "include" / "spy.h").read_text()
+    found = dict(re.findall(r"#define SPY_RUNTIME_ABI_(MAJOR|MINOR) (\d+)", header))
+    assert (int(found["MAJOR"]), int(found["MINOR"])) == ABI_VERSION

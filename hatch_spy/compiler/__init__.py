@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from . import ir
+from .boundary import container_items, container_kind, signature_types
 from .cgen import write_program
-from .checker import ModuleChecker
+from .checker import ModuleChecker, specialized
 from .errors import SpyCompileError, SpyError
 from .limits import compiling
 from .loader import LoadedModule, ModuleFinder, load_program
 from .source import SourceFile
 from .stdlib import BUILTIN_MODULES
-from .types import I32, NONE
+from .types import I32, NONE, Kind, SpyType
 
 __all__ = [
     "SpyCompileError",
@@ -39,7 +40,42 @@ def check_modules(loaded: Sequence[LoadedModule]) -> list[ir.ModuleIR]:
     for name in BUILTIN_MODULES:  # the standard library is no package's to export
         for func in checkers[name].ir.funcs.values():
             func.exported = False
+    prepare_boundary(checkers)
     return [c.ir for c in checkers.values()]
+
+
+# what the Python boundary calls to make each container (cext.py): a list
+# is made with room for its items, which the converter then writes; a dict
+# gets its entries through _push, into room for all of them
+BOUNDARY_METHODS = {Kind.LIST: ("with_capacity",), Kind.DICT: ("_with_capacity", "_push")}
+
+
+def prepare_boundary(checkers: Mapping[str, ModuleChecker]) -> None:
+    """Compile the container methods the boundary calls, for every container
+    a public signature reaches, and record them in the container's module."""
+    seen: set[str] = set()
+
+    def visit(t: SpyType) -> None:
+        kind = container_kind(t)
+        if kind is None or t.fqn in seen:
+            return
+        seen.add(t.fqn)
+        for item in container_items(t):
+            visit(item)
+        owner = checkers[t.fqn.split("::")[0]]
+        for name in BOUNDARY_METHODS.get(kind, ()):
+            owner.ir.boundary_methods[(t.fqn, name)] = specialized(
+                owner.struct_info(t).methods[name].closure
+            )
+
+    for checker in checkers.values():
+        for func in checker.ir.funcs.values():
+            if func.is_public:
+                for t in signature_types(func):
+                    visit(t)
+    while any(c.pending() for c in checkers.values()):
+        for checker in checkers.values():
+            checker.check_bodies()
 
 
 def find_entry(module: ir.ModuleIR, src: SourceFile) -> ir.FuncDecl:

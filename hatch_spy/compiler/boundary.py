@@ -7,11 +7,82 @@ from collections.abc import Iterable, Sequence
 
 from . import ir
 from .errors import SpyCompileError
-from .types import Kind, SpyType, structs_reached
+from .types import (
+    BYTES,
+    Kind,
+    SpyType,
+    dict_type,
+    list_type,
+    structs_reached,
+    tuple_type,
+)
 
 # the kinds of values a public function may take and return (a struct's
-# fields must be of these kinds too)
+# fields must be of these kinds too); the standard library's containers
+# cross too, as Python's own (container_items)
 BOUNDARY_KINDS = frozenset({Kind.INT, Kind.FLOAT, Kind.BOOL, Kind.STR, Kind.NONE, Kind.STRUCT})
+
+# the structs of the standard library that cross as Python's containers
+CONTAINER_MODULES = {
+    "_list": Kind.LIST,
+    "_dict": Kind.DICT,
+    "_tuple": Kind.TUPLE,
+    "_bytes": Kind.BYTES,
+}
+
+
+def container_kind(t: SpyType) -> Kind | None:
+    """Kind.LIST (DICT, TUPLE, BYTES) if `t` is that container of the
+    standard library (`_list::list[i32]`), else None."""
+    if t.kind is not Kind.STRUCT:
+        return None
+    return CONTAINER_MODULES.get(t.fqn.split("::", 1)[0])
+
+
+def _through(t: SpyType, *path: str) -> SpyType:
+    """The type reached from struct `t` through fields, `*` following a gc_ptr."""
+    for step in path:
+        if step == "*":
+            assert t.kind is Kind.PTR and t.item is not None
+            t = t.item
+        else:
+            found = t.field_type(step)
+            assert found is not None, (t, step)
+            t = found
+    return t
+
+
+def container_items(t: SpyType) -> tuple[SpyType, ...]:
+    """The item types of a container of the standard library, read from its
+    layout: list[T] -> (T,); dict[K, V] -> (K, V); tuple -> its items."""
+    kind = container_kind(t)
+    if kind is Kind.LIST:
+        return (_through(t, "__ll__", "*", "items", "*"),)
+    if kind is Kind.DICT:
+        entry = _through(t, "__dd__", "*", "entries", "*")
+        return (_through(entry, "key"), _through(entry, "value"))
+    if kind is Kind.TUPLE:
+        return tuple(f.type for f in t.fields)
+    if kind is Kind.BYTES:
+        return ()
+    raise AssertionError(f"{t} is not a container")
+
+
+def abi_type(t: SpyType) -> SpyType:
+    """What a value of the compiler's type `t` is on the boundary: a
+    container of the standard library is Python's (spy_abi's container
+    types, by their items); every other type is itself."""
+    kind = container_kind(t)
+    if kind is None:
+        return t
+    items = tuple(abi_type(i) for i in container_items(t))
+    if kind is Kind.LIST:
+        return list_type(items[0])
+    if kind is Kind.DICT:
+        return dict_type(items[0], items[1])
+    if kind is Kind.TUPLE:
+        return tuple_type(items)
+    return BYTES
 
 
 def public_functions(modules: Iterable[ir.ModuleIR]) -> list[ir.FuncDecl]:
@@ -24,12 +95,22 @@ def signature_types(func: ir.FuncDecl) -> list[SpyType]:
 
 def why_not_exportable(t: SpyType) -> str | None:
     """Why a value of type `t` cannot cross into Python, or None if it can."""
+    if container_kind(t) is not None:
+        for item in container_items(t):
+            reason = why_not_exportable(item)
+            if reason is None and item.kind is Kind.STRUCT and container_kind(item) is None:
+                reason = "structs inside containers cannot cross into Python yet"
+            if reason is not None:
+                return f"its items of type {item}: {reason}"
+        return None
     if t.kind is Kind.PTR:
         return "pointers cannot cross into Python"
     if t.kind not in BOUNDARY_KINDS:
         return f"{t.kind.value} values cannot cross into Python"
     for f in t.fields:
         reason = why_not_exportable(f.type)
+        if reason is None and container_kind(f.type) is not None:
+            reason = "containers in struct fields cannot cross into Python yet"
         if reason is not None:
             return f"{t}'s field '{f.name}' has type {f.type}: {reason}"
     return None
@@ -50,9 +131,14 @@ def check_exportable(module: ir.ModuleIR) -> None:
                 )
 
 
+def abi_signature(func: ir.FuncDecl) -> list[SpyType]:
+    """The parameter and return types as they cross into Python."""
+    return [abi_type(t) for t in signature_types(func)]
+
+
 def exported_structs(modules: Iterable[ir.ModuleIR]) -> list[SpyType]:
     """The structs public signatures reach, each after those its fields hold."""
-    return structs_reached(t for f in public_functions(modules) for t in signature_types(f))
+    return structs_reached(t for f in public_functions(modules) for t in abi_signature(f))
 
 
 def struct_homes(modules: Sequence[ir.ModuleIR], own: Iterable[str]) -> dict[str, list[SpyType]]:
@@ -67,7 +153,7 @@ def struct_homes(modules: Sequence[ir.ModuleIR], own: Iterable[str]) -> dict[str
     first_user: dict[str, ir.FuncDecl] = {}
     for name in own_names:
         for f in public_functions([by_module[name]]):
-            for t in structs_reached(signature_types(f)):
+            for t in structs_reached(abi_signature(f)):
                 if t.fqn in first_user:
                     continue
                 first_user[t.fqn] = f

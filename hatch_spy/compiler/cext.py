@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import ir
-from .boundary import exported_structs
+from .boundary import container_items, container_kind, exported_structs, public_functions
 from .cgen import build_unit, c_field_name, c_string_literal, symbol_name
 from .effects import Effects, analyze
 from .types import Kind, SpyType
@@ -37,6 +37,238 @@ class StructTable:
 
     def index(self, t: SpyType) -> int:
         return next(i for i, u in enumerate(self.types) if u == t)
+
+
+@dataclass
+class ContainerTable:
+    """The containers (list, dict, tuple, bytes of the standard library) that
+    cross into Python, numbered for their converters, items first; and the
+    methods of theirs that the converters call."""
+
+    types: list[SpyType] = field(default_factory=list)
+    methods: dict[tuple[str, str], ir.FuncDecl] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, modules: list[ir.ModuleIR]) -> ContainerTable:
+        table = cls([], {k: f for m in modules for k, f in m.boundary_methods.items()})
+        for f in public_functions(modules):
+            for t in (*(p.type for p in f.params), f.ret):
+                table.add(t)
+        return table
+
+    def add(self, t: SpyType) -> None:
+        if container_kind(t) is None or t in self.types:
+            return
+        for item in container_items(t):
+            self.add(item)
+        self.types.append(t)
+
+    def index(self, t: SpyType) -> int:
+        return self.types.index(t)
+
+    def method(self, t: SpyType, name: str) -> str:
+        return symbol_name(self.methods[(t.fqn, name)])
+
+
+def holds_container(t: SpyType) -> bool:
+    return container_kind(t) is not None
+
+
+def item_to(t: SpyType, src: str, path: str, dest: str, containers: ContainerTable) -> list[str]:
+    """C that converts the object `src` into the lvalue `dest` of item type
+    `t` (copies: an item outlives any Python object), or returns -1."""
+    if holds_container(t):
+        return [f"if (spy_py_to_c{containers.index(t)}({src}, fn, {path}, &{dest}) < 0) return -1;"]
+    if t.kind is Kind.STR:
+        return [f"if (spy_py_to_str_copy({src}, fn, {path}, &{dest}) < 0) return -1;"]
+    return [
+        "{",
+        *("    " + c for c in convert_scalar(src, "fn", path, t, "x", "return -1;")),
+        f"    {dest} = x;",
+        "}",
+    ]
+
+
+def item_steps(t: SpyType, src: str, path: str, dest: str, containers: ContainerTable) -> list[str]:
+    """item_to's C, to go inside a `do { ... } while (0)` that sets `rc` on
+    failure (so that the caller can drop its references before returning)."""
+    return [
+        "            " + c.replace("return -1;", "{ rc = -1; break; }")
+        for c in item_to(t, src, path, dest, containers)
+    ]
+
+
+def item_from(t: SpyType, value: str, containers: ContainerTable, structs: StructTable) -> str:
+    """A C expression: a new reference to the Python object of item `value`."""
+    if holds_container(t):
+        return f"spy_py_from_c{containers.index(t)}(&{value})"
+    return convert_result(t, value, structs, containers)
+
+
+def container_converters(t: SpyType, containers: ContainerTable, structs: StructTable) -> str:
+    """`spy_py_to_c<k>` (Python object -> container, built in the call's
+    region) and `spy_py_from_c<k>` (container -> new Python object)."""
+    k = containers.index(t)
+    kind = container_kind(t)
+    items = container_items(t)
+    to = [
+        f"static int spy_py_to_c{k}(PyObject *o, const char *fn, const char *pn, {t.c_name} *out) {{",
+        "    char path[256];",
+        "    (void)path;",
+    ]
+    back = [f"static PyObject *spy_py_from_c{k}(const {t.c_name} *v) {{"]
+    if kind is Kind.BYTES:
+        raw = c_field_name("__raw__")
+        to += [f"    return spy_py_to_bytes_copy(o, fn, pn, &out->{raw});", "}"]
+        back += [
+            f"    return PyBytes_FromStringAndSize(v->{raw}->utf8, (Py_ssize_t)v->{raw}->length);",
+            "}",
+        ]
+    elif kind is Kind.LIST:
+        (item,) = items
+        data = f"out->{c_field_name('__ll__')}.p"
+        to += [
+            f'    Py_ssize_t n = spy_py_sequence_size(o, fn, pn, "{abi_python(t)}");',
+            "    if (n < 0) return -1;",
+            f"    *out = {containers.method(t, 'with_capacity')}(n > 4 ? (int32_t)n : 4);",
+            f"    {c_type_of(item)} *items = {data}->{c_field_name('items')}.p;",
+            "    for (Py_ssize_t i = 0; i < n; i++) {",
+            "        PyObject *x = PySequence_GetItem(o, i);",
+            "        if (x == NULL) return -1;",
+            "        const char *at = spy_py_item_path(path, sizeof path, pn, i, NULL);",
+            "        int rc = 0;",
+            "        do {",
+            *item_steps(item, "x", "at", "items[i]", containers),
+            "        } while (0);",
+            "        Py_DECREF(x);",
+            "        if (rc < 0) return -1;",
+            f"        {data}->{c_field_name('length')} = (int32_t)(i + 1);",
+            "    }",
+            "    return 0;",
+            "}",
+        ]
+        vdata = f"v->{c_field_name('__ll__')}.p"
+        back += [
+            f"    int32_t n = {vdata}->{c_field_name('length')};",
+            "    PyObject *r = PyList_New(n);",
+            "    if (r == NULL) return NULL;",
+            "    for (int32_t i = 0; i < n; i++) {",
+            f"        PyObject *x = {item_from(item, vdata + '->' + c_field_name('items') + '.p[i]', containers, structs)};",
+            "        if (x == NULL) {",
+            "            Py_DECREF(r);",
+            "            return NULL;",
+            "        }",
+            "        PyList_SetItem(r, i, x);",
+            "    }",
+            "    return r;",
+            "}",
+        ]
+    elif kind is Kind.DICT:
+        key, value = items
+        to += [
+            "    PyObject *pairs = PyMapping_Items(o);",
+            "    if (pairs == NULL) {",
+            "        if (!PyMapping_Check(o) || PyErr_ExceptionMatches(PyExc_AttributeError)) {",
+            "            PyErr_Clear();",
+            f'            return spy_py_type_error(o, fn, pn, "{abi_python(t)}");',
+            "        }",
+            "        return -1;",
+            "    }",
+            "    Py_ssize_t n = PyList_Size(pairs);",
+            f"    *out = {containers.method(t, '_with_capacity')}((int32_t)n);",
+            "    for (Py_ssize_t i = 0; i < n; i++) {",
+            "        PyObject *pair = PyList_GetItem(pairs, i);",
+            "        PyObject *kobj = PyTuple_GetItem(pair, 0), *vobj = PyTuple_GetItem(pair, 1);",
+            f"        {c_type_of(key)} kv;",
+            f"        {c_type_of(value)} vv;",
+            "        int rc = 0;",
+            "        do {",
+            '            snprintf(path, sizeof path, "a key of %s", pn);',
+            "            const char *at = path;",
+            *item_steps(key, "kobj", "at", "kv", containers),
+            "            at = spy_py_item_path(path, sizeof path, pn, 0, kobj);",
+            *item_steps(value, "vobj", "at", "vv", containers),
+            "        } while (0);",
+            "        if (rc < 0) {",
+            "            Py_DECREF(pairs);",
+            "            return -1;",
+            "        }",
+            f"        *out = {containers.method(t, '_push')}(*out, kv, vv);",
+            "    }",
+            "    Py_DECREF(pairs);",
+            "    return 0;",
+            "}",
+        ]
+        vdata = f"v->{c_field_name('__dd__')}.p"
+        entry = f"{vdata}->{c_field_name('entries')}.p[i]"
+        back += [
+            "    PyObject *r = PyDict_New();",
+            "    if (r == NULL) return NULL;",
+            f"    for (int32_t i = 0; i < {vdata}->{c_field_name('used')}; i++) {{",
+            f"        if (!{entry}.{c_field_name('alive')}) continue;",
+            f"        PyObject *kx = {item_from(key, entry + '.' + c_field_name('key'), containers, structs)};",
+            f"        PyObject *vx = kx == NULL ? NULL : {item_from(value, entry + '.' + c_field_name('value'), containers, structs)};",
+            "        if (vx == NULL || PyDict_SetItem(r, kx, vx) < 0) {",
+            "            Py_XDECREF(kx);",
+            "            Py_XDECREF(vx);",
+            "            Py_DECREF(r);",
+            "            return NULL;",
+            "        }",
+            "        Py_DECREF(kx);",
+            "        Py_DECREF(vx);",
+            "    }",
+            "    return r;",
+            "}",
+        ]
+    else:  # a tuple: its items are the struct's fields
+        to += [
+            f'    Py_ssize_t n = spy_py_sequence_size(o, fn, pn, "{abi_python(t)}");',
+            "    if (n < 0) return -1;",
+            f"    if (n != {len(items)}) {{",
+            "        PyErr_Format(PyExc_TypeError, \"%s() argument '%s' must have %d items, not %zd\", "
+            f"fn, pn, {len(items)}, n);",
+            "        return -1;",
+            "    }",
+        ]
+        back += [f"    PyObject *r = PyTuple_New({len(items)});", "    if (r == NULL) return NULL;"]
+        for j, (f, item) in enumerate(zip(t.fields, items, strict=True)):
+            dest = f"out->{c_field_name(f.name)}"
+            to += [
+                "    {",
+                f"        PyObject *x = PySequence_GetItem(o, {j});",
+                "        if (x == NULL) return -1;",
+                f"        const char *at = spy_py_item_path(path, sizeof path, pn, {j}, NULL);",
+                "        int rc = 0;",
+                "        do {",
+                *item_steps(item, "x", "at", dest, containers),
+                "        } while (0);",
+                "        Py_DECREF(x);",
+                "        if (rc < 0) return -1;",
+                "    }",
+            ]
+            back += [
+                f"    PyObject *x{j} = {item_from(item, 'v->' + c_field_name(f.name), containers, structs)};",
+                f"    if (x{j} == NULL) {{",
+                "        Py_DECREF(r);",
+                "        return NULL;",
+                "    }",
+                f"    PyTuple_SetItem(r, {j}, x{j});",
+            ]
+        to += ["    return 0;", "}"]
+        back += ["    return r;", "}"]
+    return "\n".join([*to, "", *back])
+
+
+def c_type_of(t: SpyType) -> str:
+    from .cgen import c_type
+
+    return c_type(t)
+
+
+def abi_python(t: SpyType) -> str:
+    from .boundary import abi_type
+
+    return abi_type(t).python
 
 
 def str_slots(t: SpyType) -> int:
@@ -87,12 +319,23 @@ def convert_scalar(src: str, fn: str, pn: str, t: SpyType, dest: str, fail: str)
 
 
 def convert_arg(
-    func: ir.FuncDecl, i: int, t: SpyType, structs: StructTable, keep: int, fail: str
+    func: ir.FuncDecl,
+    i: int,
+    t: SpyType,
+    structs: StructTable,
+    containers: ContainerTable,
+    keep: int,
+    fail: str,
 ) -> list[str]:
     """C that converts argv[i] into local a{i} of type t, or runs `fail`.
     A struct argument keeps its field tuples from `keep[keep]` on."""
     name = func.params[i].name
     fn, pn = c_string_literal(func.name.encode()), c_string_literal(name.encode())
+    if holds_container(t):
+        return [
+            f"{t.c_name} a{i};",
+            f"if (spy_py_to_c{containers.index(t)}(argv[{i}], {fn}, {pn}, &a{i}) < 0) {fail}",
+        ]
     if t.kind is Kind.STR:
         return [
             f"spy_Str s{i};",
@@ -109,8 +352,12 @@ def convert_arg(
     return convert_scalar(f"argv[{i}]", fn, pn, t, f"a{i}", fail)
 
 
-def convert_result(t: SpyType, value: str, structs: StructTable) -> str:
+def convert_result(
+    t: SpyType, value: str, structs: StructTable, containers: ContainerTable | None = None
+) -> str:
     """A C expression: the Python object of result `value` (new reference)."""
+    if containers is not None and holds_container(t):
+        return f"spy_py_from_c{containers.index(t)}(&{value})"
     if t.kind is Kind.NONE:
         return "Py_NewRef(Py_None)"
     if t.is_int:
@@ -187,15 +434,24 @@ def struct_converters(t: SpyType, structs: StructTable) -> str:
     return "\n".join([*to, "", *back])
 
 
-def wrapper(func: ir.FuncDecl, index: int, effects: Effects, structs: StructTable) -> str:
+def wrapper(
+    func: ir.FuncDecl,
+    index: int,
+    effects: Effects,
+    structs: StructTable,
+    containers: ContainerTable,
+) -> str:
     """The METH_FASTCALL wrapper of `func`. What it sets up depends on what the
     call may do (effects.py): a setjmp guard for panics, the GIL's return
     after a long call, an arena mark, the count of calls that see str
-    globals. A function that does none of these costs a plain C call."""
+    globals. A function that does none of these costs a plain C call.
+    Container arguments are built in the call's region, under its guard (a
+    dict's inserts are SPy code), so for them all of it comes first."""
     key = (func.module, func.name)
-    guarded = key in effects.panics
+    early = any(holds_container(p.type) for p in func.params)
+    guarded = key in effects.panics or early
     polls = key in effects.polls
-    allocates = key in effects.allocates
+    allocates = key in effects.allocates or early or holds_container(func.ret)
     globals_ = key in effects.str_globals
     n = len(func.params)
     names = ", ".join(c_string_literal(p.name.encode()) for p in func.params)
@@ -217,35 +473,26 @@ def wrapper(func: ir.FuncDecl, index: int, effects: Effects, structs: StructTabl
     ]
     # struct arguments' field tuples, kept alive until the call has returned
     kept = sum(kept_refs(p.type) for p in func.params if p.type.kind is Kind.STRUCT)
-    fail = f"{{ spy_py_release(keep, {kept}); return NULL; }}" if kept else "return NULL;"
     if kept:
         lines.append(f"    PyObject *keep[{kept}] = {{NULL}};")
-    offset = 0
-    for i, p in enumerate(func.params):
-        lines += ["    " + c for c in convert_arg(func, i, p.type, structs, offset, fail)]
-        if p.type.kind is Kind.STRUCT:
-            offset += kept_refs(p.type)
-    # from here on no Python code runs before the call: conversions are done
     release = [f"    spy_py_release(keep, {kept});"] if kept else []
+    setup: list[str] = []
     if allocates:
         # a region of the collector; leaving frees the call's temporaries
-        lines.append("    spy_GcRegion region;")
-        lines.append("    spy_gc_enter(&region);")
+        setup += ["    spy_GcRegion region;", "    spy_gc_enter(&region);"]
         release.append("    spy_gc_leave(&region, true);")
     if globals_:
-        lines.append("    spy_globals_enter();")
+        setup.append("    spy_globals_enter();")
         release.append("    spy_globals_leave();")
-    call = f"{symbol_name(func)}({', '.join(f'a{i}' for i in range(n))})"
-    ret_decl = f"{func.ret.c_name} r = " if func.ret.kind is not Kind.NONE else ""
-    result = convert_result(func.ret, "r", structs)
+    regain = ["    spy_py_regain(prev_host);"] if guarded and polls else []
+    guard: list[str] = []
     if guarded:
-        regain = ["    spy_py_regain(prev_host);"] if polls else []
         if polls:
-            lines += [
+            guard += [
                 "    void *prev_host = spy_thread.host_state;",
                 "    spy_thread.host_state = NULL;",
             ]
-        lines += [
+        guard += [
             "    jmp_buf jb;",
             "    void *prev_jmp = spy_thread.panic_jmp;",
             "    spy_thread.panic_jmp = &jb;",
@@ -256,12 +503,31 @@ def wrapper(func: ir.FuncDecl, index: int, effects: Effects, structs: StructTabl
             *["    " + x for x in release],
             "        return err;",
             "    }",
-            f"    {ret_decl}{call};",
-            "    spy_thread.panic_jmp = prev_jmp;",
-            *regain,
         ]
+    undo = (["spy_thread.panic_jmp = prev_jmp;"] if early else []) + [
+        x.strip() for x in (regain if early else [])
+    ]
+    fail_steps = [*undo, *(x.strip() for x in (release if early else release[:1] if kept else []))]
+    fail = "{ " + " ".join([*fail_steps, "return NULL;"]) + " }" if fail_steps else "return NULL;"
+    conversions: list[str] = []
+    offset = 0
+    for i, p in enumerate(func.params):
+        conversions += [
+            "    " + c for c in convert_arg(func, i, p.type, structs, containers, offset, fail)
+        ]
+        if p.type.kind is Kind.STRUCT:
+            offset += kept_refs(p.type)
+    if early:
+        lines += [*setup, *guard, *conversions]
     else:
-        lines.append(f"    {ret_decl}{call};")
+        # from here on no Python code runs before the call: conversions are done
+        lines += [*conversions, *setup, *guard]
+    call = f"{symbol_name(func)}({', '.join(f'a{i}' for i in range(n))})"
+    ret_decl = f"{func.ret.c_name} r = " if func.ret.kind is not Kind.NONE else ""
+    result = convert_result(func.ret, "r", structs, containers)
+    lines.append(f"    {ret_decl}{call};")
+    if guarded:
+        lines += ["    spy_thread.panic_jmp = prev_jmp;", *regain]
     if release:
         lines += [f"    PyObject *res = {result};", *release, "    return res;"]
     else:
@@ -282,11 +548,19 @@ def write_extension(modules: list[ir.ModuleIR]) -> str:
     unit = build_unit(modules, lambda f: "static ")
     effects = analyze(modules)
     structs = StructTable(exported_structs(modules))
+    containers = ContainerTable.of(modules)
     n = len(structs.types)
     tail: list[str] = [
         f"static PyObject *spy_struct_cls[{max(n, 1)}];",
         f"static PyObject *spy_struct_raw[{max(n, 1)}];",
         *(struct_converters(t, structs) for t in structs.types),
+        # prototypes first: a container's converters may call each other's
+        *(
+            f"static int spy_py_to_c{k}(PyObject *o, const char *fn, const char *pn, {t.c_name} *out);\n"
+            f"static PyObject *spy_py_from_c{k}(const {t.c_name} *v);"
+            for k, t in enumerate(containers.types)
+        ),
+        *(container_converters(t, containers, structs) for t in containers.types),
         "static PyObject *spy_bind_structs(PyObject *self, PyObject *classes) {",
         "    (void)self;",
         f"    return spy_py_bind_structs(classes, spy_struct_cls, spy_struct_raw, {n});",
@@ -302,7 +576,7 @@ def write_extension(modules: list[ir.ModuleIR]) -> str:
         public = [f for f in m.funcs.values() if f.is_public]
         entries = []
         for f in public:
-            tail.append(wrapper(f, index, effects, structs))
+            tail.append(wrapper(f, index, effects, structs, containers))
             doc = c_string_literal(text_signature(f).encode())
             entries.append(
                 f"    {{{c_string_literal(f.name.encode())}, (PyCFunction)(void (*)(void))spy_w{index}, "

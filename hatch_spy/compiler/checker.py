@@ -2504,8 +2504,9 @@ def is_literal(e: ir.Expr) -> TypeGuard[ir.Const]:
 
 
 def is_simple(e: ir.Expr) -> bool:
-    """Evaluating it twice costs nothing and has no effect."""
-    return isinstance(e, (ir.Const, ir.LocalRef, ir.GlobalRef))
+    """Evaluating it twice costs nothing and has no effect (a blue value, such
+    as `[]` before its conversion, is not evaluated at all)."""
+    return isinstance(e, (ir.Const, ir.LocalRef, ir.GlobalRef, ir.BlueRef))
 
 
 def generic_sugar(node: ast.FunctionDef | ast.ClassDef, type_params: list[str]) -> ast.FunctionDef:

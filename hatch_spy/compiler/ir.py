@@ -444,3 +444,7 @@ class ModuleIR:
     structs: list[SpyType] = field(default_factory=list)
     # gc_ptr types it is the first to use
     ptr_types: list[SpyType] = field(default_factory=list)
+    # the methods of its containers that the Python boundary calls, by
+    # (container fqn, method name): made for every container a public
+    # signature reaches (compiler.prepare_boundary)
+    boundary_methods: dict[tuple[str, str], FuncDecl] = field(default_factory=dict)

@@ -8,6 +8,8 @@ from __future__ import annotations
 from spy_abi.types import (
     BLUE_OBJECT,
     BOOL,
+    BYTES,
+    CONTAINER_KINDS,
     F32,
     F64,
     FLOAT_TYPES,
@@ -27,15 +29,20 @@ from spy_abi.types import (
     StructField,
     complete_struct,
     declare_struct,
+    dict_type,
+    list_type,
     ptr_memkind,
     ptr_type,
     struct_type,
     structs_reached,
+    tuple_type,
 )
 
 __all__ = [
     "BLUE_OBJECT",
     "BOOL",
+    "BYTES",
+    "CONTAINER_KINDS",
     "F32",
     "F64",
     "FLOAT_TYPES",
@@ -56,12 +63,15 @@ __all__ = [
     "StructField",
     "complete_struct",
     "declare_struct",
+    "dict_type",
     "holds_references",
     "implicitly_converts",
+    "list_type",
     "ptr_memkind",
     "ptr_type",
     "struct_type",
     "structs_reached",
+    "tuple_type",
     "widens",
 ]
 

@@ -83,7 +83,8 @@ def _read_package(name: str, module_file: str, dist: str) -> CompiledPackage:
     try:
         abi = spy_abi.from_json(text)
     except spy_abi.AbiVersionError as exc:
-        known = " and ".join(map(str, spy_abi.READABLE_VERSIONS))
+        *first, last = map(str, spy_abi.READABLE_VERSIONS)
+        known = f"{', '.join(first)} and {last}" if first else last
         raise ImportError(
             f"{name}: {dist} was built with {spy_abi.FILENAME} format {exc.version}, newer than "
             f"this spy-runtime reads (formats {known}): upgrade it with "

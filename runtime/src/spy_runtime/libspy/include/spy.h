@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #define SPY_RUNTIME_ABI_MAJOR 0
-#define SPY_RUNTIME_ABI_MINOR 1
+#define SPY_RUNTIME_ABI_MINOR 3
 
 #if defined(__GNUC__) || defined(__clang__)
 #define SPY_NORETURN __attribute__((noreturn))

@@ -497,6 +497,70 @@ static PyObject *spy_py_bind_structs(PyObject *classes, PyObject **cls, PyObject
     return Py_NewRef(Py_None);
 }
 
+/* ---- containers -----------------------------------------------------------
+   list, dict, tuple and bytes cross as Python's own. Their items are copied
+   into the call's region (strs too: a container's items have no Python object
+   to point into for as long as the SPy value may live). An item's error names
+   the argument and where the item is: 'xs[3]', 'd['key']', 'p[1]'. */
+
+/* the path of item `i` of `pn` (or of a key, when key is not NULL) */
+static const char *spy_py_item_path(char *buf, size_t cap, const char *pn, Py_ssize_t i,
+                                    PyObject *key) {
+    if (key == NULL) {
+        snprintf(buf, cap, "%s[%zd]", pn, i);
+        return buf;
+    }
+    PyObject *r = PyObject_Repr(key);
+    const char *text = r == NULL ? NULL : PyUnicode_AsUTF8AndSize(r, NULL);
+    snprintf(buf, cap, "%s[%.200s]", pn, text == NULL ? "?" : text);
+    Py_XDECREF(r);
+    PyErr_Clear(); /* a key whose repr fails still gets a path */
+    return buf;
+}
+
+static int spy_py_to_str_copy(PyObject *o, const char *func, const char *param,
+                              const spy_Str **out) {
+    if (!PyUnicode_Check(o)) return spy_py_type_error(o, func, param, "str");
+    Py_ssize_t n;
+    const char *utf8 = PyUnicode_AsUTF8AndSize(o, &n);
+    if (utf8 == NULL) return -1; /* lone surrogates */
+    *out = spy_str_new(utf8, (size_t)n);
+    return 0;
+}
+
+/* bytes (or a bytearray) into the bytes struct's raw str */
+static int spy_py_to_bytes_copy(PyObject *o, const char *func, const char *param,
+                                const spy_Str **out) {
+    char *data;
+    Py_ssize_t n;
+    if (PyBytes_Check(o)) {
+        if (PyBytes_AsStringAndSize(o, &data, &n) < 0) return -1;
+    } else if (PyByteArray_Check(o)) {
+        data = PyByteArray_AsString(o);
+        n = PyByteArray_Size(o);
+    } else {
+        return spy_py_type_error(o, func, param, "bytes");
+    }
+    *out = spy_str_new(data, (size_t)n);
+    return 0;
+}
+
+/* a sequence for list[T] or tuple[...]: any but str, bytes and bytearray,
+   whose items Python would not give one by one as a list's */
+static Py_ssize_t spy_py_sequence_size(PyObject *o, const char *func, const char *param,
+                                       const char *expected) {
+    if (PyUnicode_Check(o) || PyBytes_Check(o) || PyByteArray_Check(o) || !PySequence_Check(o)) {
+        spy_py_type_error(o, func, param, expected);
+        return -1;
+    }
+    Py_ssize_t n = PySequence_Size(o);
+    if (n > INT32_MAX / 2) {
+        PyErr_Format(PyExc_OverflowError, "%s() argument '%s' has too many items", func, param);
+        return -1;
+    }
+    return n;
+}
+
 static int spy_py_add_module(PyObject *exports, const char *module, PyMethodDef *defs) {
     PyObject *name = PyUnicode_FromString(module);
     PyObject *funcs = PyDict_New();

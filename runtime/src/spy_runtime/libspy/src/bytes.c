@@ -80,10 +80,11 @@ const spy_Str *spy_bytes_repr(const spy_Str *raw, const char *file, int32_t line
 const spy_Str *spy_bytes_decode(const spy_Str *raw, const char *file, int32_t line) {
     int64_t bad = spy_utf8_invalid_at((const unsigned char *)raw->utf8, raw->length);
     if (bad >= 0) {
-        char msg[96];
-        snprintf(msg, sizeof msg, "'utf-8' codec can't decode byte 0x%02x in position %lld",
+        /* the thread's buffer: a panic's message must outlive this frame */
+        snprintf(spy_thread.message_buf, sizeof spy_thread.message_buf,
+                 "'utf-8' codec can't decode byte 0x%02x in position %lld",
                  (unsigned char)raw->utf8[bad], (long long)bad);
-        spy_panic("ValueError", msg, file, line);
+        spy_panic("ValueError", spy_thread.message_buf, file, line);
     }
     return spy_str_new(raw->utf8, raw->length);
 }

@@ -46,11 +46,12 @@ int32_t spy_file_open(const spy_Str *path, const spy_Str *mode, const char *file
     int ok = 0;
     for (int i = 0; modes[i] != NULL; i++) ok |= strcmp(m, modes[i]) == 0;
     if (!ok) {
-        char msg[64];
-        snprintf(msg, sizeof msg, "invalid mode: '%.40s'", m);
+        /* messages go in the thread's buffer: a panic's must outlive this frame */
+        snprintf(spy_thread.message_buf, sizeof spy_thread.message_buf, "invalid mode: '%.40s'",
+                 m);
         free(p);
         free(m);
-        spy_panic("ValueError", msg, file, line);
+        spy_panic("ValueError", spy_thread.message_buf, file, line);
     }
     int32_t h = 0;
     while (h < SPY_MAX_FILES && files[h] != NULL) h++;
@@ -63,16 +64,15 @@ int32_t spy_file_open(const spy_Str *path, const spy_Str *mode, const char *file
     if (f == NULL) {
         int err = errno;
         /* Python's message: [Errno 2] No such file or directory: 'path' */
-        size_t cap = path->length + 200;
-        char *msg = malloc(cap);
         const char *kind = err == ENOENT ? "FileNotFoundError"
                            : err == EACCES ? "PermissionError"
                            : err == EISDIR ? "IsADirectoryError"
                                            : "OSError";
-        if (msg != NULL) snprintf(msg, cap, "[Errno %d] %s: '%s'", posix_errno(err), strerror(err), p);
+        snprintf(spy_thread.message_buf, sizeof spy_thread.message_buf, "[Errno %d] %s: '%s'",
+                 posix_errno(err), strerror(err), p);
         free(p);
         free(m);
-        spy_panic(kind, msg != NULL ? msg : "cannot open file", file, line);
+        spy_panic(kind, spy_thread.message_buf, file, line);
     }
     free(p);
     free(m);
@@ -102,11 +102,11 @@ static int next_char(FILE *f) {
 static const spy_Str *text_of(char *buf, size_t len, const char *file, int32_t line) {
     int64_t bad = spy_utf8_invalid_at((const unsigned char *)buf, len);
     if (bad >= 0) {
-        char msg[96];
-        snprintf(msg, sizeof msg, "'utf-8' codec can't decode byte 0x%02x in position %lld",
+        snprintf(spy_thread.message_buf, sizeof spy_thread.message_buf,
+                 "'utf-8' codec can't decode byte 0x%02x in position %lld",
                  (unsigned char)buf[bad], (long long)bad);
         free(buf);
-        spy_panic("ValueError", msg, file, line);
+        spy_panic("ValueError", spy_thread.message_buf, file, line);
     }
     const spy_Str *out = spy_str_new(buf, len);
     free(buf);

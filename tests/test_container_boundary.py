@@ -1,0 +1,253 @@
+"""list, dict, tuple and bytes across the Python boundary (native backend):
+the sample package `spytextkit` built into a wheel, installed into a fresh
+venv and called, against the same functions written in Python."""
+
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+import zipfile
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+import spy_abi
+from wheelkit import SAMPLES, Venv, build_wheel, installed_env, memory_meters, try_build
+
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="native wheels are Linux-only so far"
+)
+
+# the package's functions in Python, for the results to agree with
+REFERENCE = """
+def tokenize(text):
+    words, word = [], ""
+    for ch in text.lower():
+        if ch.isalpha() or ch.isdigit() or ch == "'":
+            word += ch
+        elif word:
+            words.append(word)
+            word = ""
+    if word:
+        words.append(word)
+    return words
+
+def count_words(text):
+    counts = {}
+    for w in tokenize(text):
+        counts[w] = counts.get(w, 0) + 1
+    return counts
+
+def top_words(counts, n):
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+"""
+
+TEXT = "The cat and the dog. The END, isn't it? Ünïcode 42 ΣΟΦΟΣ  dog\\tcat\\ncat"
+
+
+@pytest.fixture(scope="session")
+def textkit_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_wheel(SAMPLES / "textkit", tmp_path_factory.mktemp("textkit-wheel"))
+
+
+@pytest.fixture(scope="session")
+def textkit(
+    tmp_path_factory: pytest.TempPathFactory, local_wheels: Path, textkit_wheel: Path
+) -> Venv:
+    return installed_env(tmp_path_factory, "textkit", local_wheels, str(textkit_wheel))
+
+
+def call(env: Venv, code: str, extra_env: dict[str, str] | None = None) -> list[str]:
+    script = "import textkit.words as tk\n" + REFERENCE + textwrap.dedent(code)
+    return env.run_script(script, env=extra_env).stdout.splitlines()
+
+
+@pytest.mark.parametrize("stress", [False, True], ids=["normal", "stress"])
+def test_values_round_trip(textkit: Venv, stress: bool) -> None:
+    out = call(
+        textkit,
+        f"""
+        t = "{TEXT}"
+        checks = [
+            tk.tokenize(t) == tokenize(t),
+            tk.count_words(t) == count_words(t),
+            list(tk.count_words(t)) == list(count_words(t)),  # insertion order kept
+            tk.top_words(count_words(t), 4) == top_words(count_words(t), 4),
+            tk.merge_counts({{"a": 1, "b": 2}}, {{"b": 3, "c": 4}}) == {{"a": 1, "b": 5, "c": 4}},
+            tk.join_words(["x", "é", ""], "--") == "x--é--",
+            tk.lengths(("ab", "é", "")) == [2, 1, 0],
+            tk.encode_all(["é", ""]) == [b"\\xc3\\xa9", b""],
+            tk.decode_all([b"x", bytearray("ü".encode())]) == ["x", "ü"],
+            tk.index_of("a b a c a".split()) == {{"a": [0, 2, 4], "b": [1], "c": [3]}},
+            tk.span((3, -7)) == (3, -7, -10),
+            tk.tokenize("") == [] and tk.count_words("") == {{}} and tk.top_words({{}}, 3) == [],
+            type(tk.span((1, 2))) is tuple and type(tk.tokenize("a")) is list,
+            tk.lengths(list(map(str, range(10000)))) == [len(str(i)) for i in range(10000)],
+        ]
+        print(checks)
+        """,
+        {"SPY_GC_STRESS": "1"} if stress else None,
+    )
+    assert out == [str([True] * 14)]
+
+
+def test_wrong_items_name_the_argument_and_where(textkit: Venv) -> None:
+    out = call(
+        textkit,
+        """
+        class Custom:
+            def __len__(self): return 2
+            def __getitem__(self, i):
+                if i >= 2: raise IndexError
+                return "w" + str(i)
+        for bad in [
+            lambda: tk.lengths(["a", 1]),
+            lambda: tk.lengths("abc"),
+            lambda: tk.lengths(None),
+            lambda: tk.merge_counts({"a": "1"}, {}),
+            lambda: tk.merge_counts({1: 1}, {}),
+            lambda: tk.merge_counts({"a": 2**40}, {}),
+            lambda: tk.span((1,)),
+            lambda: tk.span((1, "2")),
+            lambda: tk.decode_all([b"ok", "no"]),
+            lambda: tk.decode_all([b"\\xff"]),
+            lambda: tk.join_words(["a", "\\ud800"], ""),
+        ]:
+            try:
+                bad()
+            except Exception as e:
+                print(type(e).__name__, e)
+        print(tk.lengths(Custom()))
+        """,
+    )
+    assert out == [
+        "TypeError lengths() argument 'words[1]' must be str, not int",
+        "TypeError lengths() argument 'words' must be list[str], not str",
+        "TypeError lengths() argument 'words' must be list[str], not NoneType",
+        "TypeError merge_counts() argument 'a['a']' must be int, not str",
+        "TypeError merge_counts() argument 'a key of a' must be str, not int",
+        "OverflowError merge_counts() argument 'a['a']' is out of range for i32: 1099511627776",
+        "TypeError span() argument 'pair' must have 2 items, not 1",
+        "TypeError span() argument 'pair[1]' must be int, not str",
+        "TypeError decode_all() argument 'blobs[1]' must be bytes, not str",
+        "ValueError 'utf-8' codec can't decode byte 0xff in position 0",
+        "UnicodeEncodeError 'utf-8' codec can't encode character '\\ud800' in position 0: "
+        "surrogates not allowed",
+        "[2, 2]",
+    ]
+
+
+def test_threads_passing_containers_at_once(textkit: Venv) -> None:
+    out = call(
+        textkit,
+        """
+        import threading
+        bad = []
+        def work(k):
+            for i in range(300):
+                text = " ".join(f"w{(i * k + j) % 17} x{j % 5}" for j in range(30))
+                if tk.count_words(text) != count_words(text): bad.append((k, i))
+                words = tokenize(text)
+                if tk.index_of(words) != {w: [n for n, v in enumerate(words) if v == w] for w in words}:
+                    bad.append((k, i, "index"))
+        threads = [threading.Thread(target=work, args=(k,)) for k in range(8)]
+        for t in threads: t.start()
+        for t in threads: t.join()
+        print(len(bad), bad[:2])
+        """,
+    )
+    assert out == ["0 []"]
+
+
+def test_python_code_during_a_container_call(textkit: Venv) -> None:
+    """Python code runs while arguments convert (a sequence's __getitem__, an
+    __index__) and during the call (print to a Python sys.stdout), and calls
+    compiled code with containers again: each call keeps its own values."""
+    out = call(
+        textkit,
+        """
+        import io, sys
+        class Nested:
+            def __len__(self): return 3
+            def __getitem__(self, i):
+                if i >= 3: raise IndexError
+                # a compiled call in the middle of converting the outer list
+                return tk.join_words(tk.tokenize(f"Inner {i} word"), "_")
+        print(tk.lengths(Nested()))
+        class Half:
+            def __init__(self, v): self.v = v
+            def __index__(self):
+                tk.count_words("noise " * 50)
+                return self.v
+        print(tk.span((Half(5), Half(9))))
+        class Echo(io.StringIO):
+            def write(self, s):
+                if s.strip():
+                    inner.append(tk.top_words(tk.count_words(s + " " + s), 1))
+                return super().write(s)
+        inner = []
+        real, sys.stdout = sys.stdout, Echo()
+        try:
+            result = tk.shout(["alpha", "beta", "gamma"])
+        finally:
+            sys.stdout = real
+        print(result, inner)
+        """,
+    )
+    assert out == [
+        "[12, 12, 12]",
+        "(5, 9, 4)",
+        "['ALPHA', 'BETA', 'GAMMA'] [[('alpha', 2)], [('beta', 2)], [('gamma', 2)]]",
+    ]
+
+
+def test_container_calls_leave_memory_flat(textkit: Venv) -> None:
+    script = memory_meters("spytextkit") + textwrap.dedent(
+        """
+        import textkit.words as tk
+        text = " ".join(f"word{i % 300}" for i in range(3000))
+        words = text.split()
+        for _ in range(200):
+            tk.index_of(words); tk.count_words(text)
+        rss = peak_mb()
+        for _ in range(3000):
+            tk.index_of(words); tk.count_words(text); tk.encode_all(words[:100])
+        print(round(peak_mb() - rss))
+        """
+    )
+    assert int(textkit.run_script(script).stdout) < 8
+
+
+def test_wheel_records_containers_and_stubs_say_so(textkit_wheel: Path) -> None:
+    with zipfile.ZipFile(textkit_wheel) as whl:
+        meta = next(n for n in whl.namelist() if n.endswith("spy-abi.json"))
+        data = json.loads(whl.read(meta))
+        stub = whl.read("textkit/words.pyi").decode()
+    jsonschema.validate(data, json.loads(spy_abi.schema_path(3).read_text()))
+    assert data["format_version"] == 3
+    index_of = data["modules"]["textkit.words"]["exports"]["index_of"]
+    assert index_of["params"] == [{"name": "words", "type": "list[str]"}]
+    assert index_of["returns"] == "dict[str, list[i32]]"
+    assert "def top_words(counts: dict[str, int], n: int) -> list[tuple[str, int]]: ..." in stub
+    assert "def decode_all(blobs: list[bytes]) -> list[str]: ..." in stub
+
+
+def test_containers_on_the_wasm_backend_are_a_clear_build_error(tmp_path: Path) -> None:
+    project = tmp_path / "proj"
+    (project / "src" / "boxed").mkdir(parents=True)
+    (project / "pyproject.toml").write_text(
+        (SAMPLES / "textkit" / "pyproject.toml")
+        .read_text()
+        .replace('targets = ["native"]', 'targets = ["native", "wasm"]')
+        .replace("src/textkit", "src/boxed")
+    )
+    (project / "src" / "boxed" / "m.spy").write_text(
+        "def f(xs: list[i32]) -> i32:\n    return len(xs)\n"
+    )
+    proc = try_build(project, tmp_path / "dist")
+    assert proc.returncode != 0
+    assert "public function 'f' takes or returns list[i32]" in proc.stdout + proc.stderr
+    assert 'targets = ["native"]' in proc.stdout + proc.stderr
+    assert not list((tmp_path / "dist").glob("*.whl"))
