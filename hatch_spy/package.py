@@ -32,7 +32,8 @@ from .compiler.cext import EXTENSION_NAME, write_extension
 from .compiler.cgen import symbol_name, write_wasm_library
 from .compiler.errors import SpyError
 from .compiler.loader import ModuleFinder, load_program
-from .compiler.types import CONTAINER_KINDS, Kind, SpyType, structs_reached
+from .compiler.marshal import wasm_symbol
+from .compiler.types import SpyType, structs_reached
 from .settings import SpySettings
 from .toolchain import COMMON_CFLAGS, EXTENSION_SUFFIX, Toolchain, ToolchainError, get_target
 
@@ -139,7 +140,7 @@ def abi_functions(module: ir.ModuleIR, targets: Sequence[str]) -> tuple[spy_abi.
             f.name,
             tuple(spy_abi.Param(p.name, abi_type(p.type)) for p in f.params),
             abi_type(f.ret),
-            {t: symbol_name(f) for t in targets},
+            {t: wasm_symbol(f) if t == "wasm" else symbol_name(f) for t in targets},
         )
         for f in public_functions([module])
     )
@@ -177,8 +178,6 @@ def build_package(
         own = {s.module: s for s in srcs}
         for m in modules:
             check_exportable(m)
-            if "wasm" in settings.targets:
-                check_wasm_boundary(m)
         homes = struct_homes(modules, own)
         for m in modules:
             if m.name in own:
@@ -233,20 +232,6 @@ def build_package(
         requirement = requirement.replace("spy-runtime", "spy-runtime[wasm]", 1)
     result.dependencies.append(requirement)
     return result
-
-
-def check_wasm_boundary(module: ir.ModuleIR) -> None:
-    """Containers cross into Python on the native backend only so far: a
-    wheel with a wasm backend would build and then fail at import."""
-    for f in public_functions([module]):
-        for t in abi_signature(f):
-            if t.kind in (*CONTAINER_KINDS, Kind.BYTES):  # (structs hold none yet)
-                raise SpyError(
-                    f"{module.filename}: public function '{f.name}' takes or returns {t}, "
-                    "which crosses into Python on the native backend only so far: set "
-                    'targets = ["native"] in [tool.hatch.build.hooks.spy] (or '
-                    "HATCH_SPY_TARGETS=native)"
-                )
 
 
 def _check_module_names(srcs: Sequence[SpySource]) -> None:

@@ -1244,6 +1244,15 @@ def export_entry(func: ir.FuncDecl) -> str:
 
 
 def write_wasm_library(modules: list[ir.ModuleIR]) -> str:
-    """One C unit for a wasm reactor exporting every public function."""
+    """One C unit for a wasm reactor exporting every public function; those
+    whose values hold containers are marshalled (marshal.py)."""
+    from .marshal import MarshalUnit, needs_marshal  # marshal.py builds on this module
+
     unit = build_unit(modules, lambda f: "static ")
-    return unit.render([export_entry(f) for m in modules for f in m.funcs.values() if f.is_public])
+    plain = [
+        export_entry(f)
+        for m in modules
+        for f in m.funcs.values()
+        if f.is_public and not needs_marshal(f)
+    ]
+    return unit.render([*MarshalUnit(modules).render(), *plain])

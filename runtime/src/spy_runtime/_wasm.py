@@ -28,6 +28,7 @@ from spy_abi import Function
 from spy_abi.types import Kind, SpyType
 
 from ._convert import to_bool, to_f32, to_float, to_int, to_str
+from ._marshal import decoder, encoder, needs_marshal
 from ._panic import SpyPanic, raise_panic
 from ._structs import checker
 from .engine import Engine, Instance, RawCall, WasmTrap
@@ -305,6 +306,8 @@ class WasmPackage:
     # ---- Python functions ----------------------------------------------------
 
     def function(self, fn: Function, module: str) -> Callable[..., Any]:
+        if needs_marshal([*(p.type for p in fn.params), fn.returns]):
+            return self.marshalled(fn, module)
         symbol = fn.symbols["wasm"]
         params = [wasm_kind(p.type) for p in fn.params]
         results = [] if fn.returns.kind is Kind.NONE else [wasm_kind(fn.returns)]
@@ -345,6 +348,65 @@ class WasmPackage:
             f"{prefix}int": int,
             f"{prefix}float": float,
         }
+        exec(compile(source, f"<spy wrapper {module}.{fn.name}>", "exec"), namespace)
+        func: Callable[..., Any] = namespace[fn.name]
+        func.__module__ = module
+        func.__qualname__ = fn.name
+        sig = ", ".join(f"{p.name}: {p.type}" for p in fn.params)
+        func.__doc__ = f"SPy function {fn.name}({sig}) -> {fn.returns}"
+        return func
+
+    def marshalled(self, fn: Function, module: str) -> Callable[..., Any]:
+        """A function whose values hold containers: its arguments go in one
+        buffer, checked and encoded before the lock is taken (which runs
+        Python code), and its result comes back in one (_marshal.py)."""
+        cell = self.cell(fn.symbols["wasm"], ["i32", "i32", "i32"], ["i32"])
+        encoders = [(p.name, encoder(p.type)) for p in fn.params]
+        decode = decoder(fn.returns)
+        fname = fn.name
+        pkg = self
+
+        def call(args: tuple[Any, ...]) -> Any:
+            data = bytearray()
+            for (name, enc), value in zip(encoders, args, strict=True):
+                enc(value, data, fname, name)
+            irq = pkg.engine.interrupts
+            if not irq.armed:
+                irq.arm()
+            with pkg.lock:
+                c = cell[0]
+                d = pkg.depth
+                if d:
+                    pkg.save_sp(d)
+                pkg.depth = d + 1
+                blocks: list[int] = []
+                generation = pkg.generation
+                try:
+                    buf = pkg.block(max(len(data), 1), blocks)
+                    pkg.instance.write(buf, bytes(data))
+                    out_len = pkg.block(4, blocks)
+                    c.i32[0], c.i32[c.stride_32], c.i32[2 * c.stride_32] = buf, len(data), out_len
+                    try:
+                        c()
+                    except WasmTrap as trap:
+                        pkg.trapped(trap, d)
+                    result_at = c.i32[0] & 0xFFFFFFFF
+                    (n,) = struct.unpack("<I", pkg.instance.read(out_len, 4))
+                    raw = pkg.instance.read(result_at, n) if n else b""
+                    if result_at:
+                        blocks.append(result_at)  # malloc'd by the call: freed with the rest
+                    value, _ = decode(raw, 0)
+                    if pkg.out_len.value:
+                        pkg.drain_output()
+                    return value
+                finally:
+                    pkg.depth = d
+                    pkg.release(blocks, [], generation)
+
+        prefix = internal_prefix(fn)
+        names = ", ".join(p.name for p in fn.params)
+        source = f"def {fn.name}({names}):\n    return {prefix}call(({names}{',' if fn.params else ''}))\n"
+        namespace: dict[str, Any] = {f"{prefix}call": call}
         exec(compile(source, f"<spy wrapper {module}.{fn.name}>", "exec"), namespace)
         func: Callable[..., Any] = namespace[fn.name]
         func.__module__ = module

@@ -447,6 +447,22 @@ const spy_Str *spy_bytes_slice(const spy_Str *raw, int64_t start, int64_t stop, 
 const spy_Str *spy_bytes_repr(const spy_Str *raw, const char *file, int32_t line);
 const spy_Str *spy_bytes_decode(const spy_Str *raw, const char *file, int32_t line);
 bool spy_bytes_contains_byte(const spy_Str *raw, int64_t b);
+/* the wasm backend's marshalling of containers (marshal.c): a reader over
+ * the host's argument buffer, a growing writer for the result */
+typedef struct {
+    const uint8_t *p, *end;
+} spy_Reader;
+typedef struct {
+    uint8_t *buf;
+    size_t len, cap;
+} spy_Writer;
+const uint8_t *spy_read(spy_Reader *r, size_t n);
+void spy_read_into(spy_Reader *r, void *dest, size_t n);
+uint32_t spy_read_u32(spy_Reader *r);
+const spy_Str *spy_read_str(spy_Reader *r);
+void spy_write(spy_Writer *w, const void *data, size_t n);
+void spy_write_u32(spy_Writer *w, uint32_t v);
+void spy_write_str(spy_Writer *w, const spy_Str *s);
 /* hash(): equal values hash equal (a float equal to an int hashes as the
  * int, as in Python); dicts use them, so they need not be Python's numbers */
 int64_t spy_str_hash(const spy_Str *s);

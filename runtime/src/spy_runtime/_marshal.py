@@ -1,0 +1,203 @@
+"""The host's side of the wasm backend's marshalling (libspy's marshal.c has
+the format): a call whose values hold containers takes all its arguments as
+one buffer and gives its result as one buffer. Encoders check each value
+with the native extension's rules and messages (an item's message names
+where it is: 'words[1]', 'd['key']', 'a key of d')."""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from typing import Any
+
+from spy_abi.types import Kind, SpyType
+
+from ._convert import to_bool, to_f32, to_float, to_int, to_str, type_error
+
+# (value, out, function name, argument path) -> None; appends to out
+Encoder = Callable[[Any, bytearray, str, str], None]
+# (data, position) -> (value, position after it)
+Decoder = Callable[[bytes, int], tuple[Any, int]]
+
+U32 = struct.Struct("<I")
+SCALAR = {
+    (8, True): "<b",
+    (8, False): "<B",
+    (32, True): "<i",
+    (32, False): "<I",
+    (64, True): "<q",
+    (64, False): "<Q",
+}
+
+
+def _scalar_struct(t: SpyType) -> struct.Struct:
+    if t.kind is Kind.FLOAT:
+        return struct.Struct("<f" if t.bits == 32 else "<d")
+    if t.kind is Kind.BOOL:
+        return struct.Struct("<?")
+    return struct.Struct(SCALAR[(t.bits, t.signed)])
+
+
+def _is_sequence(v: Any) -> bool:
+    return (
+        not isinstance(v, (str, bytes, bytearray))
+        and hasattr(v, "__len__")
+        and hasattr(v, "__getitem__")
+    )
+
+
+def encoder(t: SpyType) -> Encoder:
+    """How a value of ABI type `t` goes into an argument buffer."""
+    kind = t.kind
+    if kind is Kind.INT:
+        packer, lo, hi, name = _scalar_struct(t), t.min_value, t.max_value, t.name
+
+        def enc_int(v: Any, out: bytearray, fn: str, path: str) -> None:
+            if type(v) is not int or not lo <= v <= hi:
+                v = to_int(v, fn, path, name)
+            out += packer.pack(v)
+
+        return enc_int
+    if kind is Kind.FLOAT:
+        packer, f32 = _scalar_struct(t), t.bits == 32
+
+        def enc_float(v: Any, out: bytearray, fn: str, path: str) -> None:
+            if type(v) is not float:
+                v = to_float(v, fn, path)
+            if f32:
+                v = to_f32(v, fn, path)
+            out += packer.pack(v)
+
+        return enc_float
+    if kind is Kind.BOOL:
+
+        def enc_bool(v: Any, out: bytearray, fn: str, path: str) -> None:
+            out.append(1 if to_bool(v, fn, path) else 0)
+
+        return enc_bool
+    if kind is Kind.STR:
+
+        def enc_str(v: Any, out: bytearray, fn: str, path: str) -> None:
+            data = to_str(v, fn, path)
+            out += U32.pack(len(data))
+            out += data
+
+        return enc_str
+    if kind is Kind.BYTES:
+
+        def enc_bytes(v: Any, out: bytearray, fn: str, path: str) -> None:
+            if not isinstance(v, (bytes, bytearray)):
+                raise type_error(v, fn, path, "bytes")
+            out += U32.pack(len(v))
+            out += v
+
+        return enc_bytes
+    if kind is Kind.LIST:
+        item = encoder(t.args[0])
+        expected = t.python
+
+        def enc_list(v: Any, out: bytearray, fn: str, path: str) -> None:
+            if not _is_sequence(v):
+                raise type_error(v, fn, path, expected)
+            n = len(v)
+            out += U32.pack(n)
+            for i in range(n):
+                item(v[i], out, fn, f"{path}[{i}]")
+
+        return enc_list
+    if kind is Kind.DICT:
+        key, value = encoder(t.args[0]), encoder(t.args[1])
+        expected = t.python
+
+        def enc_dict(v: Any, out: bytearray, fn: str, path: str) -> None:
+            items = getattr(v, "items", None)
+            if items is None or not callable(items):
+                raise type_error(v, fn, path, expected)
+            pairs = list(items())
+            out += U32.pack(len(pairs))
+            for k, x in pairs:
+                key(k, out, fn, f"a key of {path}")
+                value(x, out, fn, f"{path}[{repr(k)[:200]}]")
+
+        return enc_dict
+    if kind is Kind.TUPLE:
+        items_enc = [encoder(a) for a in t.args]
+        expected, count = t.python, len(t.args)
+
+        def enc_tuple(v: Any, out: bytearray, fn: str, path: str) -> None:
+            if not _is_sequence(v):
+                raise type_error(v, fn, path, expected)
+            if len(v) != count:
+                raise TypeError(f"{fn}() argument '{path}' must have {count} items, not {len(v)}")
+            for i, enc in enumerate(items_enc):
+                enc(v[i], out, fn, f"{path}[{i}]")
+
+        return enc_tuple
+    raise TypeError(f"no marshalling of {t} on the wasm backend")
+
+
+def decoder(t: SpyType) -> Decoder:
+    """How a value of ABI type `t` comes out of a result buffer."""
+    kind = t.kind
+    if kind in (Kind.INT, Kind.FLOAT, Kind.BOOL):
+        packer = _scalar_struct(t)
+        size = packer.size
+
+        def dec_scalar(data: bytes, at: int) -> tuple[Any, int]:
+            return packer.unpack_from(data, at)[0], at + size
+
+        return dec_scalar
+    if kind in (Kind.STR, Kind.BYTES):
+        text = kind is Kind.STR
+
+        def dec_text(data: bytes, at: int) -> tuple[Any, int]:
+            (n,) = U32.unpack_from(data, at)
+            raw = bytes(data[at + 4 : at + 4 + n])
+            return (raw.decode("utf-8") if text else raw), at + 4 + n
+
+        return dec_text
+    if kind is Kind.LIST:
+        item = decoder(t.args[0])
+
+        def dec_list(data: bytes, at: int) -> tuple[Any, int]:
+            (n,) = U32.unpack_from(data, at)
+            at += 4
+            out = []
+            for _ in range(n):
+                x, at = item(data, at)
+                out.append(x)
+            return out, at
+
+        return dec_list
+    if kind is Kind.DICT:
+        key, value = decoder(t.args[0]), decoder(t.args[1])
+
+        def dec_dict(data: bytes, at: int) -> tuple[Any, int]:
+            (n,) = U32.unpack_from(data, at)
+            at += 4
+            out = {}
+            for _ in range(n):
+                k, at = key(data, at)
+                out[k], at = value(data, at)
+            return out, at
+
+        return dec_dict
+    if kind is Kind.TUPLE:
+        items = [decoder(a) for a in t.args]
+
+        def dec_tuple(data: bytes, at: int) -> tuple[Any, int]:
+            out = []
+            for dec in items:
+                x, at = dec(data, at)
+                out.append(x)
+            return tuple(out), at
+
+        return dec_tuple
+    if kind is Kind.NONE:
+        return lambda data, at: (None, at)
+    raise TypeError(f"no marshalling of {t} on the wasm backend")
+
+
+def needs_marshal(types: list[SpyType]) -> bool:
+    """Does a signature of these ABI types go through a marshalled export?"""
+    return any(t.kind in (Kind.LIST, Kind.DICT, Kind.TUPLE, Kind.BYTES) for t in types)
