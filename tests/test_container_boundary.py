@@ -94,12 +94,15 @@ def test_values_round_trip(textkit: Venv, backend: str, stress: bool) -> None:
             tk.tokenize("") == [] and tk.count_words("") == {{}} and tk.top_words({{}}, 3) == [],
             type(tk.span((1, 2))) is tuple and type(tk.tokenize("a")) is list,
             tk.lengths(list(map(str, range(10000)))) == [len(str(i)) for i in range(10000)],
+            tk.histogram([i % 7 for i in range(10000)])
+            == {{k: len(range(k, 10000, 7)) for k in range(7)}},
+            tk.histogram((True, 1, 2)) == {{1: 2, 2: 1}},
         ]
         print(checks)
         """,
         {"SPY_GC_STRESS": "1"} if stress else None,
     )
-    assert out == [str([True] * 14)]
+    assert out == [str([True] * 16)]
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -125,6 +128,8 @@ def test_wrong_items_name_the_argument_and_where(textkit: Venv, backend: str) ->
             lambda: tk.decode_all([b"ok", "no"]),
             lambda: tk.decode_all([b"\\xff"]),
             lambda: tk.join_words(["a", "\\ud800"], ""),
+            lambda: tk.histogram([1, 2, 2**40]),
+            lambda: tk.histogram([1, 2.5]),
         ]:
             try:
                 bad()
@@ -146,6 +151,8 @@ def test_wrong_items_name_the_argument_and_where(textkit: Venv, backend: str) ->
         "ValueError 'utf-8' codec can't decode byte 0xff in position 0",
         "UnicodeEncodeError 'utf-8' codec can't encode character '\\ud800' in position 0: "
         "surrogates not allowed",
+        "OverflowError histogram() argument 'sizes[2]' is out of range for i32: 1099511627776",
+        "TypeError histogram() argument 'sizes[1]' must be int, not float",
         "[2, 2]",
     ]
 

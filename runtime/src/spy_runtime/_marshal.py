@@ -38,6 +38,14 @@ def _scalar_struct(t: SpyType) -> struct.Struct:
     return struct.Struct(SCALAR[(t.bits, t.signed)])
 
 
+def _bulk_code(t: SpyType) -> str | None:
+    """The struct code of a fixed-size number, for a list of them at once
+    (f32 excluded: packing rounds where the item check would refuse)."""
+    if t.kind is Kind.INT or (t.kind is Kind.FLOAT and t.bits == 64):
+        return _scalar_struct(t).format[-1]
+    return None
+
+
 def _is_sequence(v: Any) -> bool:
     return (
         not isinstance(v, (str, bytes, bytearray))
@@ -95,12 +103,28 @@ def encoder(t: SpyType) -> Encoder:
     if kind is Kind.LIST:
         item = encoder(t.args[0])
         expected = t.python
+        # a list of ints or floats packs in one go when every item is of the
+        # exact type (struct checks the range); any other goes item by item,
+        # for the message naming it
+        code = _bulk_code(t.args[0])
+        exact = float if t.args[0].kind is Kind.FLOAT else int
 
         def enc_list(v: Any, out: bytearray, fn: str, path: str) -> None:
             if not _is_sequence(v):
                 raise type_error(v, fn, path, expected)
             n = len(v)
             out += U32.pack(n)
+            if (
+                code is not None
+                and n
+                and type(v) in (list, tuple)
+                and all(type(x) is exact for x in v)
+            ):
+                try:
+                    out += struct.pack(f"<{n}{code}", *v)
+                    return
+                except (struct.error, OverflowError):
+                    pass  # out of range: the item's own message below
             for i in range(n):
                 item(v[i], out, fn, f"{path}[{i}]")
 
@@ -158,10 +182,14 @@ def decoder(t: SpyType) -> Decoder:
         return dec_text
     if kind is Kind.LIST:
         item = decoder(t.args[0])
+        code = _bulk_code(t.args[0])
 
         def dec_list(data: bytes, at: int) -> tuple[Any, int]:
             (n,) = U32.unpack_from(data, at)
             at += 4
+            if code is not None:  # fixed-size items: all at once
+                bulk = struct.Struct(f"<{n}{code}")
+                return list(bulk.unpack_from(data, at)), at + bulk.size
             out = []
             for _ in range(n):
                 x, at = item(data, at)
