@@ -451,6 +451,12 @@ int64_t spy_str_skip_space(const spy_Str *s, int64_t b, bool space) {
     const unsigned char *p = (const unsigned char *)s->utf8 + b;
     const unsigned char *end = (const unsigned char *)s->utf8 + s->length;
     while (p < end) {
+        if (*p < 0x80) { /* ASCII, most text: no decoding, no table */
+            bool is = *p == ' ' || (*p >= '\t' && *p <= '\r') || (*p >= 0x1c && *p <= 0x1f);
+            if (is != space) break;
+            p++;
+            continue;
+        }
         const unsigned char *q = p;
         if (spy_unicode_isspace(spy_utf8_next(&q, end)) != space) break;
         p = q;
