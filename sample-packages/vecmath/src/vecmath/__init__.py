@@ -1,0 +1,1 @@
+"""vecmath: 3-vectors and small numeric kernels in compiled SPy."""
