@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from . import ir
-from .boundary import container_items, container_kind, signature_types
+from .boundary import container_kind, containers_reached
 from .cgen import write_program
 from .checker import ModuleChecker, specialized
 from .errors import SpyCompileError, SpyError
@@ -14,7 +14,7 @@ from .limits import compiling
 from .loader import LoadedModule, ModuleFinder, load_program
 from .source import SourceFile
 from .stdlib import BUILTIN_MODULES
-from .types import I32, NONE, Kind, SpyType
+from .types import I32, NONE, Kind
 
 __all__ = [
     "SpyCompileError",
@@ -32,11 +32,7 @@ def check_modules(loaded: Sequence[LoadedModule]) -> list[ir.ModuleIR]:
         checker = ModuleChecker(mod, checkers)
         checkers[mod.name] = checker
         checker.declare()
-    # a module's call may specialize another module's closure: check until
-    # no module has bodies left
-    while any(c.pending() for c in checkers.values()):
-        for checker in checkers.values():
-            checker.check_bodies()
+    check_pending(checkers)
     for name in BUILTIN_MODULES:  # the standard library is no package's to export
         for func in checkers[name].ir.funcs.values():
             func.exported = False
@@ -50,32 +46,26 @@ def check_modules(loaded: Sequence[LoadedModule]) -> list[ir.ModuleIR]:
 BOUNDARY_METHODS = {Kind.LIST: ("with_capacity",), Kind.DICT: ("_with_capacity", "_push")}
 
 
+def check_pending(checkers: Mapping[str, ModuleChecker]) -> None:
+    """Check bodies until no module has any left: a module's call may
+    specialize another module's closure."""
+    while any(c.pending() for c in checkers.values()):
+        for checker in checkers.values():
+            checker.check_bodies()
+
+
 def prepare_boundary(checkers: Mapping[str, ModuleChecker]) -> None:
     """Compile the container methods the boundary calls, for every container
     a public signature reaches, and record them in the container's module."""
-    seen: set[str] = set()
-
-    def visit(t: SpyType) -> None:
-        kind = container_kind(t)
-        if kind is None or t.fqn in seen:
-            return
-        seen.add(t.fqn)
-        for item in container_items(t):
-            visit(item)
+    for t in containers_reached(c.ir for c in checkers.values()):
         owner = checkers[t.fqn.split("::")[0]]
+        kind = container_kind(t)
+        assert kind is not None
         for name in BOUNDARY_METHODS.get(kind, ()):
             owner.ir.boundary_methods[(t.fqn, name)] = specialized(
                 owner.struct_info(t).methods[name].closure
             )
-
-    for checker in checkers.values():
-        for func in checker.ir.funcs.values():
-            if func.is_public:
-                for t in signature_types(func):
-                    visit(t)
-    while any(c.pending() for c in checkers.values()):
-        for checker in checkers.values():
-            checker.check_bodies()
+    check_pending(checkers)
 
 
 def find_entry(module: ir.ModuleIR, src: SourceFile) -> ir.FuncDecl:

@@ -4,6 +4,7 @@ signatures reach, and which module's namespace holds each struct's class."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
 from . import ir
 from .errors import SpyCompileError
@@ -171,3 +172,42 @@ def struct_homes(modules: Sequence[ir.ModuleIR], own: Iterable[str]) -> dict[str
                 )
             seen[t.python] = f"struct {t}"
     return homes
+
+
+def containers_reached(modules: Iterable[ir.ModuleIR]) -> list[SpyType]:
+    """The containers public signatures reach, each after the containers its
+    items are (the order their converters are written in)."""
+    out: list[SpyType] = []
+
+    def visit(t: SpyType) -> None:
+        if container_kind(t) is None or t in out:
+            return
+        for item in container_items(t):
+            visit(item)
+        out.append(t)
+
+    for f in public_functions(modules):
+        for t in signature_types(f):
+            visit(t)
+    return out
+
+
+@dataclass
+class ContainerTable:
+    """The containers that cross into Python, numbered for their converters
+    (the native extension's and the wasm marshaller's), and the methods of
+    theirs that the converters call (compiler.prepare_boundary made them)."""
+
+    types: list[SpyType] = field(default_factory=list)
+    methods: dict[tuple[str, str], ir.FuncDecl] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, modules: list[ir.ModuleIR]) -> ContainerTable:
+        methods = {k: f for m in modules for k, f in m.boundary_methods.items()}
+        return cls(containers_reached(modules), methods)
+
+    def index(self, t: SpyType) -> int:
+        return self.types.index(t)
+
+    def method(self, t: SpyType, name: str) -> ir.FuncDecl:
+        return self.methods[(t.fqn, name)]

@@ -10,8 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import ir
-from .boundary import container_items, container_kind, exported_structs, public_functions
-from .cgen import build_unit, c_field_name, c_string_literal, symbol_name
+from .boundary import (
+    ContainerTable,
+    abi_type,
+    container_items,
+    container_kind,
+    exported_structs,
+)
+from .cgen import build_unit, c_field_name, c_string_literal, c_type, symbol_name
 from .effects import Effects, analyze
 from .types import Kind, SpyType
 
@@ -37,37 +43,6 @@ class StructTable:
 
     def index(self, t: SpyType) -> int:
         return next(i for i, u in enumerate(self.types) if u == t)
-
-
-@dataclass
-class ContainerTable:
-    """The containers (list, dict, tuple, bytes of the standard library) that
-    cross into Python, numbered for their converters, items first; and the
-    methods of theirs that the converters call."""
-
-    types: list[SpyType] = field(default_factory=list)
-    methods: dict[tuple[str, str], ir.FuncDecl] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, modules: list[ir.ModuleIR]) -> ContainerTable:
-        table = cls([], {k: f for m in modules for k, f in m.boundary_methods.items()})
-        for f in public_functions(modules):
-            for t in (*(p.type for p in f.params), f.ret):
-                table.add(t)
-        return table
-
-    def add(self, t: SpyType) -> None:
-        if container_kind(t) is None or t in self.types:
-            return
-        for item in container_items(t):
-            self.add(item)
-        self.types.append(t)
-
-    def index(self, t: SpyType) -> int:
-        return self.types.index(t)
-
-    def method(self, t: SpyType, name: str) -> str:
-        return symbol_name(self.methods[(t.fqn, name)])
 
 
 def holds_container(t: SpyType) -> bool:
@@ -128,10 +103,10 @@ def container_converters(t: SpyType, containers: ContainerTable, structs: Struct
         (item,) = items
         data = f"out->{c_field_name('__ll__')}.p"
         to += [
-            f'    Py_ssize_t n = spy_py_sequence_size(o, fn, pn, "{abi_python(t)}");',
+            f'    Py_ssize_t n = spy_py_sequence_size(o, fn, pn, "{abi_type(t).python}");',
             "    if (n < 0) return -1;",
-            f"    *out = {containers.method(t, 'with_capacity')}(n > 4 ? (int32_t)n : 4);",
-            f"    {c_type_of(item)} *items = {data}->{c_field_name('items')}.p;",
+            f"    *out = {symbol_name(containers.method(t, 'with_capacity'))}(n > 4 ? (int32_t)n : 4);",
+            f"    {c_type(item)} *items = {data}->{c_field_name('items')}.p;",
             "    for (Py_ssize_t i = 0; i < n; i++) {",
             "        PyObject *x = PySequence_GetItem(o, i);",
             "        if (x == NULL) return -1;",
@@ -170,17 +145,17 @@ def container_converters(t: SpyType, containers: ContainerTable, structs: Struct
             "    if (pairs == NULL) {",
             "        if (!PyMapping_Check(o) || PyErr_ExceptionMatches(PyExc_AttributeError)) {",
             "            PyErr_Clear();",
-            f'            return spy_py_type_error(o, fn, pn, "{abi_python(t)}");',
+            f'            return spy_py_type_error(o, fn, pn, "{abi_type(t).python}");',
             "        }",
             "        return -1;",
             "    }",
             "    Py_ssize_t n = PyList_Size(pairs);",
-            f"    *out = {containers.method(t, '_with_capacity')}((int32_t)n);",
+            f"    *out = {symbol_name(containers.method(t, '_with_capacity'))}((int32_t)n);",
             "    for (Py_ssize_t i = 0; i < n; i++) {",
             "        PyObject *pair = PyList_GetItem(pairs, i);",
             "        PyObject *kobj = PyTuple_GetItem(pair, 0), *vobj = PyTuple_GetItem(pair, 1);",
-            f"        {c_type_of(key)} kv;",
-            f"        {c_type_of(value)} vv;",
+            f"        {c_type(key)} kv;",
+            f"        {c_type(value)} vv;",
             "        int rc = 0;",
             "        do {",
             '            snprintf(path, sizeof path, "a key of %s", pn);',
@@ -193,7 +168,7 @@ def container_converters(t: SpyType, containers: ContainerTable, structs: Struct
             "            Py_DECREF(pairs);",
             "            return -1;",
             "        }",
-            f"        *out = {containers.method(t, '_push')}(*out, kv, vv);",
+            f"        *out = {symbol_name(containers.method(t, '_push'))}(*out, kv, vv);",
             "    }",
             "    Py_DECREF(pairs);",
             "    return 0;",
@@ -222,7 +197,7 @@ def container_converters(t: SpyType, containers: ContainerTable, structs: Struct
         ]
     else:  # a tuple: its items are the struct's fields
         to += [
-            f'    Py_ssize_t n = spy_py_sequence_size(o, fn, pn, "{abi_python(t)}");',
+            f'    Py_ssize_t n = spy_py_sequence_size(o, fn, pn, "{abi_type(t).python}");',
             "    if (n < 0) return -1;",
             f"    if (n != {len(items)}) {{",
             "        PyErr_Format(PyExc_TypeError, \"%s() argument '%s' must have %d items, not %zd\", "
@@ -257,18 +232,6 @@ def container_converters(t: SpyType, containers: ContainerTable, structs: Struct
         to += ["    return 0;", "}"]
         back += ["    return r;", "}"]
     return "\n".join([*to, "", *back])
-
-
-def c_type_of(t: SpyType) -> str:
-    from .cgen import c_type
-
-    return c_type(t)
-
-
-def abi_python(t: SpyType) -> str:
-    from .boundary import abi_type
-
-    return abi_type(t).python
 
 
 def str_slots(t: SpyType) -> int:

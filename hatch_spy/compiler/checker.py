@@ -1317,20 +1317,10 @@ class FunctionChecker:
             if k is None:
                 raise self.error("'**' in a dict literal is not supported", v)
             pairs.append((self.expr(k), self.expr(v)))
-        kt = self.item_type([key for key, _ in pairs], "dict key", node)
-        vt = self.item_type([value for _, value in pairs], "dict value", node)
+        kt, keys = self.item_type([key for key, _ in pairs], "dict key")
+        vt, values = self.item_type([value for _, value in pairs], "dict value")
         t = self.collection_type("dict", [kt, vt], node)
-        info = self.m.struct_info(t)
-        result: ir.Expr = ir.Call(t, loc, specialized(info.methods["__new__"].closure), [])
-        push = specialized(info.methods["_push"].closure)
-        for key, value in pairs:
-            args = [
-                result,
-                self.coerce(key, push.params[1].type),
-                self.coerce(value, push.params[2].type),
-            ]
-            result = ir.Call(t, key.loc, push, args)
-        return result
+        return self.pushed(t, [[k, v] for k, v in zip(keys, values, strict=True)], loc)
 
     def tuple_literal(self, node: ast.Tuple) -> ir.Expr:
         """`(a, b)`: a `tuple[A, B]` struct of the items, evaluated in order."""
@@ -1408,18 +1398,30 @@ class FunctionChecker:
             out.extend(done if isinstance(done, list) else [done] if done is not None else [])
         return out
 
-    def item_type(self, items: list[ir.Expr], what: str, node: ast.AST) -> SpyType:
-        """The one type of a literal's items: the first non-literal's, where
-        literals adapt as they do to an annotation (`[1, x]` with x: i64)."""
+    def item_type(self, items: list[ir.Expr], what: str) -> tuple[SpyType, list[ir.Expr]]:
+        """The one type of a literal's items, the first non-literal's, where
+        literals adapt as they do to an annotation (`[1, x]` with x: i64);
+        and the items converted to it."""
         t = next((e.type for e in items if not is_literal(e)), items[0].type)
+        converted = []
         for e in items:
             try:
-                self.coerce(e, t)
+                converted.append(self.coerce(e, t))
             except SpyCompileError:
                 raise SpyCompileError(
                     f"{what} items must have one type: {t} and {e.type}", e.loc
                 ) from None
-        return t
+        return t, converted
+
+    def pushed(self, t: SpyType, rows: list[list[ir.Expr]], loc: Loc) -> ir.Expr:
+        """`T()._push(*row)._push(*row)...`: how a list or dict literal is
+        built, its items evaluated in order (they have T's item types)."""
+        info = self.m.struct_info(t)
+        result: ir.Expr = ir.Call(t, loc, specialized(info.methods["__new__"].closure), [])
+        push = specialized(info.methods["_push"].closure)
+        for row in rows:
+            result = ir.Call(t, row[0].loc, push, [result, *row])
+        return result
 
     def collection_type(self, builtin: str, args: list[SpyType], node: ast.AST) -> SpyType:
         """`list[T]` (or `dict[K, V]`), as the builtin generic makes it."""
@@ -1440,15 +1442,9 @@ class FunctionChecker:
         loc = self.loc(node)
         if not node.elts:
             return ir.BlueRef(EMPTY_LIST, loc, ir.EmptyCollection("list"))
-        items = [self.expr(e) for e in node.elts]
-        t = self.collection_type("list", [self.item_type(items, "list", node)], node)
-        info = self.m.struct_info(t)
-        new = specialized(info.methods["__new__"].closure)
-        result: ir.Expr = ir.Call(t, loc, new, [])
-        push = specialized(info.methods["_push"].closure)
-        for e in items:
-            result = ir.Call(t, e.loc, push, [result, self.coerce(e, push.params[1].type)])
-        return result
+        item_t, items = self.item_type([self.expr(e) for e in node.elts], "list")
+        t = self.collection_type("list", [item_t], node)
+        return self.pushed(t, [[e] for e in items], loc)
 
     def special_named(self, node: ast.expr) -> str | None:
         """The name of the special form `node` names (`gc_ptr`), if it names one."""

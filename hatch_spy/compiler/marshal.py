@@ -7,17 +7,24 @@ marshal.c has the format; spy_runtime's _marshal.py is the host's side)."""
 from __future__ import annotations
 
 from . import ir
-from .boundary import abi_type, container_items, container_kind, signature_types
+from .boundary import (
+    ContainerTable,
+    abi_type,
+    container_items,
+    container_kind,
+    public_functions,
+    signature_types,
+)
 from .cgen import c_field_name, c_type, symbol_name
 from .errors import SpyCompileError
-from .types import BYTES, CONTAINER_KINDS, Kind, SpyType
+from .types import PYTHON_CONTAINER_KINDS, Kind, SpyType
 
 # the suffix of a marshalled export's name: spy-abi.json records the whole
 MARSHAL_SUFFIX = "$m"
 
 
 def needs_marshal(func: ir.FuncDecl) -> bool:
-    return any(abi_type(t).kind in (*CONTAINER_KINDS, BYTES.kind) for t in signature_types(func))
+    return any(abi_type(t).kind in PYTHON_CONTAINER_KINDS for t in signature_types(func))
 
 
 def wasm_symbol(func: ir.FuncDecl) -> str:
@@ -30,31 +37,23 @@ class MarshalUnit:
     numbered items first, and the exports."""
 
     def __init__(self, modules: list[ir.ModuleIR]) -> None:
-        self.methods = {k: f for m in modules for k, f in m.boundary_methods.items()}
-        self.types: list[SpyType] = []
-        self.exports: list[str] = []
-        for m in modules:
-            for f in m.funcs.values():
-                if f.is_public and needs_marshal(f):
-                    for t in signature_types(f):
-                        self.add(t, f)
-                    self.exports.append(self.export(f))
-
-    def add(self, t: SpyType, func: ir.FuncDecl) -> None:
-        if t.kind is Kind.STRUCT and container_kind(t) is None:
-            raise SpyCompileError(
-                f"public function '{func.name}' passes struct {t} together with containers: "
-                "on the wasm backend that is not supported yet",
-                func.loc,
-            )
-        if container_kind(t) is None or t in self.types:
-            return
-        for item in container_items(t):
-            self.add(item, func)
-        self.types.append(t)
+        # every public function with a container is marshalled, so these
+        # are the native extension's containers too
+        self.containers = ContainerTable.of(modules)
+        self.types = self.containers.types
+        marshalled = [f for f in public_functions(modules) if needs_marshal(f)]
+        for f in marshalled:
+            for t in signature_types(f):
+                if t.kind is Kind.STRUCT and container_kind(t) is None:
+                    raise SpyCompileError(
+                        f"public function '{f.name}' passes struct {t} together with "
+                        "containers: on the wasm backend that is not supported yet",
+                        f.loc,
+                    )
+        self.exports = [self.export(f) for f in marshalled]
 
     def method(self, t: SpyType, name: str) -> str:
-        return symbol_name(self.methods[(t.fqn, name)])
+        return symbol_name(self.containers.method(t, name))
 
     # ---- one value ---------------------------------------------------------------
 

@@ -41,6 +41,18 @@ STD_FUNCS: dict[str, dict[str, RuntimeFunc]] = {
             "__spy__", "file_readline", "spy_file_readline", (I32,), STR, True
         ),
         "file_close": RuntimeFunc("__spy__", "file_close", "spy_file_close", (I32,), NONE, False),
+        # slices, for list (libspy's strops.c, shared with str and bytes)
+        **{
+            f"slice_{part}": RuntimeFunc(
+                "__spy__",
+                f"slice_{part}",
+                f"spy_slice_{part}",
+                (I64, I64, I64, I64, BOOL, BOOL),
+                I64,
+                True,
+            )
+            for part in ("start", "count")
+        },
         # byte offsets into a str, for split (libspy's strops.c)
         "str_nbytes": RuntimeFunc("__spy__", "str_nbytes", "spy_str_nbytes", (STR,), I64, False),
         "str_find_byte": RuntimeFunc(

@@ -141,7 +141,7 @@ def needs_containers(abi: AbiFile) -> bool:
     """Does a signature take or return bytes or a container (format 3)?"""
 
     def uses(t: types.SpyType) -> bool:
-        return t.kind in (*types.CONTAINER_KINDS, types.Kind.BYTES) or any(
+        return t.kind in types.PYTHON_CONTAINER_KINDS or any(
             uses(u) for u in (*t.args, *(f.type for f in t.fields))
         )
 

@@ -227,6 +227,9 @@ SCALARS: tuple[SpyType, ...] = (*INT_TYPES, *FLOAT_TYPES, BOOL, STR, NONE)
 # standard library); a container's layout is the compiler's business
 BYTES = SpyType("bytes", Kind.BYTES, "", "bytes", None, ())
 CONTAINER_KINDS = (Kind.LIST, Kind.DICT, Kind.TUPLE)
+# what crosses as Python's own containers: such a signature needs spy-abi.json
+# format 3, and the wasm backend marshals its calls
+PYTHON_CONTAINER_KINDS = (*CONTAINER_KINDS, Kind.BYTES)
 
 BY_NAME: Mapping[str, SpyType] = {t.name: t for t in (*SCALARS, BYTES)}
 

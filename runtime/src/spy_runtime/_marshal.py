@@ -10,7 +10,7 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
-from spy_abi.types import Kind, SpyType
+from spy_abi.types import PYTHON_CONTAINER_KINDS, Kind, SpyType
 
 from ._convert import to_bool, to_f32, to_float, to_int, to_str, type_error
 
@@ -228,4 +228,4 @@ def decoder(t: SpyType) -> Decoder:
 
 def needs_marshal(types: list[SpyType]) -> bool:
     """Does a signature of these ABI types go through a marshalled export?"""
-    return any(t.kind in (Kind.LIST, Kind.DICT, Kind.TUPLE, Kind.BYTES) for t in types)
+    return any(t.kind in PYTHON_CONTAINER_KINDS for t in types)

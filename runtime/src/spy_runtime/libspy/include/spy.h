@@ -463,6 +463,14 @@ const spy_Str *spy_read_str(spy_Reader *r);
 void spy_write(spy_Writer *w, const void *data, size_t n);
 void spy_write_u32(spy_Writer *w, uint32_t v);
 void spy_write_str(spy_Writer *w, const spy_Str *s);
+/* slices (strops.c): Python's rules for the first item and the count of a
+ * slice of n items, for str, bytes and the standard library's list */
+int64_t spy_slice_adjust(int64_t n, int64_t *start, int64_t *stop, int64_t step, bool has_start,
+                         bool has_stop, const char *file, int32_t line);
+int64_t spy_slice_start(int64_t n, int64_t start, int64_t stop, int64_t step, bool has_start,
+                        bool has_stop, const char *file, int32_t line);
+int64_t spy_slice_count(int64_t n, int64_t start, int64_t stop, int64_t step, bool has_start,
+                        bool has_stop, const char *file, int32_t line);
 /* hash(): equal values hash equal (a float equal to an int hashes as the
  * int, as in Python); dicts use them, so they need not be Python's numbers */
 int64_t spy_str_hash(const spy_Str *s);

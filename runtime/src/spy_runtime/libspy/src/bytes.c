@@ -20,17 +20,8 @@ uint8_t spy_bytes_getitem(const spy_Str *raw, int64_t i, const char *file, int32
 
 const spy_Str *spy_bytes_slice(const spy_Str *raw, int64_t start, int64_t stop, int64_t step,
                                bool has_start, bool has_stop, const char *file, int32_t line) {
-    if (step == 0) spy_panic("ValueError", "slice step cannot be zero", file, line);
     int64_t n = (int64_t)raw->length;
-    if (!has_start) start = step < 0 ? n - 1 : 0;
-    else if (start < 0) start = start + n < 0 ? (step < 0 ? -1 : 0) : start + n;
-    else if (start >= n) start = step < 0 ? n - 1 : n;
-    if (!has_stop) stop = step < 0 ? -1 : n;
-    else if (stop < 0) stop = stop + n < 0 ? (step < 0 ? -1 : 0) : stop + n;
-    else if (stop >= n) stop = step < 0 ? n - 1 : n;
-    int64_t count = 0;
-    if (step < 0 && stop < start) count = (start - stop - 1) / (-step) + 1;
-    if (step > 0 && start < stop) count = (stop - start - 1) / step + 1;
+    int64_t count = spy_slice_adjust(n, &start, &stop, step, has_start, has_stop, file, line);
     if (count <= 0) return spy_str_new("", 0);
     if (step == 1) return spy_str_new(raw->utf8 + start, (size_t)count);
     char *buf = malloc((size_t)count);

@@ -113,9 +113,10 @@ static const spy_Str *text_of(char *buf, size_t len, const char *file, int32_t l
     return out;
 }
 
-const spy_Str *spy_file_read(int32_t h, const char *file, int32_t line) {
+/* the file's text up to its end, or (`line`) up to and with the next "\n" */
+static const spy_Str *read_text(int32_t h, bool line_only, const char *file, int32_t line) {
     FILE *f = file_of(h, file, line);
-    size_t cap = 4096, len = 0;
+    size_t cap = line_only ? 256 : 4096, len = 0;
     char *buf = malloc(cap);
     int c;
     while (buf != NULL && (c = next_char(f)) != EOF) {
@@ -130,32 +131,18 @@ const spy_Str *spy_file_read(int32_t h, const char *file, int32_t line) {
             cap *= 2;
         }
         buf[len++] = (char)c;
+        if (line_only && c == '\n') break;
     }
     if (buf == NULL) spy_panic("MemoryError", "out of memory", file, line);
     return text_of(buf, len, file, line);
 }
 
+const spy_Str *spy_file_read(int32_t h, const char *file, int32_t line) {
+    return read_text(h, false, file, line);
+}
+
 const spy_Str *spy_file_readline(int32_t h, const char *file, int32_t line) {
-    FILE *f = file_of(h, file, line);
-    size_t cap = 256, len = 0;
-    char *buf = malloc(cap);
-    int c = 0;
-    while (buf != NULL && (c = next_char(f)) != EOF) {
-        if (len + 1 >= cap) {
-            char *bigger = realloc(buf, cap * 2);
-            if (bigger == NULL) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = bigger;
-            cap *= 2;
-        }
-        buf[len++] = (char)c;
-        if (c == '\n') break;
-    }
-    if (buf == NULL) spy_panic("MemoryError", "out of memory", file, line);
-    return text_of(buf, len, file, line);
+    return read_text(h, true, file, line);
 }
 
 void spy_file_close(int32_t h) {

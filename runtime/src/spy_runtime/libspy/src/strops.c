@@ -52,13 +52,32 @@ static int64_t adjust(int64_t n, int64_t *start, int64_t *stop, int64_t step) {
     return *start < *stop ? (*stop - *start - 1) / step + 1 : 0;
 }
 
+/* a slice of a sequence of n items: its first item (in *start) and how many
+ * it picks (returned), Python's rules; a missing start or stop is the end
+ * the step walks from or to. str, bytes and list slices all use it. */
+int64_t spy_slice_adjust(int64_t n, int64_t *start, int64_t *stop, int64_t step, bool has_start,
+                         bool has_stop, const char *file, int32_t line) {
+    if (step == 0) spy_panic("ValueError", "slice step cannot be zero", file, line);
+    if (!has_start) *start = step < 0 ? n - 1 : 0;
+    if (!has_stop) *stop = step < 0 ? -n - 1 : n;
+    return adjust(n, start, stop, step);
+}
+
+int64_t spy_slice_start(int64_t n, int64_t start, int64_t stop, int64_t step, bool has_start,
+                        bool has_stop, const char *file, int32_t line) {
+    spy_slice_adjust(n, &start, &stop, step, has_start, has_stop, file, line);
+    return start;
+}
+
+int64_t spy_slice_count(int64_t n, int64_t start, int64_t stop, int64_t step, bool has_start,
+                        bool has_stop, const char *file, int32_t line) {
+    return spy_slice_adjust(n, &start, &stop, step, has_start, has_stop, file, line);
+}
+
 const spy_Str *spy_str_slice(const spy_Str *s, int64_t start, int64_t stop, int64_t step,
                              bool has_start, bool has_stop, const char *file, int32_t line) {
-    if (step == 0) spy_panic("ValueError", "slice step cannot be zero", file, line);
     int64_t n = (int64_t)s->ncp;
-    if (!has_start) start = step < 0 ? n - 1 : 0;
-    if (!has_stop) stop = step < 0 ? -n - 1 : n;
-    int64_t count = adjust(n, &start, &stop, step);
+    int64_t count = spy_slice_adjust(n, &start, &stop, step, has_start, has_stop, file, line);
     if (count <= 0) return spy_str_new("", 0);
     if (step == 1) {
         size_t a = byte_of(s, (size_t)start), e = byte_of(s, (size_t)(start + count));
