@@ -278,3 +278,38 @@ def test_structs_with_containers_on_wasm_are_a_clear_build_error(tmp_path: Path)
         "public function 'f' passes struct P together with containers" in proc.stdout + proc.stderr
     )
     assert not list((tmp_path / "dist").glob("*.whl"))
+
+
+def test_threads_saving_and_loading_files_at_once(textkit: Venv, tmp_path: Path) -> None:
+    """Eight threads open, write, read and close files through compiled code
+    at once (native: the wasm backend of a wheel sees no files yet), while a
+    list argument's conversion runs compiled file code of its own."""
+    out = call(
+        textkit,
+        "native",
+        f"""
+        import os, threading
+        root = {str(tmp_path)!r}
+        class Saving:  # converting this list saves another file first
+            def __len__(self): return 2
+            def __getitem__(self, i):
+                if i >= 2: raise IndexError
+                tk.save_words(os.path.join(root, f"inner{{i}}.txt"), ["in", str(i)])
+                return f"w{{i}}"
+        print(tk.save_words(os.path.join(root, "outer.txt"), Saving()),
+              tk.load_words(os.path.join(root, "outer.txt")),
+              tk.load_words(os.path.join(root, "inner1.txt")))
+        bad = []
+        def work(k):
+            for i in range(200):
+                path = os.path.join(root, f"t{{k}}.txt")
+                words = [f"k{{k}}", str(i), "é" * (i % 5)]
+                tk.save_words(path, words)
+                if tk.load_words(path) != [w.rstrip() for w in words]: bad.append((k, i))
+        threads = [threading.Thread(target=work, args=(k,)) for k in range(8)]
+        for t in threads: t.start()
+        for t in threads: t.join()
+        print(bad)
+        """,
+    )
+    assert out == ["2 ['w0', 'w1'] ['in', '1']", "[]"]

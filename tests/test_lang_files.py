@@ -65,3 +65,22 @@ def test_relative_paths_are_the_working_folder_s_on_both_targets(tmp_path: Path)
         proc = hatch_spy_cli("run", str(prog), "--target", target, cwd=work)
         assert proc.returncode == 0, proc.stderr
         assert (work / "rel.txt").read_text() == "hi"
+
+
+def test_a_closed_file_never_reaches_a_file_opened_after_it(spy: SpyRunner, tmp_path: Path) -> None:
+    """A closed file's slot is taken by the next open: writing through the
+    closed one is a ValueError, never a write into the other file."""
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    result = spy.run(
+        f"""
+        def main() -> None:
+            old = open({str(a)!r}, "w")
+            old.close()
+            old.close()
+            new = open({str(b)!r}, "w")
+            new.write("mine")
+            old.write("stray")
+        """
+    )
+    assert result.stderr.splitlines()[-1] == "ValueError: I/O operation on closed file."
+    assert b.read_text() == "mine" and a.read_text() == ""

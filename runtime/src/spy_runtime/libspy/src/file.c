@@ -17,12 +17,21 @@
 
 static int posix_errno(int err);
 
+/* A handle is a slot and the slot's generation (handle = gen << 8 | slot):
+ * closing bumps the generation, so a closed file's handle never reaches a
+ * file opened later in the same slot. Threads claim slots with atomics (an
+ * extension's calls run in several threads at once). */
+#define RESERVED ((FILE *)1) /* a slot being opened or closed */
 static FILE *files[SPY_MAX_FILES];
+static uint32_t generations[SPY_MAX_FILES];
 
 static FILE *file_of(int32_t h, const char *file, int32_t line) {
-    if (h < 0 || h >= SPY_MAX_FILES || files[h] == NULL)
+    int32_t slot = h & 0xFF;
+    FILE *f = h < 0 ? NULL : __atomic_load_n(&files[slot], __ATOMIC_ACQUIRE);
+    if (f == NULL || f == RESERVED ||
+        __atomic_load_n(&generations[slot], __ATOMIC_ACQUIRE) != (uint32_t)h >> 8)
         spy_panic("ValueError", "I/O operation on closed file.", file, line);
-    return files[h];
+    return f;
 }
 
 static char *c_string(const spy_Str *s) {
@@ -54,7 +63,12 @@ int32_t spy_file_open(const spy_Str *path, const spy_Str *mode, const char *file
         spy_panic("ValueError", spy_thread.message_buf, file, line);
     }
     int32_t h = 0;
-    while (h < SPY_MAX_FILES && files[h] != NULL) h++;
+    for (; h < SPY_MAX_FILES; h++) {
+        FILE *expected = NULL;
+        if (__atomic_compare_exchange_n(&files[h], &expected, RESERVED, false, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_ACQUIRE))
+            break;
+    }
     if (h == SPY_MAX_FILES) {
         free(p);
         free(m);
@@ -72,12 +86,14 @@ int32_t spy_file_open(const spy_Str *path, const spy_Str *mode, const char *file
                  posix_errno(err), strerror(err), p);
         free(p);
         free(m);
+        __atomic_store_n(&files[h], NULL, __ATOMIC_RELEASE);
         spy_panic(kind, spy_thread.message_buf, file, line);
     }
     free(p);
     free(m);
-    files[h] = f;
-    return h;
+    uint32_t gen = __atomic_load_n(&generations[h], __ATOMIC_ACQUIRE) & 0x7FFFFF;
+    __atomic_store_n(&files[h], f, __ATOMIC_RELEASE);
+    return (int32_t)(gen << 8) | h;
 }
 
 int32_t spy_file_write(int32_t h, const spy_Str *s, const char *file, int32_t line) {
@@ -146,10 +162,17 @@ const spy_Str *spy_file_readline(int32_t h, const char *file, int32_t line) {
 }
 
 void spy_file_close(int32_t h) {
-    if (h >= 0 && h < SPY_MAX_FILES && files[h] != NULL) {
-        fclose(files[h]);
-        files[h] = NULL;
+    /* closing a closed file does nothing, as in Python */
+    int32_t slot = h & 0xFF;
+    if (h < 0 || __atomic_load_n(&generations[slot], __ATOMIC_ACQUIRE) != (uint32_t)h >> 8) return;
+    FILE *f = __atomic_exchange_n(&files[slot], RESERVED, __ATOMIC_ACQ_REL);
+    if (f == NULL || f == RESERVED) { /* not open, or another thread is at it */
+        if (f == NULL) __atomic_store_n(&files[slot], NULL, __ATOMIC_RELEASE);
+        return;
     }
+    __atomic_store_n(&generations[slot], (((uint32_t)h >> 8) + 1) & 0x7FFFFF, __ATOMIC_RELEASE);
+    fclose(f);
+    __atomic_store_n(&files[slot], NULL, __ATOMIC_RELEASE);
 }
 
 void spy_wasi_enter_cwd(void) {
