@@ -33,7 +33,8 @@ from .compiler.cgen import symbol_name, write_wasm_library
 from .compiler.errors import SpyError
 from .compiler.loader import ModuleFinder, load_program
 from .compiler.marshal import wasm_symbol
-from .compiler.types import SpyType, structs_reached
+from .compiler.mutation import written_params
+from .compiler.types import Kind, SpyType, structs_reached
 from .settings import SpySettings
 from .toolchain import COMMON_CFLAGS, EXTENSION_SUFFIX, Toolchain, ToolchainError, get_target
 
@@ -117,9 +118,21 @@ def stub_source(module: ir.ModuleIR, homes: Mapping[str, Sequence[SpyType]]) -> 
     if own:
         lines.append("")
     for f in public_functions([module]):
-        params = ", ".join(f"{p.name}: {abi_type(p.type).python}" for p in f.params)
+        params = ", ".join(f"{p.name}: {param_annotation(p.type)}" for p in f.params)
         lines.append(f"def {f.name}({params}) -> {abi_type(f.ret).python}: ...")
+    if any(
+        abi_type(p.type).kind is Kind.ARRAY for f in public_functions([module]) for p in f.params
+    ):
+        # any object with the buffer protocol (typeshed has Buffer for every Python)
+        lines.insert(2, "from typing_extensions import Buffer\n")
     return "\n".join(lines) + "\n"
+
+
+def param_annotation(t: SpyType) -> str:
+    """A parameter's type in a stub: an array takes any buffer (NumPy
+    arrays, array.array, memoryview), the others their Python type."""
+    abi = abi_type(t)
+    return "Buffer" if abi.kind is Kind.ARRAY else abi.python
 
 
 def shim_source(module: str, source_name: str, dist: str) -> str:
@@ -134,11 +147,21 @@ def sha256_file(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def abi_functions(module: ir.ModuleIR, targets: Sequence[str]) -> tuple[spy_abi.Function, ...]:
+def abi_functions(
+    module: ir.ModuleIR, targets: Sequence[str], written: Mapping[tuple[str, str], frozenset[int]]
+) -> tuple[spy_abi.Function, ...]:
     return tuple(
         spy_abi.Function(
             f.name,
-            tuple(spy_abi.Param(p.name, abi_type(p.type)) for p in f.params),
+            tuple(
+                spy_abi.Param(
+                    p.name,
+                    abi_type(p.type),
+                    abi_type(p.type).kind is Kind.ARRAY
+                    and i in written.get((f.module, f.name), frozenset()),
+                )
+                for i, p in enumerate(f.params)
+            ),
             abi_type(f.ret),
             {t: wasm_symbol(f) if t == "wasm" else symbol_name(f) for t in targets},
         )
@@ -179,6 +202,7 @@ def build_package(
         for m in modules:
             check_exportable(m)
         homes = struct_homes(modules, own)
+        written = written_params(modules)
         for m in modules:
             if m.name in own:
                 src = own[m.name]
@@ -193,7 +217,7 @@ def build_package(
                     spy_abi.Module(
                         m.name,
                         src.wheel_path,
-                        abi_functions(m, settings.targets),
+                        abi_functions(m, settings.targets, written),
                         tuple(homes[m.name]),
                     )
                 )

@@ -1,15 +1,20 @@
 """The sample package `spyvecmath` (a Vec3 struct with operators, kernels over
-lists of floats) built into a wheel, installed into a fresh venv and checked
-against the same math in Python, on both backends."""
+lists of floats and over arrays) built into a wheel, installed into a fresh
+venv with NumPy and checked against the same math in Python and NumPy, on
+both backends."""
 
 from __future__ import annotations
 
+import json
 import sys
 import textwrap
+import zipfile
 from pathlib import Path
 
+import jsonschema
 import pytest
 
+import spy_abi
 from wheelkit import SAMPLES, Venv, build_wheel, installed_env, memory_meters
 
 pytestmark = pytest.mark.skipif(
@@ -29,13 +34,24 @@ def as_tuple(p): return (p.x, p.y, p.z)
 
 
 @pytest.fixture(scope="session")
-def vecmath(tmp_path_factory: pytest.TempPathFactory, local_wheels: Path) -> Venv:
-    wheel = build_wheel(SAMPLES / "vecmath", tmp_path_factory.mktemp("vecmath-wheel"))
-    return installed_env(tmp_path_factory, "vecmath", local_wheels, str(wheel), "spy-runtime[wasm]")
+def vecmath_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_wheel(SAMPLES / "vecmath", tmp_path_factory.mktemp("vecmath-wheel"))
+
+
+@pytest.fixture(scope="session")
+def vecmath(
+    tmp_path_factory: pytest.TempPathFactory, local_wheels: Path, vecmath_wheel: Path
+) -> Venv:
+    return installed_env(
+        tmp_path_factory, "vecmath", local_wheels, str(vecmath_wheel), "spy-runtime[wasm]", "numpy"
+    )
 
 
 def call(env: Venv, backend: str, code: str) -> list[str]:
-    script = "import vecmath.vec as v, vecmath.kernels as k\n" + REFERENCE + textwrap.dedent(code)
+    script = (
+        "import vecmath.vec as v, vecmath.kernels as k, vecmath.arrays as A\n"
+        "import numpy as np, array\n" + REFERENCE + textwrap.dedent(code)
+    )
     return env.run_script(script, env={"SPY_BACKEND": backend}).stdout.splitlines()
 
 
@@ -114,13 +130,17 @@ def test_threads_and_python_code_during_calls(vecmath: Venv, backend: str) -> No
 def test_kernel_calls_leave_memory_flat(vecmath: Venv, backend: str) -> None:
     script = memory_meters("vecmath") + textwrap.dedent(
         """
-        import vecmath.kernels as k
+        import vecmath.kernels as k, vecmath.arrays as A, numpy as np
         xs = [float(i) for i in range(1000)]
-        for _ in range(200):
+        m, y = np.ones((4, 1000)), np.ones(1000)
+        def calls():
             k.axpy(2.0, xs, xs); k.matvec([xs, xs], xs)
+            A.axpy(2.0, y, y); A.matvec(m, y); A.transpose(m)
+        for _ in range(200):
+            calls()
         rss, pages = peak_mb(), wasm_pages()
         for _ in range(5000):
-            k.axpy(2.0, xs, xs); k.matvec([xs, xs], xs)
+            calls()
         print(round(peak_mb() - rss), wasm_pages() - pages)
         """
     )
@@ -129,3 +149,210 @@ def test_kernel_calls_leave_memory_flat(vecmath: Venv, backend: str) -> None:
     )
     assert grown_pages == 0
     assert grown_mb < 8
+
+
+# ---- arrays: any buffer crosses in, in place on native --------------------------
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_array_kernels_agree_with_numpy(vecmath: Venv, backend: str) -> None:
+    out = call(
+        vecmath,
+        backend,
+        """
+        rng = np.random.default_rng(5)
+        a, b = rng.random(1001), rng.random(1001)
+        m = rng.random((7, 9))
+        ok = {}
+        ok["dot"] = A.dot(a, b) == sum(float(x) * float(y) for x, y in zip(a, b))
+        # non-contiguous views: strided, reversed, a column
+        ok["strided"] = A.dot(a[::3], b[1::3]) == A.dot(np.ascontiguousarray(a[::3]), np.ascontiguousarray(b[1::3]))
+        ok["reversed"] = A.dot(a[::-1], b) == A.dot(np.ascontiguousarray(a[::-1]), b)
+        ok["column"] = A.dot(m[:, 2], m[:, 4]) == A.dot(m[:, 2].copy(), m[:, 4].copy())
+        ok["total"] = abs(A.total(m) - m.sum()) < 1e-9
+        ok["total.T"] = A.total(m.T) == A.total(np.ascontiguousarray(m.T))
+        ok["total[::2, ::-3]"] = A.total(m[::2, ::-3]) == A.total(m[::2, ::-3].copy())
+        r = A.matvec(m, a[:9])
+        ok["matvec"] = type(r) is memoryview and r.format == "d" and r.shape == (7,)
+        ok["matvec values"] = np.allclose(np.asarray(r), m @ a[:9], rtol=1e-15)
+        t = A.transpose(m[1:, ::2])
+        ok["transpose"] = t.shape == (5, 6) and (np.asarray(t) == m[1:, ::2].T).all()
+        # what else has the buffer protocol
+        ok["array.array"] = A.dot(array.array("d", [1, 2, 3]), memoryview(array.array("d", [4, 5, 6]))) == 32.0
+        for data in (b"hello", bytearray(b"hello"), memoryview(b"hello")):
+            h = np.asarray(A.histogram(data))
+            ok[f"histogram {type(data).__name__}"] = h.shape == (256,) and h[ord("l")] == 2 and h.sum() == 5
+        ok["empty"] = A.dot(np.zeros(0), np.zeros(0)) == 0.0
+        # each row is a new view: the loop collects while the buffer is viewed
+        tall = np.ones((300_000, 3))
+        tall[::7] = 2.0
+        ok["collected"] = A.total(tall) == tall.sum() and A.total(tall[::-1]) == tall.sum()
+        print(sorted(name for name, good in ok.items() if not good))
+        """,
+    )
+    assert out == ["[]"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_array_writes_reach_the_callers_buffer(vecmath: Venv, backend: str) -> None:
+    out = call(
+        vecmath,
+        backend,
+        """
+        a = np.arange(10.0)
+        A.scale(a[::3], 10.0)  # a view: only its items change
+        print(a.tolist())
+        m = np.zeros((3, 4))
+        A.fill(m[1:, 1:3], 7.0)
+        print(m.tolist())
+        y = array.array("d", [1.0, 1.0])
+        A.axpy(2.0, np.array([1.0, 2.0]), y)
+        print(y.tolist())
+        ro = np.arange(3.0)
+        ro.flags.writeable = False
+        print(A.dot(ro, ro))  # reading a read-only buffer is fine
+        try:
+            A.scale(ro, 2.0)
+        except TypeError as e:
+            print(e)
+        try:
+            A.scale(memoryview(b"12345678"), 2.0)
+        except TypeError as e:
+            print(e)
+        """,
+    )
+    assert out == [
+        "[0.0, 1.0, 2.0, 30.0, 4.0, 5.0, 60.0, 7.0, 8.0, 90.0]",
+        "[[0.0, 0.0, 0.0, 0.0], [0.0, 7.0, 7.0, 0.0], [0.0, 7.0, 7.0, 0.0]]",
+        "[3.0, 5.0]",
+        "5.0",
+        "scale() argument 'a' must be a writable buffer (scale() writes its items), not a read-only ndarray",
+        "scale() argument 'a' must be a buffer of f64 (format 'd') with 1 dimension, not a buffer of format 'B' (item size 1) with 1 dimension",
+    ]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_array_mismatches_are_type_errors(vecmath: Venv, backend: str) -> None:
+    out = call(
+        vecmath,
+        backend,
+        """
+        packed = np.zeros(4, dtype=[("x", "f8"), ("tag", "u1")])  # items 9 bytes apart
+        for args in [
+            ([1.0, 2.0], np.ones(2)),
+            (np.arange(3), np.ones(3)),
+            (np.ones(3, dtype=np.float32), np.ones(3)),
+            (np.ones(3, dtype=">f8"), np.ones(3)),
+            (np.ones((3, 1)), np.ones(3)),
+            (packed["x"], np.ones(4)),
+            (np.ones(3), "abc"),
+        ]:
+            try:
+                A.dot(*args)
+            except TypeError as e:
+                print(e)
+        try:
+            A.total(np.ones(3))
+        except TypeError as e:
+            print(e)
+        """,
+    )
+    want = "dot() argument '{}' must be a buffer of f64 (format 'd') with 1 dimension, not "
+    assert out == [
+        want.format("a") + "list",
+        want.format("a") + "a buffer of format 'l' (item size 8) with 1 dimension",
+        want.format("a") + "a buffer of format 'f' (item size 4) with 1 dimension",
+        want.format("a") + "a buffer of format '>d' (item size 8) with 1 dimension",
+        want.format("a") + "a buffer of format 'd' (item size 8) with 2 dimensions",
+        "dot() argument 'a': its strides are not a multiple of its item size (8 bytes); pass a copy",
+        want.format("b") + "str",
+        "total() argument 'a' must be a buffer of f64 (format 'd') with 2 dimensions, "
+        "not a buffer of format 'd' (item size 8) with 1 dimension",
+    ]
+
+
+def test_native_array_arguments_are_not_copied(vecmath: Venv) -> None:
+    """A 400 MB array passes to the native backend without its peak memory
+    growing by a copy (the wasm backend copies it into linear memory)."""
+    script = memory_meters("vecmath") + textwrap.dedent(
+        """
+        import numpy as np, vecmath.arrays as A
+        a = np.ones(50_000_000)
+        A.dot(a[:10], a[:10])
+        before = peak_mb()
+        total = A.dot(a, a)
+        A.scale(a, 0.5)
+        print(total, a[0], round(peak_mb() - before))
+        """
+    )
+    total, first, grown = vecmath.run_script(script, env={"SPY_BACKEND": "native"}).stdout.split()
+    assert (float(total), float(first)) == (50_000_000.0, 0.5)
+    assert int(grown) < 20
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_arrays_with_threads_and_python_code_during_calls(vecmath: Venv, backend: str) -> None:
+    out = call(
+        vecmath,
+        backend,
+        """
+        import io, sys, threading
+        held = array.array("d", [3.0, 1.0, 2.0])
+        seen = []
+        class Out(io.StringIO):  # print inside the call runs this Python code
+            def write(self, s):
+                seen.append(A.dot(np.ones(4), np.arange(4.0)))  # compiled code, nested
+                try:
+                    held.append(9.0)  # the call holds the buffer: Python refuses
+                except BufferError:
+                    seen.append("BufferError")
+                return super().write(s)
+        sys.stdout, saved = Out(), sys.stdout
+        mean = A.summary(held)
+        text, sys.stdout = sys.stdout.getvalue(), saved
+        print(mean, text.strip(), sorted(set(map(str, seen))), held.tolist())
+        bad = []
+        def work(t):
+            rng = np.random.default_rng(t)
+            for i in range(200):
+                x, y = rng.random(100), rng.random(100)
+                want = y + 2.0 * x
+                A.axpy(2.0, x, y)
+                if not np.array_equal(y, want) or A.dot(x, x) != sum(float(e) * float(e) for e in x):
+                    bad.append((t, i))
+        threads = [threading.Thread(target=work, args=(t,)) for t in range(8)]
+        for th in threads: th.start()
+        for th in threads: th.join()
+        print(bad)
+        """,
+    )
+    assert out == ["2.0 min 1.0 max 3.0 mean 2.0 ['6.0', 'BufferError'] [3.0, 1.0, 2.0]", "[]"]
+
+
+def test_arrays_in_the_wheel_s_metadata_and_stubs(vecmath_wheel: Path) -> None:
+    with zipfile.ZipFile(vecmath_wheel) as whl:
+        (meta,) = [n for n in whl.namelist() if n.endswith(".dist-info/spy-abi.json")]
+        data = json.loads(whl.read(meta))
+        stub = whl.read("vecmath/arrays.pyi").decode()
+    assert data["format_version"] == 4
+    jsonschema.validate(data, json.loads(spy_abi.schema_path(4).read_text()))
+    exports = data["modules"]["vecmath.arrays"]["exports"]
+    writes = {
+        name: [p["name"] for p in f["params"] if p.get("mutates")] for name, f in exports.items()
+    }
+    assert writes == {
+        "axpy": ["y"],
+        "dot": [],
+        "fill": ["m"],
+        "histogram": [],
+        "matvec": [],
+        "norm": [],
+        "scale": ["a"],
+        "summary": [],
+        "total": [],
+        "transpose": [],
+    }
+    assert exports["matvec"]["params"][0]["type"] == "array[f64, 2]"
+    assert exports["histogram"]["returns"] == "array[i64, 1]"
+    assert "from typing_extensions import Buffer" in stub
+    assert "def matvec(m: Buffer, v: Buffer) -> memoryview: ..." in stub

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
 import jsonschema
 import pytest
@@ -17,6 +18,7 @@ from spy_abi.types import (
     I64,
     STR,
     StructField,
+    array_type,
     dict_type,
     list_type,
     struct_type,
@@ -143,7 +145,7 @@ DELETE = object()
 @pytest.mark.parametrize(
     ("path", "value", "message"),
     [
-        (["format_version"], 4, "format_version 4 is not supported"),
+        (["format_version"], 5, "format_version 5 is not supported"),
         (["format_version"], 1, "format 1 has no structs"),
         (["format_version"], DELETE, "missing 'format_version'"),
         (["runtime_abi"], "1", "runtime_abi '1' is not MAJOR.MINOR"),
@@ -194,8 +196,8 @@ def test_malformed_documents_are_refused(
 
 def test_a_newer_format_is_its_own_error() -> None:
     with pytest.raises(spy_abi.AbiVersionError) as info:
-        spy_abi.from_json(mutate(["format_version"], 4))
-    assert info.value.version == 4
+        spy_abi.from_json(mutate(["format_version"], 5))
+    assert info.value.version == 5
 
 
 def test_not_json_is_refused() -> None:
@@ -263,3 +265,72 @@ def test_a_struct_field_change_inside_a_container_changes_the_hash() -> None:
     a = Function("f", (Param("p", list_type(POINT)),), I32)
     b = Function("f", (Param("p", list_type(moved)),), I32)
     assert a.signature_hash != b.signature_hash
+
+
+def array_sample(mutates: bool = True) -> AbiFile:
+    scale = Function(
+        "scale",
+        (Param("a", array_type(F64, 2), mutates), Param("k", F64)),
+        array_type(F64, 1),
+        {"native": "s_scale", "wasm": "s_scale$m"},
+    )
+    return AbiFile(
+        name="pkg",
+        version="1.0.0",
+        runtime_abi=(0, 4),
+        modules=(Module("pkg.arr", "pkg/arr.spy", (scale,)),),
+        artifacts=(),
+        toolchain=Toolchain("0.1.0", "0.17.1", ("-O2",)),
+    )
+
+
+def test_arrays_need_format_4_and_round_trip() -> None:
+    text = spy_abi.to_json(array_sample())
+    data = json.loads(text)
+    assert data["format_version"] == 4
+    jsonschema.validate(data, json.loads(spy_abi.schema_path(4).read_text()))
+    params = data["modules"]["pkg.arr"]["exports"]["scale"]["params"]
+    assert params == [
+        {"name": "a", "type": "array[f64, 2]", "mutates": True},
+        {"name": "k", "type": "f64"},
+    ]
+    assert spy_abi.from_json(text).modules == array_sample().modules
+
+
+def test_mutates_is_part_of_the_signature() -> None:
+    writes, reads = array_sample(True), array_sample(False)
+    hash_of = [a.modules[0].functions[0].signature_hash for a in (writes, reads)]
+    assert hash_of[0] != hash_of[1]
+    # without `mutates`, the hash is the one every reader of format 3 computed
+    plain = Function("f", (Param("a", list_type(F64)),), I32)
+    assert (
+        plain.signature_hash
+        == Function("f", (Param("a", list_type(F64), False),), I32).signature_hash
+    )
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda d: d.update(format_version=3), "format 3 has no arrays"),
+        (
+            lambda d: d["modules"]["pkg.arr"]["exports"]["scale"]["params"][1].update(mutates=True),
+            "only an array parameter 'mutates'",
+        ),
+        (
+            lambda d: d["modules"]["pkg.arr"]["exports"]["scale"]["params"][0].update(mutates=1),
+            "'mutates' must be true",
+        ),
+        (
+            lambda d: d["modules"]["pkg.arr"]["exports"]["scale"]["params"][0].update(
+                type="array[f64, 5]"
+            ),
+            "1 to 3 dimensions",
+        ),
+    ],
+)
+def test_malformed_array_documents_are_refused(edit: Any, message: str) -> None:
+    data = json.loads(spy_abi.to_json(array_sample()))
+    edit(data)
+    with pytest.raises(AbiFormatError, match=message):
+        spy_abi.from_json(json.dumps(data))

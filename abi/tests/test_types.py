@@ -33,6 +33,8 @@ from spy_abi.types import (
     SpyType,
     StructField,
     UnknownTypeError,
+    array_type,
+    buffer_format_kind,
     complete_struct,
     declare_struct,
     dict_type,
@@ -130,7 +132,7 @@ def test_every_kind_has_a_type() -> None:
     """Scalars have a value at run time and an ABI; types and functions as
     values exist only while compiling, with no layout and no wasm value."""
     pointer = ptr_type(POINT, "spy_gcptr$Point")
-    containers = (list_type(I32), dict_type(STR, I32), tuple_type(()), BYTES)
+    containers = (list_type(I32), dict_type(STR, I32), tuple_type(()), BYTES, array_type(F64, 2))
     kinds = {t.kind for t in (*SCALARS, TYPE, FUNCTION, BLUE_OBJECT, POINT, pointer, *containers)}
     assert kinds == set(Kind)
     assert pointer.layout("native") == Layout(16, 8) and pointer.layout("wasm") == Layout(8, 4)
@@ -140,7 +142,7 @@ def test_every_kind_has_a_type() -> None:
 
 
 def test_the_schema_knows_the_same_types() -> None:
-    schema = json.loads(spy_abi.schema_path(3).read_text())  # the newest format
+    schema = json.loads(spy_abi.schema_path(4).read_text())  # the newest format
     assert schema["$defs"]["scalar"]["enum"] == list(BY_NAME)
 
 
@@ -301,3 +303,63 @@ def test_container_refs_name_structs_by_fqn() -> None:
 def test_malformed_container_refs_are_errors(ref: str) -> None:
     with pytest.raises(UnknownTypeError):
         parse_type_ref(ref, lookup)
+
+
+@pytest.mark.parametrize(
+    ("ref", "python"),
+    [
+        ("array[f64, 1]", "memoryview"),
+        ("array[u8, 3]", "memoryview"),
+        ("array[bool, 2]", "memoryview"),
+    ],
+)
+def test_array_refs_round_trip(ref: str, python: str) -> None:
+    t = parse_type_ref(ref, lookup)
+    assert (t.name, t.fqn, t.python, t.kind) == (ref, ref, python, Kind.ARRAY)
+    assert t.ndim == int(ref[-2]) and t.args[0] == lookup(ref[6:].split(",")[0])
+    assert parse_type_ref(t.fqn, lookup) == t
+    assert array_type(F64, 1) != array_type(F64, 2) != array_type(F32, 2)
+
+
+@pytest.mark.parametrize(
+    "ref", ["array[f64]", "array[f64, 0]", "array[f64, 4]", "array[str, 1]", "array[f64, x]"]
+)
+def test_malformed_array_refs_are_errors(ref: str) -> None:
+    with pytest.raises(UnknownTypeError):
+        parse_type_ref(ref, lookup)
+
+
+@pytest.mark.parametrize(
+    ("t", "code"),
+    [(F64, "d"), (F32, "f"), (I32, "i"), (U8, "B"), (BOOL, "?"), *((u, None) for u in (STR,))],
+)
+def test_buffer_format_is_struct_s_code(t: SpyType, code: str | None) -> None:
+    import struct
+
+    if code is None:
+        with pytest.raises(TypeError):
+            t.buffer_format  # noqa: B018
+        return
+    assert t.buffer_format == code
+    assert struct.calcsize(code) == t.layout("native").size
+
+
+@pytest.mark.parametrize(
+    ("fmt", "kind"),
+    [
+        (None, "unsigned"),
+        ("d", "float"),
+        ("<d", "float"),
+        ("@l", "signed"),
+        ("=Q", "unsigned"),
+        ("?", "bool"),
+        (">d", None),
+        ("!i", None),
+        ("dd", None),
+        ("T{d:x:}", None),
+        ("", None),
+        ("e", None),
+    ],
+)
+def test_buffer_format_kind(fmt: str | None, kind: str | None) -> None:
+    assert buffer_format_kind(fmt) == kind

@@ -43,7 +43,12 @@ def check_modules(loaded: Sequence[LoadedModule]) -> list[ir.ModuleIR]:
 # what the Python boundary calls to make each container (cext.py): a list
 # is made with room for its items, which the converter then writes; a dict
 # gets its entries through _push, into room for all of them
-BOUNDARY_METHODS = {Kind.LIST: ("with_capacity",), Kind.DICT: ("_with_capacity", "_push")}
+BOUNDARY_METHODS = {
+    Kind.LIST: ("with_capacity",),
+    Kind.DICT: ("_with_capacity", "_push"),
+    # an array is a view of a buffer: its items, offset, shape and strides
+    Kind.ARRAY: ("_from_parts",),
+}
 
 
 def check_pending(checkers: Mapping[str, ModuleChecker]) -> None:

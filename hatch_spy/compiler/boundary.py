@@ -12,6 +12,7 @@ from .types import (
     BYTES,
     Kind,
     SpyType,
+    array_type,
     dict_type,
     list_type,
     structs_reached,
@@ -32,12 +33,25 @@ CONTAINER_MODULES = {
 }
 
 
+# the array module's structs that are arrays (`array::array2[f64]`), by NDIM;
+# its other structs (iterators, the view's data) are its own business
+ARRAY_STRUCTS = {f"array{n}": n for n in (1, 2, 3)}
+
+
 def container_kind(t: SpyType) -> Kind | None:
-    """Kind.LIST (DICT, TUPLE, BYTES) if `t` is that container of the
+    """Kind.LIST (DICT, TUPLE, BYTES, ARRAY) if `t` is that container of the
     standard library (`_list::list[i32]`), else None."""
     if t.kind is not Kind.STRUCT:
         return None
-    return CONTAINER_MODULES.get(t.fqn.split("::", 1)[0])
+    module, _, name = t.fqn.partition("::")
+    if module == "array":
+        return Kind.ARRAY if name.split("[", 1)[0] in ARRAY_STRUCTS else None
+    return CONTAINER_MODULES.get(module)
+
+
+def array_ndim(t: SpyType) -> int:
+    """The dimensions of array struct `t` (`array::array2[f64]` -> 2)."""
+    return ARRAY_STRUCTS[t.fqn.partition("::")[2].split("[", 1)[0]]
 
 
 def _through(t: SpyType, *path: str) -> SpyType:
@@ -66,6 +80,8 @@ def container_items(t: SpyType) -> tuple[SpyType, ...]:
         return tuple(f.type for f in t.fields)
     if kind is Kind.BYTES:
         return ()
+    if kind is Kind.ARRAY:
+        return (_through(t, "__ll__", "*", "items", "*"),)
     raise AssertionError(f"{t} is not a container")
 
 
@@ -83,6 +99,8 @@ def abi_type(t: SpyType) -> SpyType:
         return dict_type(items[0], items[1])
     if kind is Kind.TUPLE:
         return tuple_type(items)
+    if kind is Kind.ARRAY:
+        return array_type(items[0], array_ndim(t))
     return BYTES
 
 
@@ -96,11 +114,18 @@ def signature_types(func: ir.FuncDecl) -> list[SpyType]:
 
 def why_not_exportable(t: SpyType) -> str | None:
     """Why a value of type `t` cannot cross into Python, or None if it can."""
+    if container_kind(t) is Kind.ARRAY:
+        dtype = container_items(t)[0]
+        if not (dtype.is_numeric or dtype.kind is Kind.BOOL):
+            return f"arrays of {dtype} cannot cross into Python (only arrays of numbers)"
+        return None
     if container_kind(t) is not None:
         for item in container_items(t):
             reason = why_not_exportable(item)
             if reason is None and item.kind is Kind.STRUCT and container_kind(item) is None:
                 reason = "structs inside containers cannot cross into Python yet"
+            if reason is None and container_kind(item) is Kind.ARRAY:
+                reason = "arrays inside containers cannot cross into Python yet"
             if reason is not None:
                 return f"its items of type {item}: {reason}"
         return None

@@ -13,12 +13,14 @@ from . import ir
 from .boundary import (
     ContainerTable,
     abi_type,
+    array_ndim,
     container_items,
     container_kind,
     exported_structs,
 )
-from .cgen import build_unit, c_field_name, c_string_literal, c_type, symbol_name
+from .cgen import array_walk_c, build_unit, c_field_name, c_string_literal, c_type, symbol_name
 from .effects import Effects, analyze
+from .mutation import written_params
 from .types import Kind, SpyType
 
 LIMITED_API = "0x030A0000"
@@ -80,11 +82,63 @@ def item_from(t: SpyType, value: str, containers: ContainerTable, structs: Struc
     return convert_result(t, value, structs, containers)
 
 
+def is_array(t: SpyType) -> bool:
+    return container_kind(t) is Kind.ARRAY
+
+
+def container_prototypes(t: SpyType, k: int) -> str:
+    # an array's converter holds the argument's buffer for the call
+    extra = ", int writable, spy_Py_buffer *views, volatile int *nviews" if is_array(t) else ""
+    return (
+        f"static int spy_py_to_c{k}(PyObject *o, const char *fn, const char *pn, {t.c_name} *out{extra});\n"
+        f"static PyObject *spy_py_from_c{k}(const {t.c_name} *v);"
+    )
+
+
+def array_converters(t: SpyType, containers: ContainerTable) -> str:
+    """An array argument is a view of the caller's buffer, made by the
+    array's `_from_parts` over the buffer's memory (spy_py_get_array); an
+    array result is copied into a new memoryview."""
+    k = containers.index(t)
+    (dtype,) = container_items(t)
+    ndim = array_ndim(t)
+    make = containers.method(t, "_from_parts")
+    ptr = make.params[0].type
+    size = dtype.layout("native").size
+    kind = (
+        "?" if dtype.kind is Kind.BOOL else "f" if dtype.is_float else "i" if dtype.signed else "u"
+    )
+    return "\n".join(
+        [
+            f"static const spy_ArraySpec spy_spec{k} = {{'{dtype.buffer_format}', '{kind}', {size}, {ndim}, \"{dtype}\"}};",
+            f"static int spy_py_to_c{k}(PyObject *o, const char *fn, const char *pn, {t.c_name} *out, "
+            "int writable, spy_Py_buffer *views, volatile int *nviews) {",
+            "    void *lowest;",
+            "    size_t length;",
+            "    int32_t offset, shape[3], strides[3];",
+            f"    if (spy_py_get_array(o, fn, pn, &spy_spec{k}, writable, &views[*nviews], &lowest, "
+            "&length, &offset, shape, strides) < 0) return -1;",
+            "    *nviews += 1; /* held from here on, whatever happens */",
+            f"    *out = {symbol_name(make)}(({ptr.c_name}){{({c_type(dtype)} *)lowest, length}}, offset, "
+            "shape[0], shape[1], shape[2], strides[0], strides[1], strides[2]);",
+            "    return 0;",
+            "}",
+            "",
+            f"static PyObject *spy_py_from_c{k}(const {t.c_name} *v) {{",
+            *("    " + c for c in array_walk_c("v")),
+            f"    return spy_py_array_out(first, {ndim}, shape, strides, &spy_spec{k});",
+            "}",
+        ]
+    )
+
+
 def container_converters(t: SpyType, containers: ContainerTable, structs: StructTable) -> str:
     """`spy_py_to_c<k>` (Python object -> container, built in the call's
     region) and `spy_py_from_c<k>` (container -> new Python object)."""
     k = containers.index(t)
     kind = container_kind(t)
+    if kind is Kind.ARRAY:
+        return array_converters(t, containers)
     items = container_items(t)
     to = [
         f"static int spy_py_to_c{k}(PyObject *o, const char *fn, const char *pn, {t.c_name} *out) {{",
@@ -289,11 +343,19 @@ def convert_arg(
     containers: ContainerTable,
     keep: int,
     fail: str,
+    writes: bool = False,
 ) -> list[str]:
     """C that converts argv[i] into local a{i} of type t, or runs `fail`.
-    A struct argument keeps its field tuples from `keep[keep]` on."""
+    A struct argument keeps its field tuples from `keep[keep]` on; an array
+    argument holds its buffer in `views` (writable when the call `writes`)."""
     name = func.params[i].name
     fn, pn = c_string_literal(func.name.encode()), c_string_literal(name.encode())
+    if is_array(t):
+        return [
+            f"{t.c_name} a{i};",
+            f"if (spy_py_to_c{containers.index(t)}(argv[{i}], {fn}, {pn}, &a{i}, {int(writes)}, "
+            f"views, &nviews) < 0) {fail}",
+        ]
     if holds_container(t):
         return [
             f"{t.c_name} a{i};",
@@ -403,6 +465,7 @@ def wrapper(
     effects: Effects,
     structs: StructTable,
     containers: ContainerTable,
+    written: frozenset[int] = frozenset(),
 ) -> str:
     """The METH_FASTCALL wrapper of `func`. What it sets up depends on what the
     call may do (effects.py): a setjmp guard for panics, the GIL's return
@@ -439,6 +502,18 @@ def wrapper(
     if kept:
         lines.append(f"    PyObject *keep[{kept}] = {{NULL}};")
     release = [f"    spy_py_release(keep, {kept});"] if kept else []
+    arrays = sum(1 for p in func.params if is_array(p.type))
+    if arrays:
+        # the buffers of array arguments, held until the result is converted
+        lines += [
+            f"    spy_Py_buffer views[{arrays}];",
+            "    volatile int nviews = 0;",
+            "    size_t foreign_mark = spy_foreign_mark();",
+        ]
+        release += [
+            "    spy_py_release_views(views, nviews);",
+            "    spy_foreign_release(foreign_mark);",
+        ]
     setup: list[str] = []
     if allocates:
         # a region of the collector; leaving frees the call's temporaries
@@ -476,7 +551,8 @@ def wrapper(
     offset = 0
     for i, p in enumerate(func.params):
         conversions += [
-            "    " + c for c in convert_arg(func, i, p.type, structs, containers, offset, fail)
+            "    " + c
+            for c in convert_arg(func, i, p.type, structs, containers, offset, fail, i in written)
         ]
         if p.type.kind is Kind.STRUCT:
             offset += kept_refs(p.type)
@@ -510,6 +586,7 @@ def write_extension(modules: list[ir.ModuleIR]) -> str:
     """One C unit: every function of `modules` plus the extension module."""
     unit = build_unit(modules, lambda f: "static ")
     effects = analyze(modules)
+    written = written_params(modules)
     structs = StructTable(exported_structs(modules))
     containers = ContainerTable.of(modules)
     n = len(structs.types)
@@ -518,11 +595,7 @@ def write_extension(modules: list[ir.ModuleIR]) -> str:
         f"static PyObject *spy_struct_raw[{max(n, 1)}];",
         *(struct_converters(t, structs) for t in structs.types),
         # prototypes first: a container's converters may call each other's
-        *(
-            f"static int spy_py_to_c{k}(PyObject *o, const char *fn, const char *pn, {t.c_name} *out);\n"
-            f"static PyObject *spy_py_from_c{k}(const {t.c_name} *v);"
-            for k, t in enumerate(containers.types)
-        ),
+        *(container_prototypes(t, k) for k, t in enumerate(containers.types)),
         *(container_converters(t, containers, structs) for t in containers.types),
         "static PyObject *spy_bind_structs(PyObject *self, PyObject *classes) {",
         "    (void)self;",
@@ -539,7 +612,16 @@ def write_extension(modules: list[ir.ModuleIR]) -> str:
         public = [f for f in m.funcs.values() if f.is_public]
         entries = []
         for f in public:
-            tail.append(wrapper(f, index, effects, structs, containers))
+            tail.append(
+                wrapper(
+                    f,
+                    index,
+                    effects,
+                    structs,
+                    containers,
+                    written.get((f.module, f.name), frozenset()),
+                )
+            )
             doc = c_string_literal(text_signature(f).encode())
             entries.append(
                 f"    {{{c_string_literal(f.name.encode())}, (PyCFunction)(void (*)(void))spy_w{index}, "

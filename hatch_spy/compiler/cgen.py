@@ -68,6 +68,21 @@ def c_field_name(name: str) -> str:
     return f"f_{mangle(name)}"
 
 
+def array_walk_c(value: str) -> list[str]:
+    """C declaring the view of array struct `*value` (the standard library's
+    array module): `shape` and `strides` (in items, 3 each) and `first`,
+    the address of item [0, 0, 0] (as `const char *`)."""
+    d = f"{value}->{c_field_name('__ll__')}.p"
+    sizes = ", ".join(f"{d}->{c_field_name(f'n{i}')}" for i in range(3))
+    steps = ", ".join(f"{d}->{c_field_name(f's{i}')}" for i in range(3))
+    first = f"{d}->{c_field_name('items')}.p + {d}->{c_field_name('offset')}"
+    return [
+        f"int32_t shape[3] = {{{sizes}}};",
+        f"int32_t strides[3] = {{{steps}}};",
+        f"const char *first = (const char *)({first});",
+    ]
+
+
 def ptr_definition(t: SpyType) -> str:
     assert t.item is not None
     return f"typedef struct {{ {c_type(t.item)} *p; size_t length; }} {t.c_name};"

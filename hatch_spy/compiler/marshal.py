@@ -10,13 +10,15 @@ from . import ir
 from .boundary import (
     ContainerTable,
     abi_type,
+    array_ndim,
     container_items,
     container_kind,
     public_functions,
     signature_types,
 )
-from .cgen import c_field_name, c_type, symbol_name
+from .cgen import array_walk_c, c_field_name, c_type, heap_leaves, symbol_name
 from .errors import SpyCompileError
+from .mutation import written_params
 from .types import PYTHON_CONTAINER_KINDS, Kind, SpyType
 
 # the suffix of a marshalled export's name: spy-abi.json records the whole
@@ -50,6 +52,7 @@ class MarshalUnit:
                         "containers: on the wasm backend that is not supported yet",
                         f.loc,
                     )
+        self.written = written_params(modules)
         self.exports = [self.export(f) for f in marshalled]
 
     def method(self, t: SpyType, name: str) -> str:
@@ -85,9 +88,40 @@ class MarshalUnit:
 
     # ---- one container type -------------------------------------------------------
 
+    def array_codec(self, t: SpyType) -> str:
+        """An array comes in as a new block holding a copy of the caller's
+        items; it goes out, and an argument the call wrote goes back
+        (spy_back<k>), as its items in C order."""
+        k = self.types.index(t)
+        (dtype,) = container_items(t)
+        ndim = array_ndim(t)
+        item = c_type(dtype)
+        ptr = self.containers.method(t, "_from_parts").params[0].type
+        walk = ["    " + c for c in array_walk_c("v")]
+        return "\n".join(
+            [
+                f"static void spy_dec{k}(spy_Reader *r, {t.c_name} *out) {{",
+                "    int32_t n[3];",
+                f"    {item} *items = spy_read_array(r, {ndim}, sizeof({item}), n);",
+                f"    *out = {self.method(t, '_from_parts')}(({ptr.c_name}){{items, "
+                "(size_t)n[0] * (size_t)n[1] * (size_t)n[2]}, 0, n[0], n[1], n[2], n[1] * n[2], n[2], 1);",
+                "}",
+                f"static void spy_enc{k}(spy_Writer *w, const {t.c_name} *v) {{",
+                *walk,
+                f"    spy_write_array(w, first, {ndim}, sizeof({item}), shape, strides, true);",
+                "}",
+                f"static void spy_back{k}(spy_Writer *w, const {t.c_name} *v) {{",
+                *walk,
+                f"    spy_write_array(w, first, {ndim}, sizeof({item}), shape, strides, false);",
+                "}",
+            ]
+        )
+
     def codec(self, t: SpyType) -> str:
         k = self.types.index(t)
         kind = container_kind(t)
+        if kind is Kind.ARRAY:
+            return self.array_codec(t)
         items = container_items(t)
         dec = [f"static void spy_dec{k}(spy_Reader *r, {t.c_name} *out) {{"]
         enc = [f"static void spy_enc{k}(spy_Writer *w, const {t.c_name} *v) {{"]
@@ -158,11 +192,16 @@ class MarshalUnit:
             "    spy_Reader rd = {in, in + n_in};",
             "    spy_Reader *r = &rd;",
         ]
+        written = self.written.get((func.module, func.name), frozenset())
+        back = [i for i, p in enumerate(func.params) if i in written and self.is_array(p.type)]
         for i, p in enumerate(func.params):
             lines += [
                 f"    {c_type(p.type)} a{i};",
                 *("    " + c for c in self.read(p.type, f"a{i}")),
             ]
+            # what the host reads back after the call stays alive through it
+            if i in back:
+                lines += [f"    spy_keep_block({x});" for x in heap_leaves(p.type, f"a{i}")[1]]
         call = f"{sym}({', '.join(f'a{i}' for i in range(len(func.params)))})"
         lines += ["    spy_Writer wr = {NULL, 0, 0};", "    spy_Writer *w = &wr;"]
         if func.ret.kind is Kind.NONE:
@@ -172,6 +211,7 @@ class MarshalUnit:
                 f"    {c_type(func.ret)} res = {call};",
                 *("    " + c for c in self.write(func.ret, "res")),
             ]
+        lines += [f"    spy_back{self.types.index(func.params[i].type)}(w, &a{i});" for i in back]
         lines += [
             "    (void)r;",
             "    spy_wasm_leave();",
@@ -180,6 +220,10 @@ class MarshalUnit:
             "}",
         ]
         return "\n".join(lines)
+
+    @staticmethod
+    def is_array(t: SpyType) -> bool:
+        return container_kind(t) is Kind.ARRAY
 
     def render(self) -> list[str]:
         protos = [

@@ -20,7 +20,7 @@ from .model import (
     to_json,
 )
 
-__version__ = "0.4.0"
+__version__ = "0.5.0"
 
 __all__ = [
     "FILENAME",

@@ -7,6 +7,11 @@ Format 2 adds structs: each module lists the struct types whose Python class
 it holds (name, layout per target, fields with types and offsets), and a type
 in a signature is a scalar's name or a struct's fully qualified name
 (`geom::Point`). A document of format 1 (scalars only) reads as before.
+
+Format 3 adds Python's containers (`list[T]`, `dict[K, V]`, `tuple[...]`,
+`bytes`); format 4 arrays (`array[f64, 2]`, buffers) and the parameters a
+function writes through (`"mutates": true`, so that a read-only buffer is
+refused). A document is written in the lowest format that holds it.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from typing import Any
 from . import types
 
 FORMAT_VERSION = 2  # written unless a signature needs format 3's container types
-READABLE_VERSIONS = (1, 2, 3)
+READABLE_VERSIONS = (1, 2, 3, 4)
 FILENAME = "spy-abi.json"
 TARGETS = frozenset({"native", "wasm"})
 
@@ -44,6 +49,16 @@ class AbiVersionError(AbiFormatError):
 class Param:
     name: str
     type: types.SpyType
+    # the function may write the items of this array argument: a read-only
+    # buffer is refused (callers depend on it: it is in the signature hash)
+    mutates: bool = False
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "type": self.type.fqn,
+            **({"mutates": True} if self.mutates else {}),
+        }
 
 
 @dataclass(frozen=True)
@@ -66,7 +81,9 @@ class Function:
         hashes as in format 1)."""
         body: dict[str, Any] = {
             "name": self.name,
-            "params": [[p.name, p.type.fqn] for p in self.params],
+            "params": [
+                [p.name, p.type.fqn, *(["mutates"] if p.mutates else [])] for p in self.params
+            ],
             "returns": self.returns.fqn,
         }
         structs = self.structs
@@ -137,26 +154,36 @@ def _hash(obj: Any) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def needs_containers(abi: AbiFile) -> bool:
-    """Does a signature take or return bytes or a container (format 3)?"""
-
-    def uses(t: types.SpyType) -> bool:
-        return t.kind in types.PYTHON_CONTAINER_KINDS or any(
-            uses(u) for u in (*t.args, *(f.type for f in t.fields))
-        )
-
-    return any(
-        uses(t)
+def _signature_types(abi: AbiFile) -> list[types.SpyType]:
+    return [
+        t
         for m in abi.modules
         for f in m.functions
         for t in (*(p.type for p in f.params), f.returns)
+    ]
+
+
+def _reaches(t: types.SpyType, kinds: tuple[types.Kind, ...]) -> bool:
+    return t.kind in kinds or any(
+        _reaches(u, kinds) for u in (*t.args, *(f.type for f in t.fields))
     )
+
+
+def needed_format(abi: AbiFile) -> int:
+    """The lowest format that holds `abi`'s signatures: 4 with arrays, 3
+    with Python's containers or bytes, else the 2 of structs."""
+    sig = _signature_types(abi)
+    if any(_reaches(t, (types.Kind.ARRAY,)) for t in sig):
+        return 4
+    if any(_reaches(t, types.PYTHON_CONTAINER_KINDS) for t in sig):
+        return 3
+    return 0
 
 
 def to_dict(abi: AbiFile) -> dict[str, Any]:
     # the lowest format that holds the document, so that older readers read
     # what they can
-    version = max(abi.format_version, 3 if needs_containers(abi) else 0)
+    version = max(abi.format_version, needed_format(abi))
     return {
         "format_version": version,
         "name": abi.name,
@@ -168,7 +195,7 @@ def to_dict(abi: AbiFile) -> dict[str, Any]:
                 "interface_hash": m.interface_hash,
                 "exports": {
                     f.name: {
-                        "params": [{"name": p.name, "type": p.type.fqn} for p in f.params],
+                        "params": [p.describe() for p in f.params],
                         "returns": f.returns.fqn,
                         "signature_hash": f.signature_hash,
                         "symbols": dict(f.symbols),
@@ -215,10 +242,12 @@ class _Types:
 
     def get(self, value: Any, where: str) -> types.SpyType:
         container = isinstance(value, str) and any(
-            value.startswith(k.value + "[") for k in types.CONTAINER_KINDS
+            value.startswith(k.value + "[") for k in (*types.CONTAINER_KINDS, types.Kind.ARRAY)
         )
         if (container or value == "bytes") and self.version < 3:
             raise AbiFormatError(f"{where}: format {self.version} has no type {value!r}")
+        if isinstance(value, str) and "array[" in value and self.version < 4:
+            raise AbiFormatError(f"{where}: format {self.version} has no arrays ({value!r})")
         if container:
             assert isinstance(value, str)
             try:
@@ -266,6 +295,18 @@ def _struct(desc: Any, fqn: str, where: str, resolve: _Types) -> types.SpyType:
         raise AbiFormatError(f"{where}: {exc}") from None
 
 
+def _param(p: Any, where: str, resolve: _Types) -> Param:
+    if not isinstance(p, dict):
+        raise AbiFormatError(f"{where}: a parameter must be an object")
+    t = resolve.get(_require(p, "type", str, where), where)
+    mutates = p.get("mutates", False)
+    if mutates is not False and (resolve.version < 4 or mutates is not True):
+        raise AbiFormatError(f"{where}: 'mutates' must be true where present (format 4)")
+    if mutates and t.kind is not types.Kind.ARRAY:
+        raise AbiFormatError(f"{where}: only an array parameter 'mutates'")
+    return Param(_require(p, "name", str, where), t, mutates)
+
+
 def from_json(text: str) -> AbiFile:
     """Parse and check a spy-abi.json; hashes must match their content."""
     try:
@@ -300,13 +341,7 @@ def from_json(text: str) -> AbiFile:
         functions = []
         for fn_name, fn in _require(mod, "exports", dict, where).items():
             fwhere = f"{where}, function {fn_name}"
-            params = tuple(
-                Param(
-                    _require(p, "name", str, fwhere),
-                    resolve.get(_require(p, "type", str, fwhere), fwhere),
-                )
-                for p in _require(fn, "params", list, fwhere)
-            )
+            params = tuple(_param(p, fwhere, resolve) for p in _require(fn, "params", list, fwhere))
             symbols = _require(fn, "symbols", dict, fwhere)
             func = Function(
                 fn_name, params, resolve.get(_require(fn, "returns", str, fwhere), fwhere), symbols

@@ -50,6 +50,7 @@ class Kind(enum.Enum):
     DICT = "dict"
     TUPLE = "tuple"
     BYTES = "bytes"
+    ARRAY = "array"  # array[DTYPE, NDIM]: a buffer of numbers (the buffer protocol)
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ class SpyType:
     fields: tuple[StructField, ...] = field(default=(), compare=False)
     item: SpyType | None = field(default=None, compare=False)  # what a pointer points to
     args: tuple[SpyType, ...] = field(default=(), compare=False)  # a container's item types
+    ndim: int = field(default=0, compare=False)  # an array's dimensions
     fqn: str = ""  # `module::Name`; a builtin's is its name
 
     def __post_init__(self) -> None:
@@ -140,6 +142,19 @@ class SpyType:
             except OverflowError:  # rounds past the largest float: C gives infinity
                 return math.copysign(math.inf, value)
         return float(value)
+
+    @property
+    def buffer_format(self) -> str:
+        """The item's code in the buffer protocol (the `struct` module's),
+        native byte order; NumPy and `array.array` spell some of them with
+        another code of the same size (`l` for `q`), which match too."""
+        if self.kind is Kind.BOOL:
+            return "?"
+        if self.kind is Kind.FLOAT:
+            return "f" if self.bits == 32 else "d"
+        self._need(Kind.INT)
+        code = {8: "b", 16: "h", 32: "i", 64: "q"}[self.bits]
+        return code if self.signed else code.upper()
 
     def _need(self, kind: Kind) -> None:
         if self.kind is not kind:
@@ -229,7 +244,9 @@ BYTES = SpyType("bytes", Kind.BYTES, "", "bytes", None, ())
 CONTAINER_KINDS = (Kind.LIST, Kind.DICT, Kind.TUPLE)
 # what crosses as Python's own containers: such a signature needs spy-abi.json
 # format 3, and the wasm backend marshals its calls
-PYTHON_CONTAINER_KINDS = (*CONTAINER_KINDS, Kind.BYTES)
+PYTHON_CONTAINER_KINDS = (*CONTAINER_KINDS, Kind.BYTES, Kind.ARRAY)
+# an array's dimensions (SPy's array module has 1 to 3)
+ARRAY_NDIMS = (1, 2, 3)
 
 BY_NAME: Mapping[str, SpyType] = {t.name: t for t in (*SCALARS, BYTES)}
 
@@ -253,6 +270,48 @@ def dict_type(key: SpyType, value: SpyType) -> SpyType:
 
 def tuple_type(items: tuple[SpyType, ...]) -> SpyType:
     return _container(Kind.TUPLE, items)
+
+
+# the buffer protocol's item codes (the `struct` module's) by the kind of
+# number they hold: an array's item matches a buffer whose code is of its
+# kind and whose item size is its size ('l' and 'q' are both i64 on Linux)
+BUFFER_CODE_KINDS: Mapping[str, str] = {
+    **dict.fromkeys("bhilqn", "signed"),
+    **dict.fromkeys("BHILQN", "unsigned"),
+    **dict.fromkeys("fd", "float"),
+    "?": "bool",
+}
+
+
+def buffer_format_kind(fmt: str | None) -> str | None:
+    """The kind of number a buffer's format holds (`signed`, `unsigned`,
+    `float`, `bool`), or None for what no array takes: another byte order
+    than the native little-endian one, a struct, several items."""
+    if fmt is None:  # a buffer without a format holds unsigned bytes
+        return "unsigned"
+    if fmt[:1] in ("@", "=", "<"):
+        fmt = fmt[1:]
+    return BUFFER_CODE_KINDS.get(fmt) if len(fmt) == 1 else None
+
+
+def array_type(dtype: SpyType, ndim: int) -> SpyType:
+    """`array[dtype, ndim]` as it crosses into Python: any object with the
+    buffer protocol whose items and dimensions match, in; a memoryview, out."""
+    if not (dtype.is_numeric or dtype.kind is Kind.BOOL):
+        raise UnknownTypeError(f"an array holds numbers, not {dtype.name}")
+    if ndim not in ARRAY_NDIMS:
+        raise UnknownTypeError(f"an array has 1 to 3 dimensions, not {ndim}")
+    return SpyType(
+        f"array[{dtype.name}, {ndim}]",
+        Kind.ARRAY,
+        "",
+        "memoryview",
+        None,
+        (),
+        args=(dtype,),
+        ndim=ndim,
+        fqn=f"array[{dtype.fqn}, {ndim}]",
+    )
 
 
 def split_args(inner: str) -> list[str]:
@@ -279,7 +338,13 @@ def split_args(inner: str) -> list[str]:
 def parse_type_ref(ref: str, leaf: Callable[[str], SpyType]) -> SpyType:
     """The type a spy-abi.json type reference names: `list[i32]`,
     `dict[str, m::Point]`, `tuple[i32, str]` (`tuple[()]` is empty), nested;
-    anything else is a scalar or a struct, which `leaf` resolves."""
+    `array[f64, 2]`; anything else is a scalar or a struct, which `leaf`
+    resolves."""
+    if ref.startswith("array[") and ref.endswith("]"):
+        parts = split_args(ref[len("array[") : -1])
+        if len(parts) != 2 or not parts[1].isdigit():
+            raise UnknownTypeError(f"array takes an item type and a dimension count: {ref!r}")
+        return array_type(leaf(parts[0]), int(parts[1]))
     for kind in CONTAINER_KINDS:
         head = kind.value + "["
         if ref.startswith(head) and ref.endswith("]"):

@@ -7,7 +7,7 @@ import math
 import operator
 from typing import Any
 
-from spy_abi.types import lookup
+from spy_abi.types import SpyType, buffer_format_kind, lookup
 
 
 def type_error(value: Any, func: str, param: str, expected: str) -> TypeError:
@@ -59,3 +59,59 @@ def to_str(value: Any, func: str, param: str) -> bytes:
     if not isinstance(value, str):
         raise type_error(value, func, param, "str")
     return value.encode("utf-8")  # lone surrogates raise UnicodeEncodeError, as natively
+
+
+def _array_expected(t: SpyType) -> str:
+    dtype = t.args[0]
+    dims = "dimension" if t.ndim == 1 else "dimensions"
+    return f"a buffer of {dtype} (format '{dtype.buffer_format}') with {t.ndim} {dims}"
+
+
+def to_array_view(value: Any, func: str, param: str, t: SpyType, writable: bool) -> memoryview:
+    """The buffer of an array argument `value` of ABI type `t` (array[DTYPE,
+    NDIM]), checked as the native backend checks it: item kind and size,
+    dimensions, writable where the function writes, strides in whole items,
+    at most 2**31 - 1 items spanned."""
+    dtype = t.args[0]
+    try:
+        view = memoryview(value)
+    except TypeError:
+        raise type_error(value, func, param, _array_expected(t)) from None
+    size = dtype.layout("native").size
+    if (
+        buffer_format_kind(view.format) != buffer_format_kind(dtype.buffer_format)
+        or view.itemsize != size
+        or view.ndim != t.ndim
+        or view.suboffsets
+    ):
+        raise TypeError(
+            f"{func}() argument '{param}' must be {_array_expected(t)}, not a buffer of format "
+            f"'{view.format}' (item size {view.itemsize}) with {view.ndim} "
+            f"{'dimension' if view.ndim == 1 else 'dimensions'}"
+        )
+    if writable and view.readonly:
+        raise TypeError(
+            f"{func}() argument '{param}' must be a writable buffer ({func}() writes its "
+            f"items), not a read-only {type(value).__name__}"
+        )
+    strides = view.strides or ()
+    if any(st % size for st in strides):
+        raise TypeError(
+            f"{func}() argument '{param}': its strides are not a multiple of its item size "
+            f"({size} bytes); pass a copy"
+        )
+    too_large = ValueError(
+        f"{func}() argument '{param}' is too large: an array spans at most 2**31 - 1 items"
+    )
+    lo = hi = 0  # the lowest and highest item, in items from item 0
+    for n, st in zip(view.shape or (), strides, strict=True):
+        step = st // size
+        if n > 0x7FFFFFFF or abs(step) > 0x7FFFFFFF:
+            raise too_large
+        if n and step > 0:
+            hi += (n - 1) * step
+        elif n:
+            lo += (n - 1) * step
+        if hi - lo > 0x7FFFFFFF:
+            raise too_large
+    return view

@@ -6,16 +6,19 @@ where it is: 'words[1]', 'd['key']', 'a key of d')."""
 
 from __future__ import annotations
 
+import itertools
+import math
 import struct
 from collections.abc import Callable
 from typing import Any
 
 from spy_abi.types import PYTHON_CONTAINER_KINDS, Kind, SpyType
 
-from ._convert import to_bool, to_f32, to_float, to_int, to_str, type_error
+from ._convert import to_array_view, to_bool, to_f32, to_float, to_int, to_str, type_error
 
-# (value, out, function name, argument path) -> None; appends to out
-Encoder = Callable[[Any, bytearray, str, str], None]
+# (value, out, function name, argument path) -> None, or an array's buffer
+# (held through the call: its items may go back); appends to out
+Encoder = Callable[[Any, bytearray, str, str], "memoryview | None"]
 # (data, position) -> (value, position after it)
 Decoder = Callable[[bytes, int], tuple[Any, int]]
 
@@ -54,9 +57,20 @@ def _is_sequence(v: Any) -> bool:
     )
 
 
-def encoder(t: SpyType) -> Encoder:
-    """How a value of ABI type `t` goes into an argument buffer."""
+def encoder(t: SpyType, writable: bool = False) -> Encoder:
+    """How a value of ABI type `t` goes into an argument buffer (`writable`:
+    an array argument the function writes)."""
     kind = t.kind
+    if kind is Kind.ARRAY:
+
+        def enc_array(v: Any, out: bytearray, fn: str, path: str) -> memoryview:
+            view = to_array_view(v, fn, path, t, writable)
+            for n in view.shape or ():
+                out += U32.pack(n)
+            out += view.tobytes()
+            return view
+
+        return enc_array
     if kind is Kind.INT:
         packer, lo, hi, name = _scalar_struct(t), t.min_value, t.max_value, t.name
 
@@ -221,9 +235,40 @@ def decoder(t: SpyType) -> Decoder:
             return tuple(out), at
 
         return dec_tuple
+    if kind is Kind.ARRAY:
+        code, ndim, size = t.args[0].buffer_format, t.ndim, t.args[0].layout("native").size
+        dims = struct.Struct(f"<{ndim}I")
+
+        def dec_array(data: bytes, at: int) -> tuple[Any, int]:
+            shape = dims.unpack_from(data, at)
+            at += dims.size
+            n = math.prod(shape) * size
+            view: Any = memoryview(bytearray(data[at : at + n]))  # typeshed: literal codes only
+            # a memoryview cannot have a 0 in a shape of several dimensions
+            return (view.cast(code, shape) if n else view.cast(code)), at + n
+
+        return dec_array
     if kind is Kind.NONE:
         return lambda data, at: (None, at)
     raise TypeError(f"no marshalling of {t} on the wasm backend")
+
+
+def write_back(view: memoryview, t: SpyType, data: bytes, at: int) -> int:
+    """Copy the items an array argument has after the call (C order, from
+    `data[at:]`) into the caller's buffer `view`; the position after them."""
+    n = view.nbytes
+    chunk = data[at : at + n]
+    if n == 0:
+        return at
+    if view.c_contiguous:
+        view.cast("B")[:] = chunk
+    else:  # a strided view (a NumPy slice): item by item
+        shape = view.shape or ()
+        raw: Any = memoryview(chunk)  # typeshed: literal codes only
+        items = raw.cast(t.args[0].buffer_format, shape)
+        for index in itertools.product(*(range(d) for d in shape)):
+            view[index] = items[index]
+    return at + n
 
 
 def needs_marshal(types: list[SpyType]) -> bool:

@@ -28,7 +28,7 @@ from spy_abi import Function
 from spy_abi.types import Kind, SpyType
 
 from ._convert import to_bool, to_f32, to_float, to_int, to_str
-from ._marshal import decoder, encoder, needs_marshal
+from ._marshal import decoder, encoder, needs_marshal, write_back
 from ._panic import SpyPanic, raise_panic
 from ._structs import checker
 from .engine import Engine, Instance, RawCall, WasmTrap
@@ -361,15 +361,19 @@ class WasmPackage:
         buffer, checked and encoded before the lock is taken (which runs
         Python code), and its result comes back in one (_marshal.py)."""
         cell = self.cell(fn.symbols["wasm"], ["i32", "i32", "i32"], ["i32"])
-        encoders = [(p.name, encoder(p.type)) for p in fn.params]
+        encoders = [(p.name, encoder(p.type, p.mutates)) for p in fn.params]
         decode = decoder(fn.returns)
+        # array arguments the function writes: their items come back after the result
+        back = [(i, p.type) for i, p in enumerate(fn.params) if p.mutates]
         fname = fn.name
         pkg = self
 
         def call(args: tuple[Any, ...]) -> Any:
             data = bytearray()
-            for (name, enc), value in zip(encoders, args, strict=True):
+            views = [
                 enc(value, data, fname, name)
+                for (name, enc), value in zip(encoders, args, strict=True)
+            ]
             irq = pkg.engine.interrupts
             if not irq.armed:
                 irq.arm()
@@ -395,7 +399,11 @@ class WasmPackage:
                     raw = pkg.instance.read(result_at, n) if n else b""
                     if result_at:
                         blocks.append(result_at)  # malloc'd by the call: freed with the rest
-                    value, _ = decode(raw, 0)
+                    value, at = decode(raw, 0)
+                    for i, t in back:
+                        view = views[i]
+                        assert view is not None
+                        at = write_back(view, t, raw, at)
                     if pkg.out_len.value:
                         pkg.drain_output()
                     return value

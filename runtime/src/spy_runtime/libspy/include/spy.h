@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #define SPY_RUNTIME_ABI_MAJOR 0
-#define SPY_RUNTIME_ABI_MINOR 3
+#define SPY_RUNTIME_ABI_MINOR 4
 
 #if defined(__GNUC__) || defined(__clang__)
 #define SPY_NORETURN __attribute__((noreturn))
@@ -82,6 +82,9 @@ typedef struct spy_Thread {
     size_t gc_bytes;                 /* allocated since the last collection */
     size_t gc_limit;                 /* collect after allocating this much */
     int32_t gc_due;
+    void **foreign;                  /* [lo, hi) pairs: see "Foreign memory" */
+    size_t foreign_len;
+    size_t foreign_cap;
     void *panic_jmp;     /* extension: the innermost guarded call's jmp_buf */
     void *host_state;    /* extension: the PyThreadState saved while the GIL is released */
     char message_buf[256]; /* panic messages libspy formats */
@@ -294,6 +297,21 @@ static inline bool spy_block_pinned(const void *items) {
 }
 /* a block is stored into a global (or a pinned block): it and all it reaches leave the regions */
 void spy_gc_pin(void *items);
+
+/* ---- foreign memory ---------------------------------------------------------
+ * An array argument of a native call views the caller's buffer (a NumPy
+ * array's memory) in place: its gc_ptr points at items that have no block
+ * header. The wrapper registers the buffer's bytes for the call (the thread's
+ * `foreign` ranges, released with the buffer); the collector never reads a
+ * header there, and pinning one (storing the view where a global reaches it,
+ * which would outlive the buffer) is a ValueError. */
+bool spy_foreign_push(const void *lo, size_t nbytes);
+static inline size_t spy_foreign_mark(void) { return spy_thread.foreign_len; }
+static inline void spy_foreign_release(size_t mark) { spy_thread.foreign_len = mark; }
+bool spy_foreign_slow(const void *items);
+static inline bool spy_is_foreign(const void *items) {
+    return SPY_UNLIKELY(spy_thread.foreign_len != 0) && spy_foreign_slow(items);
+}
 /* Pinned blocks that globals no longer reach are freed when no call that can
  * see globals runs (natively the last spy_globals_leave, on wasm an outermost
  * entry), by a mark from the unit's gc_ptr globals and its raw blocks. The
@@ -463,6 +481,13 @@ const spy_Str *spy_read_str(spy_Reader *r);
 void spy_write(spy_Writer *w, const void *data, size_t n);
 void spy_write_u32(spy_Writer *w, uint32_t v);
 void spy_write_str(spy_Writer *w, const spy_Str *s);
+/* an array: its NDIM sizes (u32 each), then its items in C order; read
+ * into a new block (`shape` gets 1 past NDIM); written from item `first`
+ * through `strides` (in items), with the sizes or (`sizes` false: the
+ * items of an argument the call wrote, going back) without */
+void *spy_read_array(spy_Reader *r, int ndim, size_t item_size, int32_t shape[3]);
+void spy_write_array(spy_Writer *w, const void *first, int ndim, size_t item_size,
+                     const int32_t shape[3], const int32_t strides[3], bool sizes);
 /* slices (strops.c): Python's rules for the first item and the count of a
  * slice of n items, for str, bytes and the standard library's list */
 int64_t spy_slice_adjust(int64_t n, int64_t *start, int64_t *stop, int64_t step, bool has_start,

@@ -8,6 +8,7 @@
 #ifndef SPY_CPYTHON_H
 #define SPY_CPYTHON_H
 
+#include <dlfcn.h>
 #include <pthread.h>
 #include <setjmp.h>
 
@@ -559,6 +560,217 @@ static Py_ssize_t spy_py_sequence_size(PyObject *o, const char *func, const char
         return -1;
     }
     return n;
+}
+
+/* ---- arrays: the buffer protocol -------------------------------------------
+ * An array argument views the caller's buffer in place (a NumPy array, an
+ * array.array, a memoryview, a bytearray): the function's writes are the
+ * caller's. Py_buffer, PyObject_GetBuffer and PyBuffer_Release joined the
+ * Limited API in 3.11; this extension targets 3.10, so it declares the
+ * struct as CPython has laid it out since 3.0 (3.11's stable ABI froze that
+ * layout) and looks the two functions up in the running interpreter at
+ * import, where every CPython since 3.0 has them. */
+typedef struct {
+    void *buf;
+    PyObject *obj;
+    Py_ssize_t len;
+    Py_ssize_t itemsize;
+    int readonly;
+    int ndim;
+    char *format;
+    Py_ssize_t *shape;
+    Py_ssize_t *strides;
+    Py_ssize_t *suboffsets;
+    void *internal;
+} spy_Py_buffer;
+
+#define SPY_PYBUF_FORMAT 0x0004
+#define SPY_PYBUF_STRIDES 0x0018 /* PyBUF_STRIDES: shape and strides, any layout */
+
+static int (*spy_py_get_buffer_fn)(PyObject *, spy_Py_buffer *, int);
+static void (*spy_py_release_buffer_fn)(spy_Py_buffer *);
+
+static int spy_py_find_buffer_api(void) {
+    if (spy_py_get_buffer_fn != NULL) return 0;
+    spy_py_get_buffer_fn = (int (*)(PyObject *, spy_Py_buffer *, int))dlsym(RTLD_DEFAULT, "PyObject_GetBuffer");
+    spy_py_release_buffer_fn = (void (*)(spy_Py_buffer *))dlsym(RTLD_DEFAULT, "PyBuffer_Release");
+    if (spy_py_get_buffer_fn == NULL || spy_py_release_buffer_fn == NULL) {
+        spy_py_get_buffer_fn = NULL;
+        PyErr_SetString(PyExc_ImportError, "this Python has no PyObject_GetBuffer to look up");
+        return -1;
+    }
+    return 0;
+}
+
+/* What an array's item type is in the buffer protocol: its code ('d'),
+   the kind of code that matches ('s' signed, 'u' unsigned, 'f' float, 'b'
+   bool; the size is the buffer's itemsize), its size, its SPy name. */
+typedef struct {
+    char code;
+    char kind;
+    int size;
+    int ndim;
+    const char *name;
+} spy_ArraySpec;
+
+/* the kind of a buffer's format ('s', 'u', 'f', 'b'), or 0: a byte order
+   other than the native (little-endian) one, a struct, or several items */
+static char spy_py_format_kind(const char *format) {
+    if (format == NULL) return 'u'; /* no format means unsigned bytes */
+    if (*format == '@' || *format == '=' || *format == '<') format++;
+    if (format[0] == 0 || format[1] != 0) return 0;
+    /* the first letters of spy_abi.types.BUFFER_CODE_KINDS' kinds */
+    switch (format[0]) {
+    case 'b': case 'h': case 'i': case 'l': case 'q': case 'n': return 's';
+    case 'B': case 'H': case 'I': case 'L': case 'Q': case 'N': return 'u';
+    case 'f': case 'd': return 'f';
+    case '?': return 'b';
+    default: return 0;
+    }
+}
+
+static int spy_py_array_mismatch(PyObject *o, const char *func, const char *param,
+                                 const spy_ArraySpec *spec, const spy_Py_buffer *v) {
+    const char *dims = spec->ndim == 1 ? "dimension" : "dimensions";
+    if (v == NULL) {
+        PyObject *tn = spy_py_type_name(o);
+        if (tn == NULL) return -1;
+        PyErr_Format(PyExc_TypeError,
+                     "%s() argument '%s' must be a buffer of %s (format '%c') with %d %s, not %U",
+                     func, param, spec->name, spec->code, spec->ndim, dims, tn);
+        Py_DECREF(tn);
+        return -1;
+    }
+    PyErr_Format(PyExc_TypeError,
+                 "%s() argument '%s' must be a buffer of %s (format '%c') with %d %s, "
+                 "not a buffer of format '%s' (item size %zd) with %d %s",
+                 func, param, spec->name, spec->code, spec->ndim, dims,
+                 v->format == NULL ? "B" : v->format, v->itemsize, v->ndim,
+                 v->ndim == 1 ? "dimension" : "dimensions");
+    return -1;
+}
+
+/* The buffer of `o`, checked against `spec`, in `view` (held until the call
+   has returned: spy_py_release_views), its memory registered as foreign;
+   out: the lowest item's address, the number of items from there to the
+   highest (the gc_ptr's length), where item [0, 0, 0] is and the shape and
+   strides in items. */
+static int spy_py_get_array(PyObject *o, const char *func, const char *param,
+                            const spy_ArraySpec *spec, int writable, spy_Py_buffer *view,
+                            void **lowest, size_t *length, int32_t *offset, int32_t shape[3],
+                            int32_t strides[3]) {
+    if (spy_py_find_buffer_api() < 0) return -1;
+    if (spy_py_get_buffer_fn(o, view, SPY_PYBUF_STRIDES | SPY_PYBUF_FORMAT) < 0) {
+        if (!PyErr_ExceptionMatches(PyExc_TypeError)) return -1;
+        PyErr_Clear();
+        return spy_py_array_mismatch(o, func, param, spec, NULL);
+    }
+    int rc = -1;
+    if (spy_py_format_kind(view->format) != spec->kind || view->itemsize != spec->size ||
+        view->ndim != spec->ndim || view->suboffsets != NULL) {
+        spy_py_array_mismatch(o, func, param, spec, view);
+        goto done;
+    }
+    if (writable && view->readonly) {
+        PyObject *tn = spy_py_type_name(o);
+        if (tn != NULL)
+            PyErr_Format(PyExc_TypeError,
+                         "%s() argument '%s' must be a writable buffer (%s() writes its items), "
+                         "not a read-only %U", func, param, func, tn);
+        Py_XDECREF(tn);
+        goto done;
+    }
+    if ((uintptr_t)view->buf % (uintptr_t)spec->size != 0) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s() argument '%s': its items are not aligned to their size (%d bytes); "
+                     "pass an aligned copy", func, param, spec->size);
+        goto done;
+    }
+    int64_t lo = 0, hi = 0; /* the lowest and highest item, in items from item 0 */
+    bool empty = false;
+    for (int d = 0; d < 3; d++) {
+        shape[d] = 1;
+        strides[d] = 0;
+    }
+    for (int d = 0; d < view->ndim; d++) {
+        Py_ssize_t n = view->shape[d], st = view->strides[d];
+        if (st % spec->size != 0) {
+            PyErr_Format(PyExc_TypeError,
+                         "%s() argument '%s': its strides are not a multiple of its item size "
+                         "(%d bytes); pass a copy", func, param, spec->size);
+            goto done;
+        }
+        int64_t step = st / spec->size;
+        if (n > INT32_MAX || step > INT32_MAX || step < -INT32_MAX) goto too_large;
+        shape[d] = (int32_t)n;
+        strides[d] = (int32_t)step;
+        if (n == 0) empty = true;
+        else if (step > 0) hi += (int64_t)(n - 1) * step;
+        else lo += (int64_t)(n - 1) * step;
+        if (hi - lo > INT32_MAX) goto too_large;
+    }
+    if (empty) lo = hi = 0;
+    *lowest = (char *)view->buf + lo * spec->size;
+    *length = empty ? 0 : (size_t)(hi - lo + 1);
+    *offset = (int32_t)-lo;
+    if (!spy_foreign_push(*lowest, *length * (size_t)spec->size)) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    return 0;
+too_large:
+    PyErr_Format(PyExc_ValueError, "%s() argument '%s' is too large: an array spans at most "
+                 "2**31 - 1 items", func, param);
+done:
+    spy_py_release_buffer_fn(view);
+    return rc;
+}
+
+static void spy_py_release_views(spy_Py_buffer *views, int n) {
+    for (int i = 0; i < n; i++) spy_py_release_buffer_fn(&views[i]);
+}
+
+/* An array result: a new bytearray holding its items in C order, as a
+   memoryview of its format and shape, which NumPy wraps without a copy
+   (np.asarray). A memoryview cannot have a 0 in a shape of several
+   dimensions: an empty array comes back with shape (0,). */
+static PyObject *spy_py_array_out(const char *first, int ndim, const int32_t shape[3],
+                                  const int32_t strides[3], const spy_ArraySpec *spec) {
+    int64_t n = 1;
+    for (int d = 0; d < ndim; d++) n *= shape[d];
+    size_t size = (size_t)spec->size;
+    PyObject *ba = PyByteArray_FromStringAndSize(NULL, (Py_ssize_t)(n * (int64_t)size));
+    if (ba == NULL) return NULL;
+    char *out = PyByteArray_AsString(ba);
+    int64_t s0 = strides[0] * (int64_t)size, s1 = strides[1] * (int64_t)size,
+            s2 = strides[2] * (int64_t)size;
+    int32_t n1 = ndim > 1 ? shape[1] : 1, n2 = ndim > 2 ? shape[2] : 1;
+    bool dense = (ndim < 3 || n2 == 1 || strides[2] == 1) &&
+                 (ndim < 2 || n1 == 1 || strides[1] == (ndim > 2 ? n2 : 1)) &&
+                 (shape[0] == 1 || strides[0] == (int64_t)n1 * n2);
+    if (n > 0 && dense) {
+        memcpy(out, first, (size_t)n * size);
+    } else if (n > 0) {
+        for (int32_t i = 0; i < shape[0]; i++)
+            for (int32_t j = 0; j < n1; j++)
+                for (int32_t k = 0; k < n2; k++) {
+                    memcpy(out, first + i * s0 + j * s1 + k * s2, size);
+                    out += size;
+                }
+    }
+    PyObject *mv = PyMemoryView_FromObject(ba);
+    Py_DECREF(ba);
+    if (mv == NULL) return NULL;
+    PyObject *dims = n == 0 ? PyTuple_New(0) : PyTuple_New(ndim);
+    for (int d = 0; dims != NULL && n != 0 && d < ndim; d++)
+        PyTuple_SetItem(dims, d, PyLong_FromLong(shape[d]));
+    char fmt[2] = {spec->code, 0};
+    PyObject *r = dims == NULL ? NULL
+                  : n == 0     ? PyObject_CallMethod(mv, "cast", "s", fmt)
+                               : PyObject_CallMethod(mv, "cast", "sO", fmt, dims);
+    Py_XDECREF(dims);
+    Py_DECREF(mv);
+    return r;
 }
 
 static int spy_py_add_module(PyObject *exports, const char *module, PyMethodDef *defs) {

@@ -103,6 +103,21 @@ void spy_blocks_free_from(size_t mark) {
     }
 }
 
+bool spy_foreign_push(const void *lo, size_t nbytes) {
+    spy_Thread *t = &spy_thread;
+    const char *hi = (const char *)lo + (nbytes ? nbytes : 1);
+    return spy_push(&t->foreign, &t->foreign_len, &t->foreign_cap, (void *)(uintptr_t)lo) &&
+           spy_push(&t->foreign, &t->foreign_len, &t->foreign_cap, (void *)(uintptr_t)hi);
+}
+
+bool spy_foreign_slow(const void *items) {
+    spy_Thread *t = &spy_thread;
+    const char *p = items;
+    for (size_t i = 0; i + 1 < t->foreign_len; i += 2)
+        if ((const char *)t->foreign[i] <= p && p < (const char *)t->foreign[i + 1]) return true;
+    return false;
+}
+
 /* ---- marking ---------------------------------------------------------------
  * Blocks to scan go on an explicit stack: a linked list a million nodes long
  * must not recurse a million C frames deep. */
@@ -122,7 +137,7 @@ static void mark_str(const spy_Str *s) {
 
 /* A pinned block and what it reaches are no temporaries: not traced. */
 static void mark_block(Work *w, void *items) {
-    if (items == NULL) return;
+    if (items == NULL || spy_is_foreign(items)) return;
     spy_Block *b = spy_block_of(items);
     if (b->flags & (SPY_BLOCK_MARK | SPY_BLOCK_PINNED)) return;
     b->flags |= SPY_BLOCK_MARK;
@@ -264,7 +279,17 @@ void spy_gc_collect_pinned(void) {
     unlock_pinned();
 }
 
+/* what pinning meets in foreign memory: the global would outlive the buffer */
+SPY_NORETURN SPY_COLD static void pin_foreign(void) {
+    spy_gc_pinned_dropped(); /* the blocks pinned on the way are no global's */
+    spy_panic("ValueError",
+              "an array over a Python buffer (an argument) is valid only during the call: "
+              "store a copy where a global reaches it",
+              "<array>", 0);
+}
+
 void spy_gc_pin(void *items) {
+    if (items != NULL && spy_is_foreign(items)) pin_foreign();
     if (items == NULL || spy_block_pinned(items)) return;
     Work w = {NULL, 0, 0};
     pin_one(items);
@@ -283,6 +308,10 @@ void spy_gc_pin(void *items) {
             }
             for (uint32_t k = 0; k < m->n_ptr; k++) {
                 void *next = *(void **)(item + m->offsets[m->n_str + k]);
+                if (next != NULL && spy_is_foreign(next)) {
+                    free(w.items);
+                    pin_foreign();
+                }
                 if (next != NULL && !spy_block_pinned(next)) {
                     pin_one(next);
                     work_push(&w, next);

@@ -52,7 +52,7 @@ void spy_mem_copy(void *dst, size_t dst_length, int64_t dst_start, int64_t dst_e
         spy_panic("ValueError", "ptr_copy: the ranges overlap (use ptr_move)", file, line);
     /* into a pinned block (a global's): what it held is retired, what it
        gets becomes its own, as for a store (spy.h) */
-    bool pinned = spy_block_pinned(dst);
+    bool pinned = !spy_is_foreign(dst) && spy_block_pinned(dst);
     if (pinned) spy_gc_retire_range(dst, (size_t)dst_start, (size_t)dst_end);
     memmove(d, s, n);
     if (pinned) spy_gc_adopt_range(dst, (size_t)dst_start, (size_t)dst_end);
