@@ -313,3 +313,20 @@ def test_threads_saving_and_loading_files_at_once(textkit: Venv, tmp_path: Path)
         """,
     )
     assert out == ["2 ['w0', 'w1'] ['in', '1']", "[]"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_big_dict_argument_of_a_function_that_never_loops(textkit: Venv, backend: str) -> None:
+    """Building the dict argument runs SPy code that loops (its inserts
+    probe), which polls and lets other threads have the GIL for a while: the
+    call must take the GIL back before making its result, even though the
+    function itself never loops (it crashed in PyFloat_FromDouble before)."""
+    out = call(
+        textkit,
+        backend,
+        """
+        big = {f"w{i}": i for i in range(200_000)}
+        print([tk.vocabulary_size(big) for _ in range(3)])
+        """,
+    )
+    assert out == ["[200000, 200000, 200000]"]

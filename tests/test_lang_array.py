@@ -94,3 +94,32 @@ def test_four_dimensions_are_a_compile_error(checker: SpyRunner) -> None:
         "from array import array\n\ndef main() -> None:\n    a = array[i32, 4](1, 1, 1, 1)\n"
     )
     assert "array supports 1 to 3 dimensions" in err.message
+
+
+FROM_BUFFER = """
+from array import array
+from unsafe import gc_alloc
+
+def main() -> None:
+    buf = gc_alloc[i32](12)
+    for i in range(12):
+        buf[i] = i
+    m = array[i32, 2].from_buffer(buf, 3, 4)
+    m[0, 0] = 100
+    print(m[2, 3], m.shape, buf[0])
+    v = array[i32, 1].from_buffer(buf, 5)
+    print(len(v), v[4])
+    c = array[i32, 3].from_buffer(buf, 2, 3, 2)
+    print(c[1, 2, 1])
+    array[i32, 2].from_buffer(buf, 4, 4)
+"""
+
+
+def test_from_buffer_shares_items_and_checks_the_size(spy: SpyRunner) -> None:
+    """from_buffer views the block (writes show through); a shape larger than
+    the block is a ValueError, never an item read past its end."""
+    result = spy.run(FROM_BUFFER)
+    assert result.stdout.splitlines() == ["11 (3, 4) 100", "5 4", "11"]
+    assert result.stderr.splitlines()[-1].endswith(
+        "ValueError: the view reaches past its buffer of 12 items"
+    )

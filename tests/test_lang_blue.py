@@ -737,6 +737,37 @@ def test_force_inline(spy: SpyRunner, tmp_path: Path) -> None:
     assert "static inline __attribute__((always_inline)) int32_t spy_fi$sq(int32_t v_x) {" in c
 
 
+FORCE_INLINE_METHOD = """
+from __spy__ import force_inline
+
+@struct
+class Box:
+    v: i32
+
+    @force_inline
+    def get(self, k: i32) -> i32:
+        return self.v * k
+
+def main() -> None:
+    b = Box(6)
+    print(b.get(7))
+"""
+
+
+def test_force_inline_on_a_method(spy: SpyRunner, tmp_path: Path, checker: SpyRunner) -> None:
+    assert spy.output(FORCE_INLINE_METHOD) == "42\n"
+    (tmp_path / "fm.spy").write_text(FORCE_INLINE_METHOD)
+    from hatch_spy.compiler import compile_program_to_c
+
+    c = compile_program_to_c(tmp_path / "fm.spy")
+    assert "static inline __attribute__((always_inline)) int32_t spy_fm$Box$$2e$get(" in c
+    two_returns = FORCE_INLINE_METHOD.replace(
+        "        return self.v * k", "        if k > 0:\n            return 1\n        return 0"
+    )
+    error = checker.compile_error(two_returns)
+    assert error.message.startswith("@force_inline requires a single tail return")
+
+
 @pytest.mark.parametrize(
     ("source", "message"),
     [

@@ -79,3 +79,10 @@ double nbody(int32_t steps) {
     }
     return e;
 }
+
+/* bench/arrays.py: the loop spybench/arrays.spy's dot runs */
+double dot(const double *a, const double *b, int64_t n) {
+    double s = 0.0;
+    for (int64_t i = 0; i < n; i++) s = s + a[i] * b[i];
+    return s;
+}

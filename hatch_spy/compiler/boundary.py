@@ -81,7 +81,7 @@ def container_items(t: SpyType) -> tuple[SpyType, ...]:
     if kind is Kind.BYTES:
         return ()
     if kind is Kind.ARRAY:
-        return (_through(t, "__ll__", "*", "items", "*"),)
+        return (_through(t, "items", "*"),)
     raise AssertionError(f"{t} is not a container")
 
 

@@ -51,6 +51,11 @@ def holds_container(t: SpyType) -> bool:
     return container_kind(t) is not None
 
 
+def is_plain_struct(t: SpyType) -> bool:
+    """A struct that crosses as its Python class (a container crosses as Python's own)."""
+    return t.kind is Kind.STRUCT and not holds_container(t)
+
+
 def item_to(t: SpyType, src: str, path: str, dest: str, containers: ContainerTable) -> list[str]:
     """C that converts the object `src` into the lvalue `dest` of item type
     `t` (copies: an item outlives any Python object), or returns -1."""
@@ -116,16 +121,21 @@ def array_converters(t: SpyType, containers: ContainerTable) -> str:
             "    void *lowest;",
             "    size_t length;",
             "    int32_t offset, shape[3], strides[3];",
-            f"    if (spy_py_get_array(o, fn, pn, &spy_spec{k}, writable, &views[*nviews], &lowest, "
-            "&length, &offset, shape, strides) < 0) return -1;",
-            "    *nviews += 1; /* held from here on, whatever happens */",
-            f"    *out = {symbol_name(make)}(({ptr.c_name}){{({c_type(dtype)} *)lowest, length}}, offset, "
-            "shape[0], shape[1], shape[2], strides[0], strides[1], strides[2]);",
+            f"    int held = spy_py_get_array(o, fn, pn, &spy_spec{k}, writable, &views[*nviews], "
+            "&lowest, &length, &offset, shape, strides);",
+            "    if (held < 0) return -1;",
+            "    *nviews += held; /* a buffer view, held from here on */",
+            # the view spy_py_get_array measured spans exactly the buffer's
+            # items, so it is made here, as _from_parts would make it
+            f"    out->{c_field_name('items')} = ({ptr.c_name}){{({c_type(dtype)} *)lowest, length}};",
+            f"    out->{c_field_name('offset')} = offset;",
+            *(f"    out->{c_field_name(f'n{d}')} = shape[{d}];" for d in range(ndim)),
+            *(f"    out->{c_field_name(f's{d}')} = strides[{d}];" for d in range(ndim)),
             "    return 0;",
             "}",
             "",
             f"static PyObject *spy_py_from_c{k}(const {t.c_name} *v) {{",
-            *("    " + c for c in array_walk_c("v")),
+            *("    " + c for c in array_walk_c("v", ndim)),
             f"    return spy_py_array_out(first, {ndim}, shape, strides, &spy_spec{k});",
             "}",
         ]
@@ -472,9 +482,10 @@ def wrapper(
     after a long call, an arena mark, the count of calls that see str
     globals. A function that does none of these costs a plain C call.
     Container arguments are built in the call's region, under its guard (a
-    dict's inserts are SPy code), so for them all of it comes first."""
+    dict's inserts are SPy code), so for them all of it comes first; an
+    array argument is a view made in C, so it needs none of it."""
     key = (func.module, func.name)
-    early = any(holds_container(p.type) for p in func.params)
+    early = any(holds_container(p.type) and not is_array(p.type) for p in func.params)
     guarded = key in effects.panics or early
     polls = key in effects.polls
     allocates = key in effects.allocates or early or holds_container(func.ret)
@@ -498,9 +509,11 @@ def wrapper(
         "    }",
     ]
     # struct arguments' field tuples, kept alive until the call has returned
-    kept = sum(kept_refs(p.type) for p in func.params if p.type.kind is Kind.STRUCT)
+    kept = sum(kept_refs(p.type) for p in func.params if is_plain_struct(p.type))
     if kept:
         lines.append(f"    PyObject *keep[{kept}] = {{NULL}};")
+    # what holds the arguments (released last on every path, and alone when
+    # a conversion before the call's set-up fails)
     release = [f"    spy_py_release(keep, {kept});"] if kept else []
     arrays = sum(1 for p in func.params if is_array(p.type))
     if arrays:
@@ -514,6 +527,7 @@ def wrapper(
             "    spy_py_release_views(views, nviews);",
             "    spy_foreign_release(foreign_mark);",
         ]
+    release_args = len(release)
     setup: list[str] = []
     if allocates:
         # a region of the collector; leaving frees the call's temporaries
@@ -536,16 +550,17 @@ def wrapper(
             "    spy_thread.panic_jmp = &jb;",
             "    if (setjmp(jb)) {",
             "        spy_thread.panic_jmp = prev_jmp;",
+            *(["        spy_thread.hold_host = prev_hold;"] if early else []),
             *["    " + x for x in regain],
             "        PyObject *err = spy_py_raise_panic();",
             *["    " + x for x in release],
             "        return err;",
             "    }",
         ]
-    undo = (["spy_thread.panic_jmp = prev_jmp;"] if early else []) + [
-        x.strip() for x in (regain if early else [])
-    ]
-    fail_steps = [*undo, *(x.strip() for x in (release if early else release[:1] if kept else []))]
+    undo = (
+        ["spy_thread.panic_jmp = prev_jmp;", "spy_thread.hold_host = prev_hold;"] if early else []
+    ) + [x.strip() for x in (regain if early else [])]
+    fail_steps = [*undo, *(x.strip() for x in (release if early else release[:release_args]))]
     fail = "{ " + " ".join([*fail_steps, "return NULL;"]) + " }" if fail_steps else "return NULL;"
     conversions: list[str] = []
     offset = 0
@@ -554,10 +569,16 @@ def wrapper(
             "    " + c
             for c in convert_arg(func, i, p.type, structs, containers, offset, fail, i in written)
         ]
-        if p.type.kind is Kind.STRUCT:
+        if is_plain_struct(p.type):
             offset += kept_refs(p.type)
     if early:
-        lines += [*setup, *guard, *conversions]
+        # converting a container runs SPy code (a dict's inserts probe in a
+        # loop) between Python calls: its polls keep the GIL meanwhile
+        hold = [
+            "    int32_t prev_hold = spy_thread.hold_host;",
+            "    spy_thread.hold_host = 1;",
+        ]
+        lines += [*setup, *hold, *guard, *conversions, "    spy_thread.hold_host = prev_hold;"]
     else:
         # from here on no Python code runs before the call: conversions are done
         lines += [*conversions, *setup, *guard]

@@ -68,14 +68,14 @@ def c_field_name(name: str) -> str:
     return f"f_{mangle(name)}"
 
 
-def array_walk_c(value: str) -> list[str]:
-    """C declaring the view of array struct `*value` (the standard library's
-    array module): `shape` and `strides` (in items, 3 each) and `first`,
-    the address of item [0, 0, 0] (as `const char *`)."""
-    d = f"{value}->{c_field_name('__ll__')}.p"
-    sizes = ", ".join(f"{d}->{c_field_name(f'n{i}')}" for i in range(3))
-    steps = ", ".join(f"{d}->{c_field_name(f's{i}')}" for i in range(3))
-    first = f"{d}->{c_field_name('items')}.p + {d}->{c_field_name('offset')}"
+def array_walk_c(value: str, ndim: int) -> list[str]:
+    """C declaring the view of array struct `*value` of `ndim` dimensions
+    (the standard library's array module): `shape` and `strides` (in items,
+    3 each: 1 and 0 past ndim) and `first`, the address of item [0, 0, 0]
+    (as `const char *`)."""
+    sizes = ", ".join(f"{value}->{c_field_name(f'n{i}')}" if i < ndim else "1" for i in range(3))
+    steps = ", ".join(f"{value}->{c_field_name(f's{i}')}" if i < ndim else "0" for i in range(3))
+    first = f"{value}->{c_field_name('items')}.p + {value}->{c_field_name('offset')}"
     return [
         f"int32_t shape[3] = {{{sizes}}};",
         f"int32_t strides[3] = {{{steps}}};",
@@ -950,6 +950,8 @@ class FunctionWriter:
             t = f"_p{self.temps}"
             check = (
                 f"spy_ptr_check({t}.p, {t}.length, {self.expr(e.index)}, {self.loc_args(e.loc)})"
+                if e.checked
+                else f"(size_t)({self.expr(e.index)})"
             )
             keep = ""
             if not rooted(e.ptr) and may_collect(e.index, self.effects.collects):
@@ -957,6 +959,8 @@ class FunctionWriter:
             return f"(*({{ {pt} {t} = {self.expr(e.ptr)};{keep} {t}.p + {check}; }}))"
         if isinstance(e, ir.MemOp):
             return self.mem_op(e)
+        if isinstance(e, ir.PtrLength):
+            return f"((int64_t)({self.expr(e.ptr)}).length)"
         if isinstance(e, ir.SizeOf):
             return f"((int32_t)sizeof({c_type(e.of)}))"
         if isinstance(e, ir.Let):

@@ -904,7 +904,29 @@ class FunctionChecker:
             and self.lookup_local_or_global(v.func.id) is None
         ):
             return self.print_(v)
+        if (
+            isinstance(v, ast.Call)
+            and isinstance(v.func, ast.Name)
+            and self.special_named(v.func) == "unchecked_set"
+        ):
+            return self.unchecked_set(v)
         return ir.ExprStmt(self.loc(node), self.expr(v, allow_none=True))
+
+    def unchecked_item(self, node: ast.Call, name: str, nargs: int) -> ir.PtrItem:
+        """`p[i]` of `unchecked_get(p, i)` / `unchecked_set(p, i, v)`, unchecked."""
+        if len(node.args) != nargs or node.keywords:
+            raise self.error(f"{name}() takes {nargs} arguments", node)
+        ptr = self.expr(node.args[0])
+        if ptr.type.kind is not Kind.PTR or ptr.type.item is None:
+            raise self.error(f"{name}() needs a gc_ptr, not {ptr.type}", node.args[0])
+        item = self.ptr_item(ptr, node.args[1])
+        item.checked = False
+        return item
+
+    def unchecked_set(self, node: ast.Call) -> ir.Stmt:
+        target = self.unchecked_item(node, "unchecked_set", 3)
+        value = self.coerce(self.expr(node.args[2]), target.type)
+        return ir.Assign(self.loc(node), target, value)
 
     def print_(self, call: ast.Call) -> list[ir.Stmt]:
         """print(): every argument is evaluated, then each made text, as in
@@ -2322,12 +2344,23 @@ class FunctionChecker:
     def special_call(self, sym: SpecialForm, name: str, node: ast.Call) -> ir.Expr:
         if sym.name == "OpSpec":
             return self.opspec(node)
+        if sym.name == "ptr_length":
+            if len(node.args) != 1 or node.keywords:
+                raise self.error("ptr_length() takes one argument", node)
+            ptr = self.expr(node.args[0])
+            if ptr.type.kind is not Kind.PTR:
+                raise self.error(f"ptr_length() needs a gc_ptr, not {ptr.type}", node.args[0])
+            return ir.PtrLength(I64, self.loc(node), ptr)
         if sym.name.startswith("ptr_"):
             return self.mem_op(sym.name, node)
         if sym.name in ("gc_alloc", "gc_ptr", "raw_alloc", "raw_ptr"):
             raise self.error(f"write {sym.name}[T](...) with the item type", node)
         if sym.name == "sizeof":
             return self.sizeof(node)
+        if sym.name == "unchecked_get":
+            return self.unchecked_item(node, name, 2)
+        if sym.name == "unchecked_set":
+            raise self.error("unchecked_set() is a statement of its own", node)
         assert sym.name == "COLOR"
         if len(node.args) != 1 or node.keywords:
             raise self.error(f"{name}() takes exactly one argument", node)

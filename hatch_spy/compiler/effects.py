@@ -39,6 +39,8 @@ def children(e: ir.Expr) -> list[ir.Expr]:
         return [e.value]
     if isinstance(e, ir.PtrAlloc):
         return [e.count]
+    if isinstance(e, ir.PtrLength):
+        return [e.ptr]
     if isinstance(e, ir.PtrItem):
         return [e.ptr, e.index]
     if isinstance(e, ir.MemOp):
@@ -121,6 +123,16 @@ def all_stmts(stmts: list[ir.Stmt]) -> Iterator[ir.Stmt]:
             yield from all_stmts(s.orelse)
         elif isinstance(s, (ir.While, ir.ForRange)):
             yield from all_stmts(s.body)
+
+
+def never_returns(f: ir.FuncDecl) -> bool:
+    """Does every call of `f` raise (its body ends in `raise`, with no
+    `return` anywhere)?"""
+    return (
+        bool(f.body)
+        and isinstance(f.body[-1], ir.Raise)
+        and not any(isinstance(s, ir.Return) for s in all_stmts(f.body))
+    )
 
 
 def has_loop(stmts: list[ir.Stmt]) -> bool:
@@ -255,13 +267,19 @@ def analyze(modules: list[ir.ModuleIR]) -> Effects:
     recursive = _recursive(callees)
     polls = _closure({k for k, f in funcs.items() if has_loop(f.body)} | recursive, callees)
     panics = _closure({k for k, f in funcs.items() if _panics_directly(f.body)}, callees) | polls
-    allocates = frozenset(_closure({k for k, f in funcs.items() if _allocates(f)}, callees))
+    direct_allocators = {k for k, f in funcs.items() if _allocates(f)}
+    allocates = frozenset(_closure(direct_allocators, callees))
     str_globals = _closure({k for k, f in funcs.items() if _str_globals(f.body)}, callees)
+    # a loop needs a safe point when an iteration can make temporaries and
+    # go on; a call that only raises (an index error's message) ends it
+    raising = {k for k, f in funcs.items() if never_returns(f)}
+    going_on = {k: called - raising for k, called in callees.items()}
+    loop_allocates = frozenset(_closure(direct_allocators - raising, going_on))
     safe_points = {
         k
         for k, f in funcs.items()
         if (k in recursive and k in allocates)
-        or any(allocates_in(loop.body, allocates) for loop in _loops(f.body))
+        or any(allocates_in(loop.body, loop_allocates) for loop in _loops(f.body))
     }
     return Effects(
         frozenset(panics),

@@ -217,6 +217,13 @@ class PtrAlloc(Expr):
 
 
 @dataclass
+class PtrLength(Expr):
+    """`ptr_length(p)`: how many items the block of gc_ptr `p` has (an i64)."""
+
+    ptr: Expr
+
+
+@dataclass
 class SizeOf(Expr):
     """`sizeof(T)` where it differs between targets (pointers, str): the C
     compiler's answer, an i32."""
@@ -230,6 +237,7 @@ class PtrItem(Expr):
 
     ptr: Expr
     index: Expr
+    checked: bool = True  # False: __spy__.unchecked_get/_set (the index is known good)
 
 
 @dataclass

@@ -97,7 +97,7 @@ class MarshalUnit:
         ndim = array_ndim(t)
         item = c_type(dtype)
         ptr = self.containers.method(t, "_from_parts").params[0].type
-        walk = ["    " + c for c in array_walk_c("v")]
+        walk = ["    " + c for c in array_walk_c("v", ndim)]
         return "\n".join(
             [
                 f"static void spy_dec{k}(spy_Reader *r, {t.c_name} *out) {{",

@@ -90,8 +90,15 @@ STD_CONSTS: dict[str, dict[str, tuple[SpyType, ConstValue]]] = {
 # names the compiler itself answers: `__spy__.COLOR(expr)` is "blue" when
 # `expr` is known at compile time, else "red"
 STD_SPECIAL: dict[str, frozenset[str]] = {
-    # interp_tuple: the type of blue tuples; force_inline: a decorator
-    "__spy__": frozenset({"COLOR", "interp_tuple", "force_inline"}),
+    # interp_tuple: the type of blue tuples; force_inline: a decorator;
+    # unchecked_get(p, i) and unchecked_set(p, i, v): an item of a gc_ptr
+    # without the bounds check, for the standard library's arrays, whose
+    # constructors check the whole view once (SPy's release builds never
+    # check; ours always do, but there)
+    # ptr_length(p): the number of items of gc_ptr p's block
+    "__spy__": frozenset(
+        {"COLOR", "interp_tuple", "force_inline", "unchecked_get", "unchecked_set", "ptr_length"}
+    ),
     "operator": frozenset({"OpSpec"}),  # what a metafunction returns
     "unsafe": frozenset(
         {

@@ -34,6 +34,13 @@ class StructInfo:
     methods: dict[str, Method] = field(default_factory=dict)
 
 
+FORCE_INLINE = "force_inline"  # a method every call inlines (`from __spy__ import force_inline`)
+
+
+def is_force_inline(fn: ast.FunctionDef) -> bool:
+    return [ast.unparse(d) for d in fn.decorator_list] == [FORCE_INLINE]
+
+
 def method_kind(fn: ast.FunctionDef) -> str:
     decorators = [ast.unparse(d) for d in fn.decorator_list]
     if fn.name == "__new__" and not decorators:
@@ -44,7 +51,7 @@ def method_kind(fn: ast.FunctionDef) -> str:
         return PROPERTY
     if decorators == ["blue.metafunc"]:
         return METAFUNC
-    if not decorators:
+    if not decorators or decorators == [FORCE_INLINE]:
         return METHOD
     raise ValueError(f"decorator '{decorators[0]}' is not supported on a method yet")
 
@@ -77,6 +84,17 @@ def body_errors(node: ast.ClassDef) -> list[tuple[ast.AST, str]]:
                 method_kind(s)
             except ValueError as exc:
                 errors.append((s.decorator_list[0], str(exc)))
+            if is_force_inline(s):  # SPy's rule: the only `return` is the last statement
+                last = s.body[-1] if s.body else None
+                errors += [
+                    (
+                        r,
+                        "@force_inline requires a single tail return: `return` must be the last "
+                        "statement of the body",
+                    )
+                    for r in ast.walk(s)
+                    if isinstance(r, ast.Return) and r is not last
+                ]
         elif (
             isinstance(s, ast.Pass)
             or (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
@@ -111,7 +129,14 @@ def make_struct(
         if isinstance(fn, ast.FunctionDef):
             kind = method_kind(fn)
             qualname = f"{label}.{fn.name}"
-            closure = ir.Closure(fn, method_env, owner, qualname, None if kind == STATIC else t)
+            closure = ir.Closure(
+                fn,
+                method_env,
+                owner,
+                qualname,
+                None if kind == STATIC else t,
+                force_inline=is_force_inline(fn),
+            )
             blue = None
             if kind == METAFUNC:
                 blue = ir.BlueFunc(module, qualname, fn, loc, owner, metafunc=True, env=method_env)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import operator
+from collections.abc import Callable
 from typing import Any
 
 from spy_abi.types import SpyType, buffer_format_kind, lookup
@@ -67,19 +68,49 @@ def _array_expected(t: SpyType) -> str:
     return f"a buffer of {dtype} (format '{dtype.buffer_format}') with {t.ndim} {dims}"
 
 
-def to_array_view(value: Any, func: str, param: str, t: SpyType, writable: bool) -> memoryview:
-    """The buffer of an array argument `value` of ABI type `t` (array[DTYPE,
-    NDIM]), checked as the native backend checks it: item kind and size,
+MAX_ITEMS = 0x7FFFFFFF  # an array spans at most 2**31 - 1 items
+
+
+def array_view_checker(t: SpyType, writable: bool) -> Callable[[Any, str, str], memoryview]:
+    """How an array argument of ABI type `t` (array[DTYPE, NDIM]) is taken:
+    its buffer, checked as the native backend checks it (item kind and size,
     dimensions, writable where the function writes, strides in whole items,
-    at most 2**31 - 1 items spanned."""
+    at most 2**31 - 1 items spanned). A C-contiguous buffer of the item's own
+    code passes with a few tests; anything else goes through every rule."""
     dtype = t.args[0]
-    try:
-        view = memoryview(value)
-    except TypeError:
-        raise type_error(value, func, param, _array_expected(t)) from None
-    size = dtype.layout("native").size
+    code, size, ndim = dtype.buffer_format, dtype.layout("native").size, t.ndim
+    kind = buffer_format_kind(code)
+
+    def check(value: Any, func: str, param: str) -> memoryview:
+        try:
+            view = memoryview(value)
+        except TypeError:
+            raise type_error(value, func, param, _array_expected(t)) from None
+        if (
+            view.format == code
+            and view.ndim == ndim
+            and view.c_contiguous
+            and not (writable and view.readonly)
+            and view.nbytes <= MAX_ITEMS * size
+        ):
+            return view
+        return _check_array_view(view, value, func, param, t, kind, size, writable)
+
+    return check
+
+
+def _check_array_view(
+    view: memoryview,
+    value: Any,
+    func: str,
+    param: str,
+    t: SpyType,
+    kind: str | None,
+    size: int,
+    writable: bool,
+) -> memoryview:
     if (
-        buffer_format_kind(view.format) != buffer_format_kind(dtype.buffer_format)
+        buffer_format_kind(view.format) != kind
         or view.itemsize != size
         or view.ndim != t.ndim
         or view.suboffsets
@@ -100,18 +131,17 @@ def to_array_view(value: Any, func: str, param: str, t: SpyType, writable: bool)
             f"{func}() argument '{param}': its strides are not a multiple of its item size "
             f"({size} bytes); pass a copy"
         )
-    too_large = ValueError(
-        f"{func}() argument '{param}' is too large: an array spans at most 2**31 - 1 items"
-    )
     lo = hi = 0  # the lowest and highest item, in items from item 0
     for n, st in zip(view.shape or (), strides, strict=True):
         step = st // size
-        if n > 0x7FFFFFFF or abs(step) > 0x7FFFFFFF:
-            raise too_large
-        if n and step > 0:
+        if n > MAX_ITEMS or abs(step) > MAX_ITEMS:
+            hi = lo + MAX_ITEMS + 1
+        elif n and step > 0:
             hi += (n - 1) * step
         elif n:
             lo += (n - 1) * step
-        if hi - lo > 0x7FFFFFFF:
-            raise too_large
+        if hi - lo > MAX_ITEMS:
+            raise ValueError(
+                f"{func}() argument '{param}' is too large: an array spans at most 2**31 - 1 items"
+            )
     return view

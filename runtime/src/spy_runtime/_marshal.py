@@ -14,7 +14,7 @@ from typing import Any
 
 from spy_abi.types import PYTHON_CONTAINER_KINDS, Kind, SpyType
 
-from ._convert import to_array_view, to_bool, to_f32, to_float, to_int, to_str, type_error
+from ._convert import array_view_checker, to_bool, to_f32, to_float, to_int, to_str, type_error
 
 # (value, out, function name, argument path) -> None, or an array's buffer
 # (held through the call: its items may go back); appends to out
@@ -62,9 +62,10 @@ def encoder(t: SpyType, writable: bool = False) -> Encoder:
     an array argument the function writes)."""
     kind = t.kind
     if kind is Kind.ARRAY:
+        to_view = array_view_checker(t, writable)
 
         def enc_array(v: Any, out: bytearray, fn: str, path: str) -> memoryview:
-            view = to_array_view(v, fn, path, t, writable)
+            view = to_view(v, fn, path)
             for n in view.shape or ():
                 out += U32.pack(n)
             out += view.tobytes()

@@ -155,6 +155,7 @@ class WasmPackage:
         self._free = inst.raw_call("spy_free", ["i32"], [])
         self._str_from_host = inst.raw_call("spy_str_from_host", ["i32", "i32"], ["i32"])
         self._str_free_host = inst.raw_call("spy_str_free_host", ["i32"], [])
+        self._scratch, self._scratch_size = 0, 0  # see scratch()
         for symbol, (params, results) in self.signatures.items():
             self.cells[symbol][0] = inst.raw_call(symbol, params, results)
 
@@ -209,6 +210,21 @@ class WasmPackage:
             raise MemoryError(f"no room for a {size}-byte struct in the wasm module's memory")
         blocks.append(address)
         return address
+
+    def scratch(self, size: int) -> int:
+        """`size` bytes of wasm memory for an outermost marshalled call's
+        arguments, kept from call to call (only an outermost call uses it:
+        a nested call's arguments are the outer one's no longer), so that a
+        call costs no allocation and free of its own."""
+        if size > self._scratch_size:
+            if self._scratch:
+                self._free.i32[0] = self._scratch
+                self._call(self._free)
+                self._scratch, self._scratch_size = 0, 0
+            grown = max(size, 2 * self._scratch_size, 256)
+            self._scratch = self.block(grown, [])
+            self._scratch_size = grown
+        return self._scratch
 
     def struct_out(self, codec: StructCodec, address: int) -> Any:
         return codec.unpack(self.instance.read(address, codec.size), self)
@@ -386,9 +402,13 @@ class WasmPackage:
                 blocks: list[int] = []
                 generation = pkg.generation
                 try:
-                    buf = pkg.block(max(len(data), 1), blocks)
+                    if d == 0:  # the result's length, then the arguments
+                        out_len = pkg.scratch(len(data) + 8)
+                        buf = out_len + 8
+                    else:
+                        buf = pkg.block(max(len(data), 1), blocks)
+                        out_len = pkg.block(4, blocks)
                     pkg.instance.write(buf, bytes(data))
-                    out_len = pkg.block(4, blocks)
                     c.i32[0], c.i32[c.stride_32], c.i32[2 * c.stride_32] = buf, len(data), out_len
                     try:
                         c()

@@ -131,6 +131,7 @@ class WasmtimeInstance:
         memory = self.exports["memory"]
         assert isinstance(memory, wasmtime.Memory)
         self.memory = memory
+        self._mem = memoryview(b"")
         init = self.exports.get("_initialize")
         if isinstance(init, wasmtime.Func):
             init(self.store)  # a reactor's constructors
@@ -158,11 +159,24 @@ class WasmtimeInstance:
             )
         return WasmtimeRawCall(self, func, max(len(params), len(results), 1))
 
+    def _view(self, address: int, end: int) -> memoryview:
+        """Linear memory as a memoryview: it never moves (see word()) and
+        only grows, so the view is made again only when a range passes its
+        end."""
+        if address < 0 or end > len(self._mem):
+            size = self.memory.data_len(self.store)
+            if address < 0 or end > size:
+                raise IndexError(f"bytes {address}..{end} are outside the wasm memory")
+            base = ctypes.addressof(self.memory.data_ptr(self.store).contents)
+            self._mem = memoryview((ctypes.c_ubyte * size).from_address(base)).cast("B")
+        return self._mem
+
     def read(self, address: int, size: int) -> bytes:
-        return bytes(self.memory.read(self.store, address, address + size))
+        return bytes(self._view(address, address + size)[address : address + size])
 
     def write(self, address: int, data: bytes) -> None:
-        self.memory.write(self.store, data, address)
+        end = address + len(data)
+        self._view(address, end)[address:end] = data
 
     def word(self, address: int) -> ctypes.c_uint32:
         # linear memory is reserved once and never moves (wasmtime's static

@@ -87,6 +87,8 @@ typedef struct spy_Thread {
     size_t foreign_cap;
     void *panic_jmp;     /* extension: the innermost guarded call's jmp_buf */
     void *host_state;    /* extension: the PyThreadState saved while the GIL is released */
+    int32_t hold_host;   /* extension: arguments are converting (Python calls and SPy
+                            code in turn): a slow poll keeps the GIL */
     char message_buf[256]; /* panic messages libspy formats */
 } spy_Thread;
 
