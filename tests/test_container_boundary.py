@@ -330,3 +330,66 @@ def test_a_big_dict_argument_of_a_function_that_never_loops(textkit: Venv, backe
         """,
     )
     assert out == ["[200000, 200000, 200000]"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_million_calls_leave_memory_flat(textkit: Venv, backend: str) -> None:
+    """A million calls taking and returning strings, lists, dicts and tuples."""
+    script = memory_meters("textkit") + textwrap.dedent(
+        """
+        import textkit.words as tk
+        words, a, b = ["ab", "cde"], {"x": 1, "y": 2}, {"y": 3}
+        def calls(n):
+            for _ in range(n):
+                tk.join_words(words, "-"); tk.merge_counts(a, b); tk.lengths(words); tk.span((1, 5))
+        calls(2000)
+        rss, pages = peak_mb(), wasm_pages()
+        calls(250_000)
+        print(round(peak_mb() - rss), wasm_pages() - pages)
+        """
+    )
+    grown_mb, grown_pages = map(
+        int, textkit.run_script(script, env={"SPY_BACKEND": backend}).stdout.split()
+    )
+    assert grown_pages == 0
+    assert grown_mb < 8
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_dict_in_a_var_global_lives_across_calls(textkit: Venv, backend: str) -> None:
+    """`var seen: dict[str, i32] = {}` is made when the module loads and
+    keeps what calls put in it: from eight threads at once (a call that sees
+    such a global keeps the GIL, so none overlap), with Python code that
+    calls into the module while an argument converts, through replacing it,
+    and in flat memory."""
+    script = memory_meters("textkit") + textwrap.dedent(
+        """
+        import threading
+        import textkit.words as tk
+        print(tk.remember(["a", "b", "a"]), tk.times_seen("a"), tk.times_seen("zz"))
+        class Sneaky(list):  # converting it runs Python code that calls remember()
+            def __getitem__(self, i):
+                tk.remember(["inner"])
+                return list.__getitem__(self, i)
+        print(tk.remember(Sneaky(["c", "a"])), tk.times_seen("inner"), tk.times_seen("a"))
+        def work(t):
+            batch = [f"t{t}", *(f"w{j}" for j in range(3000)), "shared"]
+            for i in range(40):  # long calls: their polls would let others in
+                tk.remember(batch)
+        threads = [threading.Thread(target=work, args=(t,)) for t in range(8)]
+        for th in threads: th.start()
+        for th in threads: th.join()
+        print(tk.times_seen("shared"), tk.times_seen("t3"), tk.times_seen("w2999"))
+        tk.forget()
+        print(tk.times_seen("shared"), tk.remember(["x"]))
+        words = [f"v{i}" for i in range(2000)]
+        for _ in range(50):
+            tk.forget(); tk.remember(words)
+        rss, pages = peak_mb(), wasm_pages()
+        for _ in range(500):
+            tk.forget(); tk.remember(words)
+        print(tk.remember([]), round(peak_mb() - rss) < 8, wasm_pages() - pages)
+        """
+    )
+    out = textkit.run_script(script, env={"SPY_BACKEND": backend}).stdout.splitlines()
+    assert out == ["2 2 0", "4 2 3", "320 40 320", "0 1", "2000 True 0"]

@@ -311,3 +311,47 @@ def test_main_with_another_parameter_is_an_error(checker: SpyRunner) -> None:
 )
 def test_collection_compile_errors(checker: SpyRunner, source: str, message: str) -> None:
     assert message in checker.compile_error(source).message
+
+
+VAR_GLOBALS = """
+from array import array
+
+var words: list[str] = []
+var counts: dict[str, i32] = {}
+var total: i32 = 0
+var grid: array[f64, 2] = array[f64, 2](2, 3)
+var label: str = "n" + str(2)
+var pairs: list[tuple[str, i32]] = [("a", 1)]
+
+def add(w: str) -> i32:
+    words.append(w)
+    counts[w] = counts.get(w, 0) + 1
+    total = total + 1
+    grid[1, 2] = grid[1, 2] + 1.0
+    return len(words)
+
+def main() -> None:
+    for i in range(20000):
+        add("w" + str(i % 7))
+    pairs.append((label, total))
+    print(len(words), words[0], words[-1], counts["w3"], total, grid[1, 2], label)
+    print(pairs)
+    words = ["fresh"]
+    print(words, len(counts))
+"""
+
+
+@pytest.mark.parametrize("stress", [False, True], ids=["normal", "stress"])
+def test_var_globals_made_at_run_time(
+    spy: SpyRunner, monkeypatch: pytest.MonkeyPatch, stress: bool
+) -> None:
+    """`var` globals whose value is a list, dict, array or computed str are
+    made when the program starts and keep what is stored in them through
+    collections (every safe point collects under stress)."""
+    if stress:
+        monkeypatch.setenv("SPY_GC_STRESS", "1")
+    assert spy.output(VAR_GLOBALS).splitlines() == [
+        "20000 w0 w0 2857 20000 20000.0 n2",
+        "[('a', 1), ('n2', 20000)]",
+        "['fresh'] 7",
+    ]

@@ -15,7 +15,7 @@ import jsonschema
 import pytest
 
 import spy_abi
-from wheelkit import SAMPLES, Venv, build_wheel, installed_env, memory_meters
+from wheelkit import SAMPLES, Venv, build_wheel, installed_env, memory_meters, try_build
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="native wheels are Linux-only so far"
@@ -345,6 +345,7 @@ def test_arrays_in_the_wheel_s_metadata_and_stubs(vecmath_wheel: Path) -> None:
         name: [p["name"] for p in f["params"] if p.get("mutates")] for name, f in exports.items()
     }
     assert writes == {
+        "ascending_windows": [],
         "axpy": ["y"],
         "dot": [],
         "fill": ["m"],
@@ -360,3 +361,109 @@ def test_arrays_in_the_wheel_s_metadata_and_stubs(vecmath_wheel: Path) -> None:
     assert exports["histogram"]["returns"] == "array[i64, 1]"
     assert "from typing_extensions import Buffer" in stub
     assert "def matvec(m: Buffer, v: Buffer) -> memoryview: ..." in stub
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_ten_million_temporary_lists_in_one_call_stay_in_bounded_memory(
+    vecmath: Venv, backend: str
+) -> None:
+    script = memory_meters("vecmath") + textwrap.dedent(
+        """
+        import numpy as np, vecmath.arrays as A
+        a = np.array([1.0, 2.0, 3.0, 0.0] * 250)
+        A.ascending_windows(a, 3, 10)
+        rss, pages = peak_mb(), wasm_pages()
+        print(A.ascending_windows(a, 3, 10_000))  # 10,000,000 lists
+        print(round(peak_mb() - rss), wasm_pages() - pages)
+        """
+    )
+    out = vecmath.run_script(script, env={"SPY_BACKEND": backend}).stdout.split()
+    assert out[0] == str(10_000 * 500)  # windows starting at 1.0 or 2.0 of each 1, 2, 3, 0
+    grown_mb, grown_pages = int(out[1]), int(out[2])
+    assert grown_mb < 16 and grown_pages * 64 < 16 * 1024
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_million_array_calls_leave_memory_flat(vecmath: Venv, backend: str) -> None:
+    """A million calls taking arrays, writing them, and returning new ones."""
+    script = memory_meters("vecmath") + textwrap.dedent(
+        """
+        import numpy as np, vecmath.arrays as A
+        m, x, y = np.ones((3, 4)), np.ones(4), np.zeros(4)
+        def calls(n):
+            for _ in range(n):
+                A.transpose(m); A.matvec(m, x); A.axpy(1.0, x, y); A.dot(x, y)
+        calls(2000)
+        rss, pages = peak_mb(), wasm_pages()
+        calls(250_000)
+        print(round(peak_mb() - rss), wasm_pages() - pages, y[0])
+        """
+    )
+    out = vecmath.run_script(script, env={"SPY_BACKEND": backend}).stdout.split()
+    assert int(out[0]) < 8 and int(out[1]) == 0
+    assert float(out[2]) == 252_000.0
+
+
+KEEPER = """
+from array import array
+
+var last: array[f64, 1] = array[f64, 1](0)
+
+def keep(a: array[f64, 1]) -> None:
+    last = a
+
+def keep_copy(a: array[f64, 1]) -> None:
+    c = array[f64, 1](len(a))
+    for i in range(len(a)):
+        c[i] = a[i]
+    last = c
+
+def kept_total() -> f64:
+    s = 0.0
+    for x in last:
+        s = s + x
+    return s
+"""
+
+
+@pytest.fixture(scope="session")
+def keeper(vecmath: Venv, local_wheels: Path, tmp_path_factory: pytest.TempPathFactory) -> Venv:
+    """The vecmath venv with a package that keeps an array in a `var` global."""
+    project = tmp_path_factory.mktemp("keeper")
+    (project / "src" / "keeper").mkdir(parents=True)
+    (project / "src" / "keeper" / "__init__.py").write_text("")
+    (project / "src" / "keeper" / "k.spy").write_text(KEEPER)
+    (project / "pyproject.toml").write_text(
+        (SAMPLES / "vecmath" / "pyproject.toml")
+        .read_text()
+        .replace("spyvecmath", "spykeeper")
+        .replace("src/vecmath", "src/keeper")
+    )
+    dist = project / "dist"
+    assert try_build(project, dist).returncode == 0
+    vecmath.pip_install(str(next(dist.glob("*.whl"))), find_links=local_wheels)
+    return vecmath
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_array_argument_cannot_outlive_its_call_in_a_global(keeper: Venv, backend: str) -> None:
+    """An array argument views the caller's buffer only during the call: a
+    global keeping it is a ValueError on both backends (the wasm backend's
+    copy is refused alike); a copy made in SPy is kept across calls."""
+    out = keeper.run_script(
+        """
+        import numpy as np, keeper.k as k
+        try:
+            k.keep(np.ones(3))
+        except ValueError as e:
+            print(e)
+        k.keep_copy(np.arange(4.0))
+        print(k.kept_total())
+        """,
+        env={"SPY_BACKEND": backend},
+    ).stdout.splitlines()
+    assert out == [
+        "an array over a Python buffer (an argument) is valid only during the call: store a "
+        "copy where a global reaches it",
+        "6.0",
+    ]

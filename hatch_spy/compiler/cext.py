@@ -18,7 +18,15 @@ from .boundary import (
     container_kind,
     exported_structs,
 )
-from .cgen import array_walk_c, build_unit, c_field_name, c_string_literal, c_type, symbol_name
+from .cgen import (
+    array_walk_c,
+    build_unit,
+    c_field_name,
+    c_string_literal,
+    c_type,
+    symbol_name,
+    unit_init,
+)
 from .effects import Effects, analyze
 from .mutation import written_params
 from .types import Kind, SpyType
@@ -533,9 +541,12 @@ def wrapper(
         # a region of the collector; leaving frees the call's temporaries
         setup += ["    spy_GcRegion region;", "    spy_gc_enter(&region);"]
         release.append("    spy_gc_leave(&region, true);")
+    hold = ["    int32_t prev_hold = spy_thread.hold_host;", "    spy_thread.hold_host = 1;"]
     if globals_:
-        setup.append("    spy_globals_enter();")
-        release.append("    spy_globals_leave();")
+        # a call that sees `var` globals holding strs or blocks (a dict it
+        # may grow) keeps the GIL throughout: two such calls never overlap
+        setup += ["    spy_globals_enter();", *hold]
+        release += ["    spy_thread.hold_host = prev_hold;", "    spy_globals_leave();"]
     regain = ["    spy_py_regain(prev_host);"] if guarded and polls else []
     guard: list[str] = []
     if guarded:
@@ -571,13 +582,11 @@ def wrapper(
         ]
         if is_plain_struct(p.type):
             offset += kept_refs(p.type)
-    if early:
+    if early and globals_:  # held for the whole call already
+        lines += [*setup, *guard, *conversions]
+    elif early:
         # converting a container runs SPy code (a dict's inserts probe in a
         # loop) between Python calls: its polls keep the GIL meanwhile
-        hold = [
-            "    int32_t prev_hold = spy_thread.hold_host;",
-            "    spy_thread.hold_host = 1;",
-        ]
         lines += [*setup, *hold, *guard, *conversions, "    spy_thread.hold_host = prev_hold;"]
     else:
         # from here on no Python code runs before the call: conversions are done
@@ -618,6 +627,30 @@ def write_extension(modules: list[ir.ModuleIR]) -> str:
         # prototypes first: a container's converters may call each other's
         *(container_prototypes(t, k) for k, t in enumerate(containers.types)),
         *(container_converters(t, containers, structs) for t in containers.types),
+        *unit_init(modules),
+        # the run-time `var` globals, at import: a panic is the import's error
+        "static int spy_run_unit_init(void) {",
+        "    spy_GcRegion region;",
+        "    spy_gc_enter(&region);",
+        "    spy_globals_enter();",
+        "    int32_t prev_hold = spy_thread.hold_host;",
+        "    spy_thread.hold_host = 1; /* an import holds the GIL throughout */",
+        "    int rc = 0;",
+        "    jmp_buf jb;",
+        "    void *prev_jmp = spy_thread.panic_jmp;",
+        "    spy_thread.panic_jmp = &jb;",
+        "    if (setjmp(jb)) {",
+        "        spy_py_raise_panic();",
+        "        rc = -1;",
+        "    } else {",
+        "        spy_unit_init();",
+        "    }",
+        "    spy_thread.panic_jmp = prev_jmp;",
+        "    spy_thread.hold_host = prev_hold;",
+        "    spy_globals_leave();",
+        "    spy_gc_leave(&region, true);",
+        "    return rc;",
+        "}",
         "static PyObject *spy_bind_structs(PyObject *self, PyObject *classes) {",
         "    (void)self;",
         f"    return spy_py_bind_structs(classes, spy_struct_cls, spy_struct_raw, {n});",
@@ -665,7 +698,7 @@ def write_extension(modules: list[ir.ModuleIR]) -> str:
         "    PyObject *exports = NULL;",
         "    PyObject *m = PyModule_Create(&spy_moduledef);",
         "    if (m == NULL) return NULL;",
-        "    if (spy_py_init() < 0) goto fail;",
+        "    if (spy_py_init() < 0 || spy_run_unit_init() < 0) goto fail;",
         "    exports = PyDict_New();",
         "    if (exports == NULL) goto fail;",
         *tables,

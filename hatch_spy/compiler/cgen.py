@@ -627,6 +627,8 @@ class FunctionWriter:
                     depth + 1, f"if ({g}.p != NULL && {g}.p != _v{n}.p) spy_gc_pinned_dropped();"
                 )
                 self.emit(depth + 1, f"{g} = _v{n}; }}")
+            elif isinstance(s.target, ir.GlobalRef) and holds_references(s.target.type):
+                self.store_struct_global(s.target, value, depth)
             elif isinstance(s.target, (ir.PtrItem, ir.FieldGet)) and holds_references(s.value.type):
                 self.store_reference(s, value, depth)
             elif isinstance(s.target, (ir.PtrItem, ir.FieldGet)):
@@ -674,6 +676,24 @@ class FunctionWriter:
             self.print_(s, depth)
         else:
             raise AssertionError(f"unknown statement {s!r}")
+
+    def store_struct_global(self, target: ir.GlobalRef, value: str, depth: int) -> None:
+        """A struct holding references (a list, a dict, an array) into a `var`
+        global: its blocks leave the regions, pinned with all they reach, and
+        its strs become the global's own copies (retiring the old ones), as
+        for a gc_ptr or str global."""
+        n = self.temps = self.temps + 1
+        g, v = self.expr(target), f"_v{n}"
+        self.emit(depth, f"{{ {c_type(target.type)} {v} = {value};")
+        strs, ptrs = heap_leaves(target.type, v)
+        old_strs, old_ptrs = heap_leaves(target.type, g)
+        for new, old in zip(ptrs, old_ptrs, strict=True):
+            self.emit(depth + 1, f"spy_gc_pin({new});")
+            self.emit(depth + 1, f"if ({old} != NULL && {old} != {new}) spy_gc_pinned_dropped();")
+        for new, old in zip(strs, old_strs, strict=True):
+            self.emit(depth + 1, f"spy_global_str_store(&{old}, {new});")
+            self.emit(depth + 1, f"{new} = {old};")
+        self.emit(depth + 1, f"{g} = {v}; }}")
 
     def store_reference(self, s: ir.Assign, value: str, depth: int) -> None:
         """`p[i].f = v` where v holds references: in order, the value, the
@@ -1052,6 +1072,10 @@ class FunctionWriter:
 
 
 def global_definition(var: ir.GlobalVar, out: Output) -> str:
+    if var.run_init:  # given its value when the module loads (unit_init)
+        if var.type == STR:
+            return f"static const spy_Str *{c_global_name(var)} = {out.literal('')};"
+        return f"static {c_type(var.type)} {c_global_name(var)} = {{0}};"
     value = const_expr(var.value, var.type, out)
     qual = "" if var.mutable else "const "
     if var.type == STR:
@@ -1066,10 +1090,11 @@ def global_roots(modules: list[ir.ModuleIR]) -> list[str]:
     from which the pinned blocks are marked (spy.h). A unit without any
     links libspy's weak definition, which lists none."""
     roots = [
-        f"(void *)&{c_global_name(v)}.p"
+        f"(void *)&{leaf}"
         for m in modules
         for v in m.globals.values()
-        if v.mutable and v.type.kind is Kind.PTR
+        if v.mutable
+        for leaf in heap_leaves(v.type, c_global_name(v))[1]
     ]
     if not roots:
         return []
@@ -1178,10 +1203,23 @@ def build_unit(modules: list[ir.ModuleIR], storage: Callable[[ir.FuncDecl], str]
     return Unit(out, globals_, protos, bodies)
 
 
+def unit_init(modules: list[ir.ModuleIR]) -> list[str]:
+    """`spy_unit_init()`: every module's init function (its run-time `var`
+    globals), in the order the modules load, imports first; the caller runs
+    it once, in a region and under a panic guard of its own."""
+    calls = [f"    {symbol_name(m.init)}();" for m in modules if m.init is not None]
+    return ["static void spy_unit_init(void) {", *calls, "}"]
+
+
 def write_program(modules: list[ir.ModuleIR], entry: ir.FuncDecl) -> str:
     """One C unit for an executable whose `main` calls `entry`."""
     unit = build_unit(modules, lambda f: "static ")
-    start = ["int main(int argc, char **argv) {", "    spy_wasi_enter_cwd();"]
+    start = [
+        *unit_init(modules),
+        "int main(int argc, char **argv) {",
+        "    spy_wasi_enter_cwd();",
+        "    spy_unit_init();",
+    ]
     if entry.params:  # main(argv: list[str]): the standard library makes the list
         start += ["    spy_main_argc = argc;", "    spy_main_argv = argv;"]
         make_argv = next(
@@ -1274,4 +1312,15 @@ def write_wasm_library(modules: list[ir.ModuleIR]) -> str:
         for f in m.funcs.values()
         if f.is_public and not needs_marshal(f)
     ]
-    return unit.render([*MarshalUnit(modules).render(), *plain])
+    # the host calls spy_init once, right after instantiating the module
+    init = [
+        *unit_init(modules),
+        '__attribute__((export_name("spy_init"))) void spy_init_export(void) {',
+        "    spy_wasm_enter();",
+        "    spy_globals_enter();",
+        "    spy_unit_init();",
+        "    spy_globals_leave();",
+        "    spy_wasm_leave();",
+        "}",
+    ]
+    return unit.render([*MarshalUnit(modules).render(), *plain, *init])

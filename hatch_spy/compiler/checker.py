@@ -240,6 +240,8 @@ class ModuleChecker:
         self.modules = modules
         # bodies to check, with the blue values a closure's body sees
         self._func_nodes: list[tuple[ir.FuncDecl, ast.FunctionDef, BlueEnv]] = []
+        # `var` globals given their value at run time: (name, value) in order
+        self._run_inits: list[tuple[ast.Name, ast.expr]] = []
         self._specialized: dict[tuple[object, ...], ir.FuncDecl] = {}
         self._checked = 0  # how many of _func_nodes check_bodies has done
         # what each @blue.generic gave for its arguments (blue.run_blue)
@@ -273,6 +275,34 @@ class ModuleChecker:
                 continue  # lets a .spy file also run under CPython
             else:
                 raise self.error(f"{describe(stmt)} are not supported at module level", stmt)
+        self.declare_init()
+
+    INIT_NAME = "__spy_init__"
+
+    def declare_init(self) -> None:
+        """The function that gives the run-time `var` globals their values,
+        `NAME = value` in source order, checked like any function's body."""
+        if not self._run_inits:
+            return
+        body: list[ast.stmt] = []
+        for target, value in self._run_inits:
+            store = ast.Assign(targets=[ast.Name(target.id, ast.Store())], value=value)
+            ast.copy_location(store, target)
+            ast.copy_location(store.targets[0], target)
+            body.append(store)
+        node = ast.FunctionDef(
+            name=self.INIT_NAME,
+            args=ast.arguments([], [], None, [], [], None, []),
+            body=body,
+            decorator_list=[],
+            returns=ast.Constant(None),
+        )
+        setattr(node, "type_params", [])  # noqa: B010  # Python 3.12+ has the field
+        ast.copy_location(node, self._run_inits[0][0])
+        ast.fix_missing_locations(node)
+        func = self.declare_red_function(node, self.INIT_NAME)
+        func.exported = False
+        self.ir.init = func
 
     @staticmethod
     def is_main_guard(stmt: ast.stmt) -> bool:
@@ -608,6 +638,13 @@ class ModuleChecker:
                 self.bind(target.id, ir.BlueTuple(blue), target)
                 return
         value = checker.expr(value_node, allow_object=True)
+        if mutable and ann is not None and self.made_at_run_time(value):
+            t = self.resolve_type(ann, f"global '{target.id}'")
+            var = ir.GlobalVar(self.ir.name, target.id, t, True, 0, self.src.node_loc(target), True)
+            self.bind(target.id, var, target)
+            self.ir.globals[target.id] = var
+            self._run_inits.append((target, value_node))
+            return
         if isinstance(value, ir.BlueRef):
             if mutable or ann is not None:
                 raise self.error(
@@ -637,6 +674,20 @@ class ModuleChecker:
         )
         self.bind(target.id, var, target)
         self.ir.globals[target.id] = var
+
+    @staticmethod
+    def made_at_run_time(value: ir.Expr) -> bool:
+        """Is a `var` global's initial value one that only running code
+        makes: an empty list or dict, or any value that is no constant?"""
+        if isinstance(value, ir.BlueRef):
+            return isinstance(value.obj, ir.EmptyCollection)
+        try:
+            fold(value)
+        except NotConstant:
+            return True
+        except ConstantPanic:
+            return False  # the constant's own error, at compile time
+        return False
 
     # ---- pass 2: bodies ---------------------------------------------------
 

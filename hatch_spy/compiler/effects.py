@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from . import ir
-from .types import STR, Kind, SpyType
+from .types import STR, SpyType, holds_references
 
 # operations whose helpers call spy_panic (division by zero, bad shifts,
 # failed parses, math domain errors, out-of-memory on a string allocation)
@@ -91,6 +91,12 @@ def _panics_directly(stmts: list[ir.Stmt]) -> bool:
             return True
         if isinstance(s, (ir.While, ir.ForRange)) and _panics_directly(s.body):
             return True
+        if (
+            isinstance(s, ir.Assign)
+            and isinstance(s.target, ir.GlobalRef)
+            and holds_references(s.target.type)
+        ):
+            return True  # pinning what it stores: out of memory, an argument's buffer
     for e in stmt_exprs(stmts):
         if isinstance(e, ir.BinOp) and e.op in _PANICKING_OPS:
             return True
@@ -172,8 +178,9 @@ def _loops(stmts: list[ir.Stmt]) -> Iterator[ir.While | ir.ForRange]:
 
 def _sees_kept(t: SpyType) -> bool:
     """Can a global of type `t` lead to strings whose owner retires them (a
-    str global's value, or those in the blocks a gc_ptr global reaches)?"""
-    return t == STR or t.kind is Kind.PTR
+    str global's value, or those in the blocks a gc_ptr global reaches, or a
+    struct global holding either)?"""
+    return holds_references(t)
 
 
 def _str_globals(stmts: list[ir.Stmt]) -> bool:

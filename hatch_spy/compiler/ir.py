@@ -22,8 +22,11 @@ class GlobalVar:
     name: str
     type: SpyType
     mutable: bool  # `var` global; else const
-    value: ConstValue  # folded initializer
+    value: ConstValue  # folded initializer (unused when run_init)
     loc: Loc
+    # a `var` global whose initial value is made at run time (a list, a
+    # dict, an array): zero until its module's init function runs, at load
+    run_init: bool = False
 
 
 @dataclass
@@ -456,3 +459,6 @@ class ModuleIR:
     # (container fqn, method name): made for every container a public
     # signature reaches (compiler.prepare_boundary)
     boundary_methods: dict[tuple[str, str], FuncDecl] = field(default_factory=dict)
+    # what gives the run_init globals their values, in source order (run
+    # once when the module loads, after the modules it imports)
+    init: FuncDecl | None = None

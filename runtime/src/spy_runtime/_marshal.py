@@ -68,7 +68,8 @@ def encoder(t: SpyType, writable: bool = False) -> Encoder:
             view = to_view(v, fn, path)
             for n in view.shape or ():
                 out += U32.pack(n)
-            out += view.tobytes()
+            # C order: a contiguous buffer's bytes as they are, others gathered
+            out += view.cast("B") if view.c_contiguous and view.ndim else view.tobytes()
             return view
 
         return enc_array

@@ -158,6 +158,25 @@ class WasmPackage:
         self._scratch, self._scratch_size = 0, 0  # see scratch()
         for symbol, (params, results) in self.signatures.items():
             self.cells[symbol][0] = inst.raw_call(symbol, params, results)
+        self._init_globals(inst)
+
+    def _init_globals(self, inst: Instance) -> None:
+        """Run the modules' init (their run-time `var` globals), once per
+        instance; a wheel built before runtime ABI 0.4 has none to run."""
+        try:
+            init = inst.raw_call("spy_init", [], [])
+        except LookupError:
+            return
+        try:
+            init()
+        except WasmTrap as trap:
+            self.drain_output()
+            panic = self._read_panic()
+            if panic is None:
+                raise SpyPanic("WasmTrap", f"while setting the globals: {trap}") from None
+            raise_panic(*panic)
+        if self.out_len.value:
+            self.drain_output()
 
     def cell(self, symbol: str, params: list[str], results: list[str]) -> list[RawCall]:
         with self.lock:
@@ -408,7 +427,7 @@ class WasmPackage:
                     else:
                         buf = pkg.block(max(len(data), 1), blocks)
                         out_len = pkg.block(4, blocks)
-                    pkg.instance.write(buf, bytes(data))
+                    pkg.instance.write(buf, data)
                     c.i32[0], c.i32[c.stride_32], c.i32[2 * c.stride_32] = buf, len(data), out_len
                     try:
                         c()

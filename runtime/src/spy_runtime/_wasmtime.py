@@ -174,7 +174,7 @@ class WasmtimeInstance:
     def read(self, address: int, size: int) -> bytes:
         return bytes(self._view(address, address + size)[address : address + size])
 
-    def write(self, address: int, data: bytes) -> None:
+    def write(self, address: int, data: bytes | bytearray) -> None:
         end = address + len(data)
         self._view(address, end)[address:end] = data
 

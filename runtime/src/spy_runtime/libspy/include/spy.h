@@ -290,6 +290,8 @@ typedef struct spy_Block {
 #define SPY_BLOCK_MARK 1u
 #define SPY_BLOCK_PINNED 2u
 #define SPY_BLOCK_RAW 4u /* raw_alloc: never freed, a root of the pinned blocks */
+#define SPY_BLOCK_ARG 8u /* a wasm call's copy of an array argument: pinned, a ValueError
+                            as natively (see "foreign memory") */
 
 static inline spy_Block *spy_block_of(const void *items) {
     return (spy_Block *)((char *)(uintptr_t)items - sizeof(spy_Block));

@@ -288,8 +288,13 @@ SPY_NORETURN SPY_COLD static void pin_foreign(void) {
               "<array>", 0);
 }
 
+/* memory a global must not keep: an argument's buffer, or a wasm call's copy of one */
+static bool pin_refused(void *items) {
+    return spy_is_foreign(items) || (spy_block_of(items)->flags & SPY_BLOCK_ARG);
+}
+
 void spy_gc_pin(void *items) {
-    if (items != NULL && spy_is_foreign(items)) pin_foreign();
+    if (items != NULL && pin_refused(items)) pin_foreign();
     if (items == NULL || spy_block_pinned(items)) return;
     Work w = {NULL, 0, 0};
     pin_one(items);
@@ -308,7 +313,7 @@ void spy_gc_pin(void *items) {
             }
             for (uint32_t k = 0; k < m->n_ptr; k++) {
                 void *next = *(void **)(item + m->offsets[m->n_str + k]);
-                if (next != NULL && spy_is_foreign(next)) {
+                if (next != NULL && pin_refused(next)) {
                     free(w.items);
                     pin_foreign();
                 }

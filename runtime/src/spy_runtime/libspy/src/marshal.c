@@ -66,6 +66,7 @@ void *spy_read_array(spy_Reader *r, int ndim, size_t item_size, int32_t shape[3]
         if (n > INT32_MAX) spy_panic("MemoryError", "array too large", HERE, 0);
     }
     void *items = spy_gc_alloc(n, item_size, NULL, HERE, 0);
+    spy_block_of(items)->flags |= SPY_BLOCK_ARG; /* as natively: no global keeps it */
     spy_read_into(r, items, (size_t)n * item_size);
     return items;
 }
