@@ -41,6 +41,14 @@ def make_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="compile FILE and run its main(); arguments after -- go to it")
     common(run)
+    run.add_argument(
+        "--sandbox",
+        type=Path,
+        action="append",
+        metavar="DIR",
+        help="--target wasm: let the program open files only in DIR (repeatable); "
+        "without it, it sees the file system as a native program does",
+    )
     build = sub.add_parser("build", help="compile FILE into an executable or a WASI module")
     common(build)
     build.add_argument("-o", dest="output", type=Path, required=True, help="where to write it")
@@ -103,7 +111,9 @@ def dispatch(args: argparse.Namespace, program_args: list[str]) -> int:
         return 0
     argv0 = str(args.file)
     if target.name == "wasm":
-        return run_wasm(built, argv0, program_args)
+        return run_wasm(built, argv0, program_args, sandbox=args.sandbox)
+    if args.sandbox:
+        raise SpyError("--sandbox applies to --target wasm: a native program sees every file")
     if os.name == "posix":
         exec_native(built, argv0, program_args)
     return run_native(built, argv0, program_args)

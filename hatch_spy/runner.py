@@ -50,9 +50,11 @@ def run_wasm(
     args: Sequence[str],
     stdout: Path | None = None,
     stderr: Path | None = None,
+    sandbox: Sequence[Path] | None = None,
 ) -> int:
     """Run a WASI command module with the caller's stdio (or into files); return
-    its exit status."""
+    its exit status. It sees the whole file system, or with `sandbox` only
+    those folders (at their own paths)."""
     try:
         import wasmtime
     except ImportError:
@@ -76,7 +78,11 @@ def run_wasm(
     # relative paths resolve against the host's working folder, which the
     # program's main enters (spy_wasi_enter_cwd)
     wasi.env = [*wasi_environment(), (CWD_ENV, os.getcwd())]
-    wasi.preopen_dir("/", "/")
+    for folder in ["/"] if sandbox is None else sandbox:
+        path = os.path.abspath(folder)
+        if not os.path.isdir(path):
+            raise SpyError(f"--sandbox {folder}: no such folder")
+        wasi.preopen_dir(path, path)
     store.set_wasi(wasi)
     instance = linker.instantiate(store, wasmtime.Module.from_file(engine, str(module)))
     exports = instance.exports(store)

@@ -154,3 +154,56 @@ def test_killing_run_leaves_no_program_behind(tmp_path: Path) -> None:
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+READER = """
+def main(argv: list[str]) -> None:
+    for path in argv[1:]:
+        f = open(path, "r")
+        print(path, f.read().strip())
+        f.close()
+"""
+
+
+def test_run_wasm_sandbox_limits_files_to_named_folders(tmp_path: Path) -> None:
+    inside, outside = tmp_path / "inside", tmp_path / "outside"
+    inside.mkdir()
+    outside.mkdir()
+    (inside / "h.txt").write_text("hello\n")
+    (outside / "s.txt").write_text("secret\n")
+    (inside / "prog.spy").write_text(READER)
+    opened = hatch_spy(
+        "run",
+        "prog.spy",
+        "--target",
+        "wasm",
+        "--sandbox",
+        str(inside),
+        "--",
+        "h.txt",
+        cwd=inside,
+    )
+    assert (opened.returncode, opened.stdout) == (0, "h.txt hello\n")
+    refused = hatch_spy(
+        "run",
+        "prog.spy",
+        "--target",
+        "wasm",
+        "--sandbox",
+        str(inside),
+        "--",
+        str(outside / "s.txt"),
+        cwd=inside,
+    )
+    assert refused.returncode == 1
+    assert refused.stderr.splitlines()[-1].startswith("FileNotFoundError: [Errno 2]")
+    # without --sandbox the program sees what a native one does
+    whole = hatch_spy(
+        "run", "prog.spy", "--target", "wasm", "--", str(outside / "s.txt"), cwd=inside
+    )
+    assert whole.stdout == f"{outside / 's.txt'} secret\n"
+    native = hatch_spy("run", "prog.spy", "--sandbox", str(inside), cwd=inside)
+    assert native.returncode != 0
+    assert "--sandbox applies to --target wasm" in native.stderr
+    missing = hatch_spy("run", "prog.spy", "--target", "wasm", "--sandbox", "nope", cwd=inside)
+    assert missing.returncode != 0 and "--sandbox nope: no such folder" in missing.stderr

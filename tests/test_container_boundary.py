@@ -393,3 +393,33 @@ def test_a_dict_in_a_var_global_lives_across_calls(textkit: Venv, backend: str) 
     )
     out = textkit.run_script(script, env={"SPY_BACKEND": backend}).stdout.splitlines()
     assert out == ["2 2 0", "4 2 3", "320 40 320", "0 1", "2000 True 0"]
+
+
+def test_the_wasm_backend_opens_files_only_where_spy_wasm_dirs_allows(
+    textkit: Venv, tmp_path: Path
+) -> None:
+    """A wheel's wasm backend runs sandboxed: no file is reachable by
+    default; SPY_WASM_DIRS names the folders it may use (relative paths
+    resolve from the working folder at import), as a native call would."""
+    allowed, other = tmp_path / "allowed", tmp_path / "other"
+    allowed.mkdir()
+    other.mkdir()
+    (other / "secret.txt").write_text("hidden\n")
+    script = f"""
+        import textkit.words as tk
+        def attempt(what, *args):
+            try:
+                return what(*args)
+            except OSError as e:
+                return type(e).__name__
+        print(attempt(tk.save_words, "a.txt", ["x", "y"]), attempt(tk.load_words, "a.txt"))
+        print(attempt(tk.load_words, {str(other / "secret.txt")!r}))
+        """
+
+    def run(extra: dict[str, str]) -> list[str]:
+        env = {"SPY_BACKEND": "wasm", **extra}
+        return textkit.run_script(script, env=env, cwd=allowed).stdout.splitlines()
+
+    assert run({"SPY_WASM_DIRS": str(allowed)}) == ["2 ['x', 'y']", "FileNotFoundError"]
+    assert (allowed / "a.txt").read_text() == "x\ny\n"
+    assert run({}) == ["FileNotFoundError FileNotFoundError", "FileNotFoundError"]

@@ -1316,6 +1316,7 @@ def write_wasm_library(modules: list[ir.ModuleIR]) -> str:
     init = [
         *unit_init(modules),
         '__attribute__((export_name("spy_init"))) void spy_init_export(void) {',
+        "    spy_wasi_enter_cwd();",
         "    spy_wasm_enter();",
         "    spy_globals_enter();",
         "    spy_unit_init();",

@@ -37,7 +37,7 @@ from typing import ClassVar
 import wasmtime
 from wasmtime import _ffi as ffi
 
-from .engine import WasmKind, WasmTrap, wasi_environment
+from .engine import CWD_ENV, WasmKind, WasmTrap, wasi_environment, wasm_dirs
 
 # our own handle on the library, so that our argtypes do not clash with wasmtime-py's
 _lib = ctypes.CDLL(str(ffi.filename))
@@ -124,7 +124,12 @@ class WasmtimeInstance:
         wasi = wasmtime.WasiConfig()
         wasi.inherit_stdout()
         wasi.inherit_stderr()
-        wasi.env = wasi_environment()
+        # files: only the folders SPY_WASM_DIRS names (engine.py); relative
+        # paths resolve from the working folder at load (spy_init enters it)
+        dirs = wasm_dirs()
+        for d in dirs:
+            wasi.preopen_dir(d, d)
+        wasi.env = [*wasi_environment(), *([(CWD_ENV, os.getcwd())] if dirs else [])]
         self.store.set_wasi(wasi)
         self.instance = engine.linker.instantiate(self.store, module)
         self.exports = self.instance.exports(self.store)

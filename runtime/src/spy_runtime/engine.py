@@ -21,6 +21,19 @@ GC_STRESS_ENV = "SPY_GC_STRESS"
 # the host folder a WASI command enters at start (libspy file.c reads it), so
 # that relative paths are the ones a native program would open
 CWD_ENV = "SPY_CWD"
+# the folders the portable (wasm) backend of an installed package may open
+# files in, separated as PATH is; unset or empty, none: the module runs
+# sandboxed, as it would in a browser. "/" gives it what the process sees.
+WASM_DIRS_ENV = "SPY_WASM_DIRS"
+
+
+def wasm_dirs() -> list[str]:
+    """The host folders a package's wasm instance sees (WASM_DIRS_ENV), each
+    at its own absolute path, so that paths mean what they mean natively."""
+    import os
+
+    value = os.environ.get(WASM_DIRS_ENV, "")
+    return [os.path.abspath(d) for d in value.split(os.pathsep) if d]
 
 
 def wasi_environment() -> list[tuple[str, str]]:
