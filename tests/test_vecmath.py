@@ -467,3 +467,49 @@ def test_an_array_argument_cannot_outlive_its_call_in_a_global(keeper: Venv, bac
         "copy where a global reaches it",
         "6.0",
     ]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_structs_inside_containers_cross_both_ways(vecmath: Venv, backend: str) -> None:
+    out = call(
+        vecmath,
+        backend,
+        """
+        import threading
+        pts = [v.Vec3(1.0, 2.0, 3.0), v.Vec3(3.0, 2.0, 1.0)]
+        print(v.centroid(pts), v.centroid(tuple(pts)))
+        moved = v.translated(pts, v.Vec3(1.0, 0.0, -1.0))
+        print(type(moved).__name__, moved, type(moved[0]) is v.Vec3)
+        print(v.nearest({"a": pts[0], "b": pts[1]}, v.Vec3(3.0, 2.0, 0.0)))
+        for bad in ([pts[0], (1.0, 2.0, 3.0)], {"a": 5}):
+            try:
+                v.centroid(bad) if isinstance(bad, list) else v.nearest(bad, pts[0])
+            except TypeError as e:
+                print(e)
+        class Slow(list):  # converting it runs compiled code on Vec3s first
+            def __getitem__(self, i):
+                v.centroid([pts[1]])
+                return list.__getitem__(self, i)
+        print(v.centroid(Slow(pts)))
+        bad = []
+        def work(t):
+            mine = [v.Vec3(float(t), float(i), 1.0) for i in range(100)]
+            for _ in range(50):
+                c = v.centroid(mine)
+                if as_tuple(c) != (float(t), 49.5, 1.0) or v.translated(mine, pts[0])[99] != v.Vec3(t + 1.0, 101.0, 4.0):
+                    bad.append(t)
+        threads = [threading.Thread(target=work, args=(t,)) for t in range(8)]
+        for th in threads: th.start()
+        for th in threads: th.join()
+        print(bad)
+        """,
+    )
+    assert out == [
+        "Vec3(x=2.0, y=2.0, z=2.0) Vec3(x=2.0, y=2.0, z=2.0)",
+        "list [Vec3(x=2.0, y=2.0, z=2.0), Vec3(x=4.0, y=2.0, z=0.0)] True",
+        "('b', Vec3(x=3.0, y=2.0, z=1.0))",
+        "centroid() argument 'points[1]' must be Vec3, not tuple",
+        "nearest() argument 'named['a']' must be Vec3, not int",
+        "Vec3(x=2.0, y=2.0, z=2.0)",
+        "[]",
+    ]

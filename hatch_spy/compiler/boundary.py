@@ -122,8 +122,6 @@ def why_not_exportable(t: SpyType) -> str | None:
     if container_kind(t) is not None:
         for item in container_items(t):
             reason = why_not_exportable(item)
-            if reason is None and item.kind is Kind.STRUCT and container_kind(item) is None:
-                reason = "structs inside containers cannot cross into Python yet"
             if reason is None and container_kind(item) is Kind.ARRAY:
                 reason = "arrays inside containers cannot cross into Python yet"
             if reason is not None:

@@ -71,12 +71,20 @@ def item_to(t: SpyType, src: str, path: str, dest: str, containers: ContainerTab
         return [f"if (spy_py_to_c{containers.index(t)}({src}, fn, {path}, &{dest}) < 0) return -1;"]
     if t.kind is Kind.STR:
         return [f"if (spy_py_to_str_copy({src}, fn, {path}, &{dest}) < 0) return -1;"]
+    if t.kind is Kind.STRUCT:
+        return [f"if ({struct_copier(t)}({src}, fn, {path}, &{dest}) < 0) return -1;"]
     return [
         "{",
         *("    " + c for c in convert_scalar(src, "fn", path, t, "x", "return -1;")),
         f"    {dest} = x;",
         "}",
     ]
+
+
+def struct_copier(t: SpyType) -> str:
+    """The C function that makes struct `t` from its Python instance with
+    its strs copied (an item of a container outlives any Python object)."""
+    return f"{t.c_name}$from_py"
 
 
 def item_steps(t: SpyType, src: str, path: str, dest: str, containers: ContainerTable) -> list[str]:
@@ -465,6 +473,29 @@ def struct_converters(t: SpyType, structs: StructTable) -> str:
             f"    PyTuple_SetItem(t, {j}, x);",
         ]
     to += ["    return 0;", "}"]
+    # the copying form, for a struct inside a container
+    copy = [
+        f"static int {struct_copier(t)}(PyObject *o, const char *fn, const char *pn, {t.c_name} *out) {{",
+        f"    PyObject *v = spy_py_struct_values(o, spy_struct_cls[{k}], {name}, fn, pn, {len(t.fields)});",
+        "    if (v == NULL) return -1;",
+        "    int rc = 0;",
+        "    do {",
+        *(
+            c
+            for j, f in enumerate(t.fields)
+            for c in item_steps(
+                f.type,
+                f"PyTuple_GetItem(v, {j})",
+                "pn",
+                f"out->{c_field_name(f.name)}",
+                ContainerTable(),
+            )
+        ),
+        "    } while (0);",
+        "    Py_DECREF(v);",
+        "    return rc;",
+        "}",
+    ]
     back += [
         f"    if (spy_struct_raw[{k}] == NULL) {{",
         "        Py_DECREF(t);",
@@ -474,7 +505,7 @@ def struct_converters(t: SpyType, structs: StructTable) -> str:
         f"    return spy_py_struct_new(spy_struct_raw[{k}], t);",
         "}",
     ]
-    return "\n".join([*to, "", *back])
+    return "\n".join([*to, "", *copy, "", *back])
 
 
 def wrapper(

@@ -17,7 +17,6 @@ from .boundary import (
     signature_types,
 )
 from .cgen import array_walk_c, c_field_name, c_type, heap_leaves, symbol_name
-from .errors import SpyCompileError
 from .mutation import written_params
 from .types import PYTHON_CONTAINER_KINDS, Kind, SpyType
 
@@ -44,14 +43,6 @@ class MarshalUnit:
         self.containers = ContainerTable.of(modules)
         self.types = self.containers.types
         marshalled = [f for f in public_functions(modules) if needs_marshal(f)]
-        for f in marshalled:
-            for t in signature_types(f):
-                if t.kind is Kind.STRUCT and container_kind(t) is None:
-                    raise SpyCompileError(
-                        f"public function '{f.name}' passes struct {t} together with "
-                        "containers: on the wasm backend that is not supported yet",
-                        f.loc,
-                    )
         self.written = written_params(modules)
         self.exports = [self.export(f) for f in marshalled]
 
@@ -70,6 +61,10 @@ class MarshalUnit:
             return [f"{dest} = *spy_read(r, 1) != 0;"]
         if t.kind in (Kind.INT, Kind.FLOAT):
             return [f"spy_read_into(r, &{dest}, sizeof {dest});"]
+        if t.kind is Kind.STRUCT:  # its fields in order
+            return [
+                c for f in t.fields for c in self.read(f.type, f"{dest}.{c_field_name(f.name)}")
+            ]
         raise AssertionError(f"no marshalling of {t}")
 
     def write(self, t: SpyType, value: str) -> list[str]:
@@ -84,6 +79,10 @@ class MarshalUnit:
             return [f"{{ {c_type(t)} x = {value}; spy_write(w, &x, sizeof x); }}"]
         if t.kind is Kind.NONE:
             return []
+        if t.kind is Kind.STRUCT:  # its fields in order
+            return [
+                c for f in t.fields for c in self.write(f.type, f"{value}.{c_field_name(f.name)}")
+            ]
         raise AssertionError(f"no marshalling of {t}")
 
     # ---- one container type -------------------------------------------------------

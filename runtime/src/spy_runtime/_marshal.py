@@ -9,12 +9,13 @@ from __future__ import annotations
 import itertools
 import math
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from spy_abi.types import PYTHON_CONTAINER_KINDS, Kind, SpyType
 
 from ._convert import array_view_checker, to_bool, to_f32, to_float, to_int, to_str, type_error
+from ._structs import VALUES
 
 # (value, out, function name, argument path) -> None, or an array's buffer
 # (held through the call: its items may go back); appends to out
@@ -57,10 +58,24 @@ def _is_sequence(v: Any) -> bool:
     )
 
 
-def encoder(t: SpyType, writable: bool = False) -> Encoder:
+def encoder(
+    t: SpyType, writable: bool = False, classes: Mapping[str, type] = {}
+) -> Encoder:  # read only
     """How a value of ABI type `t` goes into an argument buffer (`writable`:
-    an array argument the function writes)."""
+    an array argument the function writes; `classes`: the package's struct
+    classes, by fully qualified name)."""
     kind = t.kind
+    if kind is Kind.STRUCT:  # its fields in order
+        cls, name = classes[t.fqn], t.name
+        fields = [encoder(f.type, classes=classes) for f in t.fields]
+
+        def enc_struct(v: Any, out: bytearray, fn: str, path: str) -> None:
+            if type(v) is not cls:
+                raise TypeError(f"{fn}() argument '{path}' must be {name}, not {type(v).__name__}")
+            for enc, x in zip(fields, getattr(v, VALUES), strict=True):
+                enc(x, out, fn, path)
+
+        return enc_struct
     if kind is Kind.ARRAY:
         to_view = array_view_checker(t, writable)
 
@@ -117,7 +132,7 @@ def encoder(t: SpyType, writable: bool = False) -> Encoder:
 
         return enc_bytes
     if kind is Kind.LIST:
-        item = encoder(t.args[0])
+        item = encoder(t.args[0], classes=classes)
         expected = t.python
         # a list of ints or floats packs in one go when every item is of the
         # exact type (struct checks the range); any other goes item by item,
@@ -146,7 +161,7 @@ def encoder(t: SpyType, writable: bool = False) -> Encoder:
 
         return enc_list
     if kind is Kind.DICT:
-        key, value = encoder(t.args[0]), encoder(t.args[1])
+        key, value = encoder(t.args[0], classes=classes), encoder(t.args[1], classes=classes)
         expected = t.python
 
         def enc_dict(v: Any, out: bytearray, fn: str, path: str) -> None:
@@ -161,7 +176,7 @@ def encoder(t: SpyType, writable: bool = False) -> Encoder:
 
         return enc_dict
     if kind is Kind.TUPLE:
-        items_enc = [encoder(a) for a in t.args]
+        items_enc = [encoder(a, classes=classes) for a in t.args]
         expected, count = t.python, len(t.args)
 
         def enc_tuple(v: Any, out: bytearray, fn: str, path: str) -> None:
@@ -176,9 +191,21 @@ def encoder(t: SpyType, writable: bool = False) -> Encoder:
     raise TypeError(f"no marshalling of {t} on the wasm backend")
 
 
-def decoder(t: SpyType) -> Decoder:
+def decoder(t: SpyType, classes: Mapping[str, type] = {}) -> Decoder:  # read only
     """How a value of ABI type `t` comes out of a result buffer."""
     kind = t.kind
+    if kind is Kind.STRUCT:  # its fields in order, made without checks again
+        raw = classes[t.fqn]._spy_raw  # type: ignore[attr-defined]
+        fields = [decoder(f.type, classes) for f in t.fields]
+
+        def dec_struct(data: bytes, at: int) -> tuple[Any, int]:
+            values = []
+            for dec in fields:
+                x, at = dec(data, at)
+                values.append(x)
+            return raw(*values), at
+
+        return dec_struct
     if kind in (Kind.INT, Kind.FLOAT, Kind.BOOL):
         packer = _scalar_struct(t)
         size = packer.size
@@ -197,7 +224,7 @@ def decoder(t: SpyType) -> Decoder:
 
         return dec_text
     if kind is Kind.LIST:
-        item = decoder(t.args[0])
+        item = decoder(t.args[0], classes)
         code = _bulk_code(t.args[0])
 
         def dec_list(data: bytes, at: int) -> tuple[Any, int]:
@@ -214,7 +241,7 @@ def decoder(t: SpyType) -> Decoder:
 
         return dec_list
     if kind is Kind.DICT:
-        key, value = decoder(t.args[0]), decoder(t.args[1])
+        key, value = decoder(t.args[0], classes), decoder(t.args[1], classes)
 
         def dec_dict(data: bytes, at: int) -> tuple[Any, int]:
             (n,) = U32.unpack_from(data, at)
@@ -227,7 +254,7 @@ def decoder(t: SpyType) -> Decoder:
 
         return dec_dict
     if kind is Kind.TUPLE:
-        items = [decoder(a) for a in t.args]
+        items = [decoder(a, classes) for a in t.args]
 
         def dec_tuple(data: bytes, at: int) -> tuple[Any, int]:
             out = []

@@ -396,8 +396,8 @@ class WasmPackage:
         buffer, checked and encoded before the lock is taken (which runs
         Python code), and its result comes back in one (_marshal.py)."""
         cell = self.cell(fn.symbols["wasm"], ["i32", "i32", "i32"], ["i32"])
-        encoders = [(p.name, encoder(p.type, p.mutates)) for p in fn.params]
-        decode = decoder(fn.returns)
+        encoders = [(p.name, encoder(p.type, p.mutates, self.classes)) for p in fn.params]
+        decode = decoder(fn.returns, self.classes)
         # array arguments the function writes: their items come back after the result
         back = [(i, p.type) for i, p in enumerate(fn.params) if p.mutates]
         fname = fn.name
