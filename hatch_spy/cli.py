@@ -52,6 +52,13 @@ def make_parser() -> argparse.ArgumentParser:
     build = sub.add_parser("build", help="compile FILE into an executable or a WASI module")
     common(build)
     build.add_argument("-o", dest="output", type=Path, required=True, help="where to write it")
+    deps = sub.add_parser(
+        "deps",
+        help="print the installed SPy packages that a project's (or FILE's) imports resolve to: "
+        "name, version, folder, link mode and the modules used",
+    )
+    deps.add_argument("file", type=Path, nargs="?", default=Path("."))
+    deps.add_argument("-I", dest="search_paths", type=Path, action="append", default=[])
     emit = sub.add_parser("emit-c", help="print the C that FILE compiles to")
     emit.add_argument("file", type=Path)
     emit.add_argument("-I", dest="search_paths", type=Path, action="append", default=[])
@@ -91,6 +98,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def dispatch(args: argparse.Namespace, program_args: list[str]) -> int:
+    if args.command == "deps":
+        from .deps import resolve
+
+        for dep in resolve(args.file, args.search_paths):
+            print(dep.line())
+        return 0
     if args.command == "emit-c":
         # what blue code prints while compiling must not mix into the C
         with contextlib.redirect_stdout(sys.stderr):

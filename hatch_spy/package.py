@@ -18,6 +18,7 @@ from pathlib import Path
 
 import spy_abi
 import spy_runtime
+from spy_linker import Resolver
 
 from . import __version__
 from .compiler import check_modules, compiling, ir
@@ -195,10 +196,12 @@ def build_package(
             raise SpyError(f"{srcs[0].wheel_path}: a .spy module must live inside a package folder")
         _check_module_names(srcs)
         _check_no_python_twin(srcs)
-        finder = ModuleFinder((srcs[0].root, *search))
+        # imports of other packages: the SPy distributions installed where this
+        # build runs (its build-system.requires) or in the search paths
+        finder = ModuleFinder((srcs[0].root, *search), Resolver([*search, *sys.path]))
         with compiling():
-            modules = check_modules(load_program([s.module for s in srcs], finder))
-        own = {s.module: s for s in srcs}
+            own = {s.module: s for s in srcs}
+            modules = check_modules(load_program([s.module for s in srcs], finder), own)
         for m in modules:
             check_exportable(m)
         homes = struct_homes(modules, own)

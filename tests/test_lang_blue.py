@@ -579,7 +579,7 @@ def test_generics_compile_the_same_on_every_python(python: Path, tmp_path: Path)
     main = tmp_path / "main.spy"
     main.write_text(GENERICS + "\n@struct\nclass Box[T]:\n    item: T\n")
     repo = Path(__file__).resolve().parents[1]
-    path = os.pathsep.join(str(repo / p) for p in (".", "abi/src", "runtime/src"))
+    path = os.pathsep.join(str(repo / p) for p in (".", "abi/src", "runtime/src", "linker/src"))
     code = "import sys; from pathlib import Path; from hatch_spy.compiler import compile_program_to_c; "
     code += "sys.stdout.write(compile_program_to_c(Path(sys.argv[1])))"
     proc = subprocess.run(

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import sys
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
+
+from spy_linker import Resolver
 
 from . import ir
 from .boundary import container_kind, containers_reached
@@ -25,17 +28,24 @@ __all__ = [
 ]
 
 
-def check_modules(loaded: Sequence[LoadedModule]) -> list[ir.ModuleIR]:
-    """Type-check modules given dependencies first; return their IR in that order."""
+def check_modules(
+    loaded: Sequence[LoadedModule], own: Collection[str] | None = None
+) -> list[ir.ModuleIR]:
+    """Type-check modules given dependencies first; return their IR in that
+    order. With `own`, only those modules' public functions are exported (a
+    package's: the modules of other packages it imports are linked in, not
+    part of its API)."""
     checkers: dict[str, ModuleChecker] = {}
     for mod in loaded:
         checker = ModuleChecker(mod, checkers)
         checkers[mod.name] = checker
         checker.declare()
     check_pending(checkers)
-    for name in BUILTIN_MODULES:  # the standard library is no package's to export
-        for func in checkers[name].ir.funcs.values():
-            func.exported = False
+    for name, checker in checkers.items():
+        # the standard library is no package's to export, nor another package's modules
+        if name in BUILTIN_MODULES or (own is not None and name not in own):
+            for func in checker.ir.funcs.values():
+                func.exported = False
     prepare_boundary(checkers)
     return [c.ir for c in checkers.values()]
 
@@ -91,7 +101,7 @@ def compile_program_to_c(path: Path, search_paths: Sequence[Path] = ()) -> str:
     if "." in path.stem or not path.stem:
         # the module would be named like a submodule (`a.b` is a/b.spy)
         raise SpyError(f"cannot compile {path.name}: rename it so that only '.spy' has a dot")
-    finder = ModuleFinder((path.parent, *search_paths))
+    finder = ModuleFinder((path.parent, *search_paths), Resolver([*search_paths, *sys.path]))
     with compiling():
         loaded = load_program([path.stem], finder)
         modules = check_modules(loaded)

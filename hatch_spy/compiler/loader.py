@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from spy_runtime import stdlib_dir
+from spy_linker import LinkError, Provider, Resolver
+from spy_runtime import ABI_VERSION, stdlib_dir
 
 from .errors import Loc, SpyCompileError
 from .source import SourceFile, parse_module, read_source
@@ -28,27 +29,53 @@ class LoadedModule:
 
 @dataclass(frozen=True)
 class ModuleFinder:
-    """Looks up `a.b` as `a/b.spy` under each root, first match wins."""
+    """Looks up `a.b` as `a/b.spy` under each root, first match wins; then
+    among the SPy modules of installed distributions (`resolver`), whose
+    runtime ABI must be one this build can use."""
 
     roots: tuple[Path, ...]
+    resolver: Resolver | None = None
+    used: dict[str, Provider] = field(default_factory=dict, compare=False)  # module -> provider
 
     def find(self, name: str) -> tuple[Path, str] | None:
         """The file of module `name` and how errors show it; the standard
-        library written in SPy comes after the program's own roots."""
+        library written in SPy comes after the program's own roots and the
+        installed distributions. LinkError: a provider that cannot be used."""
         rel = name.replace(".", "/") + ".spy"
         roots = () if name in BUILTIN_MODULES else self.roots  # never shadowed
         for root in roots:
             path = root / rel
             if path.is_file():
                 return path, rel
+        provider = None if name in BUILTIN_MODULES else self.provider_of(name)
+        if provider is not None:
+            source = provider.source(name)
+            if source is None or not source.is_file():
+                raise LinkError(f"{provider.where} lists SPy module '{name}' but has no {source}")
+            provider.check_runtime(ABI_VERSION)
+            self.used[name] = provider
+            return source, str(source)
         path = stdlib_dir() / rel
         if path.is_file():
             return path, f"<stdlib>/{rel}"
         return None
 
+    def provider_of(self, name: str) -> Provider | None:
+        return None if self.resolver is None else self.resolver.provider_of(name)
+
     def is_package(self, name: str) -> bool:
         rel = name.replace(".", "/")
-        return any((root / rel).is_dir() for root in self.roots)
+        if any((root / rel).is_dir() for root in self.roots):
+            return True
+        return self.resolver is not None and self.resolver.provides_package(name)
+
+    def where(self) -> str:
+        """Where a module was looked for, for a message."""
+        looked = ", ".join(str(r) for r in self.roots)
+        if self.resolver is not None:
+            n = len(self.resolver.providers)
+            looked += f", and the SPy modules of {n} installed distribution{'s' if n != 1 else ''}"
+        return looked
 
 
 def module_name_for(path: Path, root: Path) -> str:
@@ -69,13 +96,16 @@ def load_program(entries: Sequence[str], finder: ModuleFinder) -> list[LoadedMod
             cycle = " -> ".join([*active[active.index(name) :], name])
             assert importer is not None and node is not None
             raise SpyCompileError(f"import cycle: {cycle}", importer.src.node_loc(node))
-        found = finder.find(name)
+        try:
+            found = finder.find(name)
+        except LinkError as exc:
+            raise _at(str(exc), name, importer, node) from None
         if found is None:
-            where = ", ".join(str(r) for r in finder.roots)
-            msg = f"no module named '{name}' (looked for {name.replace('.', '/')}.spy in {where})"
-            if importer is None or node is None:
-                raise SpyCompileError(msg, _nowhere(name))
-            raise SpyCompileError(msg, importer.src.node_loc(node))
+            msg = (
+                f"no module named '{name}' (looked for {name.replace('.', '/')}.spy in "
+                f"{finder.where()})"
+            )
+            raise _at(msg, name, importer, node)
         path, display = found
         src = read_source(path, display)
         mod = LoadedModule(name, src, parse_module(src))
@@ -102,6 +132,15 @@ def _nowhere(name: str) -> Loc:
     return Loc(name.replace(".", "/") + ".spy", 1, 0)
 
 
+def _at(
+    msg: str, name: str, importer: LoadedModule | None, node: ast.AST | None
+) -> SpyCompileError:
+    """An error about module `name`, at the import that asked for it."""
+    if importer is None or node is None:
+        return SpyCompileError(msg, _nowhere(name))
+    return SpyCompileError(msg, importer.src.node_loc(node))
+
+
 def resolve_imports(mod: LoadedModule, finder: ModuleFinder) -> list[tuple[str, ast.AST]]:
     """Record what each import statement names; return (module, node) pairs."""
     deps: list[tuple[str, ast.AST]] = []
@@ -112,7 +151,11 @@ def resolve_imports(mod: LoadedModule, finder: ModuleFinder) -> list[tuple[str, 
                 deps.append((alias.name, alias))
         elif isinstance(stmt, ast.ImportFrom):
             base = absolute_name(mod, stmt)
-            if base not in STD_MODULES and finder.find(base) is None and finder.is_package(base):
+            try:
+                missing = base not in STD_MODULES and finder.find(base) is None
+            except LinkError as exc:
+                raise _at(str(exc), base, mod, stmt) from None
+            if missing and finder.is_package(base):
                 # `from pkg import mod`: each name is a module of the package
                 for alias in stmt.names:
                     sub = f"{base}.{alias.name}"

@@ -2,4 +2,8 @@
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from .resolver import LinkError, Provider, Resolver, describe
+
+__version__ = "0.2.0"
+
+__all__ = ["LinkError", "Provider", "Resolver", "__version__", "describe"]
