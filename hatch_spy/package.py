@@ -36,6 +36,7 @@ from .compiler.loader import ModuleFinder, load_program
 from .compiler.marshal import wasm_symbol
 from .compiler.mutation import written_params
 from .compiler.types import Kind, SpyType, structs_reached
+from .dependencies import dependencies
 from .settings import SpySettings
 from .toolchain import COMMON_CFLAGS, EXTENSION_SUFFIX, Toolchain, ToolchainError, get_target
 
@@ -191,6 +192,7 @@ def build_package(
         by_top.setdefault(src.wheel_path.split("/")[0], []).append(src)
     abi_modules: list[spy_abi.Module] = []
     artifacts: list[spy_abi.Artifact] = []
+    deps: list[spy_abi.Dependency] = []
     for top, srcs in by_top.items():
         if len(srcs[0].wheel_path.split("/")) < 2:
             raise SpyError(f"{srcs[0].wheel_path}: a .spy module must live inside a package folder")
@@ -206,6 +208,7 @@ def build_package(
             check_exportable(m)
         homes = struct_homes(modules, own)
         written = written_params(modules)
+        deps += dependencies([m for m in modules if m.name in own], finder.used)
         for m in modules:
             if m.name in own:
                 src = own[m.name]
@@ -253,7 +256,12 @@ def build_package(
             zig=tc.zig_version,
             flags=(f"-O{tc.opt_level}", *COMMON_CFLAGS),
         ),
+        dependencies=tuple(deps),
     )
+    # the packages it was built against, in the range that admits what it uses
+    # (with static links their code is in the wheel already; the requirement
+    # keeps the pair checkable: spy-abi env, and a later dynamic link)
+    result.dependencies += [f"{d.name}{d.requirement}" for d in deps]
     requirement = spy_abi.runtime_requirement(abi_version)
     if result.pure_python:  # wasm only: wasmtime is how it runs
         requirement = requirement.replace("spy-runtime", "spy-runtime[wasm]", 1)

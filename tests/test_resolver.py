@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import textwrap
+import zipfile
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 import spy_abi
@@ -156,8 +158,42 @@ def test_a_package_builds_on_an_installed_spy_package(
         """
     )
     (scene_wheel,) = dist.glob("*.whl")
+    with zipfile.ZipFile(scene_wheel) as whl:
+        data = json.loads(whl.read("spyscene-0.1.0.dist-info/spy-abi.json"))
+        metadata = whl.read("spyscene-0.1.0.dist-info/METADATA").decode()
+    with zipfile.ZipFile(vecmath_wheel) as whl:
+        text = whl.read("spyvecmath-0.1.0.dist-info/spy-abi.json").decode()
+    vec = spy_abi.from_json(text).module("vecmath.vec")
+    norm = None if vec is None else vec.function("norm")
+    assert norm is not None
+    # what scene was built against and uses of it, recorded (format 5)
+    jsonschema.validate(data, json.loads(spy_abi.schema_path(5).read_text()))
+    assert data["dependencies"] == {
+        "spyvecmath": {
+            "version": "0.1.0",
+            "requirement": ">=0.1.0,<0.2",
+            "link": "static",
+            "symbols": {
+                "vecmath.vec.norm": norm.signature_hash,
+                "vecmath.vec::Vec3": spy_abi.struct_hash(norm.params[0].type),
+            },
+        }
+    }
+    assert "Requires-Dist: spyvecmath<0.2,>=0.1.0" in metadata or (
+        "Requires-Dist: spyvecmath>=0.1.0,<0.2" in metadata
+    )
     user = installed_env(
-        tmp_path_factory, "scene-user", local_wheels, str(scene_wheel), "spy-runtime[wasm]"
+        tmp_path_factory,
+        "scene-user",
+        local_wheels,
+        str(scene_wheel),
+        str(vecmath_wheel),
+        "spy-runtime[wasm]",
+    )
+    # linked statically: scene runs with spyvecmath gone
+    user.run_script(
+        "import subprocess, sys\n"
+        "subprocess.run([sys.executable, '-m', 'pip', 'uninstall', '-q', '-y', 'spyvecmath'], check=True)"
     )
     for backend in ("native", "wasm"):
         out = user.run_script(

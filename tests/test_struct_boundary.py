@@ -381,11 +381,11 @@ def test_a_newer_abi_format_is_a_clear_import_error(shapes: Venv) -> None:
     path = dist_info / "spy-abi.json"
     original = path.read_text()
     try:
-        path.write_text(original.replace('"format_version": 2', '"format_version": 5'))
+        path.write_text(original.replace('"format_version": 2', '"format_version": 6'))
         proc = shapes.run_script("import spyshapes.geom", check=False)
         assert (
-            "ImportError: spyshapes.geom: spyshapes was built with spy-abi.json format 5, newer "
-            "than this spy-runtime reads (formats 1, 2, 3 and 4): upgrade it with "
+            "ImportError: spyshapes.geom: spyshapes was built with spy-abi.json format 6, newer "
+            "than this spy-runtime reads (formats 1, 2, 3, 4 and 5): upgrade it with "
             "pip install -U spy-runtime spy-abi"
         ) in proc.stderr
     finally:

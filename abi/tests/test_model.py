@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from typing import Any
@@ -145,7 +146,7 @@ DELETE = object()
 @pytest.mark.parametrize(
     ("path", "value", "message"),
     [
-        (["format_version"], 5, "format_version 5 is not supported"),
+        (["format_version"], 6, "format_version 6 is not supported"),
         (["format_version"], 1, "format 1 has no structs"),
         (["format_version"], DELETE, "missing 'format_version'"),
         (["runtime_abi"], "1", "runtime_abi '1' is not MAJOR.MINOR"),
@@ -196,8 +197,8 @@ def test_malformed_documents_are_refused(
 
 def test_a_newer_format_is_its_own_error() -> None:
     with pytest.raises(spy_abi.AbiVersionError) as info:
-        spy_abi.from_json(mutate(["format_version"], 5))
-    assert info.value.version == 5
+        spy_abi.from_json(mutate(["format_version"], 6))
+    assert info.value.version == 6
 
 
 def test_not_json_is_refused() -> None:
@@ -334,3 +335,47 @@ def test_malformed_array_documents_are_refused(edit: Any, message: str) -> None:
     edit(data)
     with pytest.raises(AbiFormatError, match=message):
         spy_abi.from_json(json.dumps(data))
+
+
+def test_dependencies_need_format_5_and_round_trip() -> None:
+    dep = spy_abi.Dependency(
+        "spyvecmath",
+        "0.1.0",
+        ">=0.1.0,<0.2",
+        "static",
+        {"vecmath.vec.norm": ADD.signature_hash, "vecmath.vec::P": spy_abi.struct_hash(POINT)},
+    )
+    abi = dataclasses.replace(SAMPLE, dependencies=(dep,))
+    data = json.loads(spy_abi.to_json(abi))
+    assert data["format_version"] == 5
+    jsonschema.validate(data, json.loads(spy_abi.schema_path(5).read_text()))
+    assert spy_abi.from_json(spy_abi.to_json(abi)).dependencies == (dep,)
+    data["format_version"] = 4
+    with pytest.raises(AbiFormatError, match="format 4 has no dependencies"):
+        spy_abi.from_json(json.dumps(data))
+    data["format_version"] = 5
+    data["dependencies"]["spyvecmath"]["link"] = "sideways"
+    with pytest.raises(AbiFormatError, match="unknown link mode 'sideways'"):
+        spy_abi.from_json(json.dumps(data))
+
+
+@pytest.mark.parametrize(
+    ("version", "expected"),
+    [
+        ("0.1.0", ">=0.1.0,<0.2"),
+        ("0.3.7", ">=0.3.7,<0.4"),
+        ("1.0.0", ">=1.0.0,<2"),
+        ("2.5", ">=2.5,<3"),
+        ("0.0.4", ">=0.0.4,<0.1"),
+    ],
+)
+def test_default_range_admits_up_to_the_next_breaking_release(version: str, expected: str) -> None:
+    assert spy_abi.default_range(version) == expected
+
+
+def test_a_struct_hash_covers_its_layout() -> None:
+    moved = struct_type(
+        "Point", "pkg.geom::Point", "", (StructField("y", F64), StructField("x", F64))
+    )
+    assert spy_abi.struct_hash(POINT) != spy_abi.struct_hash(moved)
+    assert spy_abi.struct_hash(POINT) == spy_abi.struct_hash(POINT)

@@ -12,11 +12,13 @@ from .model import (
     AbiFormatError,
     AbiVersionError,
     Artifact,
+    Dependency,
     Function,
     Module,
     Param,
     Toolchain,
     from_json,
+    struct_hash,
     to_json,
 )
 
@@ -30,14 +32,17 @@ __all__ = [
     "AbiFormatError",
     "AbiVersionError",
     "Artifact",
+    "Dependency",
     "Function",
     "Module",
     "Param",
     "Toolchain",
+    "default_range",
     "from_json",
     "runtime_compatible",
     "runtime_requirement",
     "schema_path",
+    "struct_hash",
     "to_json",
 ]
 
@@ -49,6 +54,16 @@ def runtime_requirement(abi_version: tuple[int, int]) -> str:
     """
     major, minor = abi_version
     return f"spy-runtime>={major}.{minor},<{major + 1}"
+
+
+def default_range(version: str) -> str:
+    """The versions of a dependency that admit what a package built against
+    `version` uses: from it up to its next breaking release, with semver's
+    0.x rule (0.3.1 -> ">=0.3.1,<0.4"; 2.1.0 -> ">=2.1.0,<3")."""
+    parts = [int(p) if p.isdigit() else 0 for p in version.split(".")[:2]] + [0, 0]
+    major, minor = parts[0], parts[1]
+    upper = f"{major + 1}" if major > 0 else f"0.{minor + 1}"
+    return f">={version},<{upper}"
 
 
 def runtime_compatible(compiled: tuple[int, int], provided: tuple[int, int]) -> bool:

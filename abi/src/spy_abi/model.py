@@ -25,7 +25,7 @@ from typing import Any
 from . import types
 
 FORMAT_VERSION = 2  # written unless a signature needs format 3's container types
-READABLE_VERSIONS = (1, 2, 3, 4)
+READABLE_VERSIONS = (1, 2, 3, 4, 5)
 FILENAME = "spy-abi.json"
 TARGETS = frozenset({"native", "wasm"})
 
@@ -105,6 +105,9 @@ class Module:
         object.__setattr__(self, "functions", tuple(sorted(self.functions, key=lambda f: f.name)))
         object.__setattr__(self, "structs", tuple(sorted(self.structs, key=lambda t: t.fqn)))
 
+    def function(self, name: str) -> Function | None:
+        return next((f for f in self.functions if f.name == name), None)
+
     @property
     def interface_hash(self) -> str:
         exports = sorted([f.name, f.signature_hash] for f in self.functions)
@@ -129,6 +132,28 @@ class Toolchain:
 
 
 @dataclass(frozen=True)
+class Dependency:
+    """Another SPy distribution this one was built against (format 5)."""
+
+    name: str  # the distribution
+    version: str  # the version built against
+    requirement: str  # the range of versions the package admits: ">=0.1.0,<0.2"
+    link: str  # "static" (its code compiled in) or "dynamic"
+    # what the package uses of it: "module.function" and "module::Struct",
+    # each with its signature hash (a struct's: of its description)
+    symbols: Mapping[str, str] = field(default_factory=dict)
+
+
+LINK_MODES = ("static", "dynamic")
+
+
+def struct_hash(t: types.SpyType) -> str:
+    """What code built against struct `t` depends on: its description (name,
+    fields with types and offsets, layout per target)."""
+    return _hash(t.describe())
+
+
+@dataclass(frozen=True)
 class AbiFile:
     name: str
     version: str
@@ -137,6 +162,7 @@ class AbiFile:
     artifacts: tuple[Artifact, ...]
     toolchain: Toolchain
     format_version: int = FORMAT_VERSION
+    dependencies: tuple[Dependency, ...] = ()
 
     def module(self, name: str) -> Module | None:
         return next((m for m in self.modules if m.name == name), None)
@@ -170,8 +196,10 @@ def _reaches(t: types.SpyType, kinds: tuple[types.Kind, ...]) -> bool:
 
 
 def needed_format(abi: AbiFile) -> int:
-    """The lowest format that holds `abi`'s signatures: 4 with arrays, 3
-    with Python's containers or bytes, else the 2 of structs."""
+    """The lowest format that holds `abi`: 5 with dependencies, 4 with
+    arrays, 3 with Python's containers or bytes, else the 2 of structs."""
+    if abi.dependencies:
+        return 5
     sig = _signature_types(abi)
     if any(_reaches(t, (types.Kind.ARRAY,)) for t in sig):
         return 4
@@ -214,6 +242,21 @@ def to_dict(abi: AbiFile) -> dict[str, Any]:
             "zig": abi.toolchain.zig,
             "flags": list(abi.toolchain.flags),
         },
+        **(
+            {
+                "dependencies": {
+                    d.name: {
+                        "version": d.version,
+                        "requirement": d.requirement,
+                        "link": d.link,
+                        "symbols": dict(d.symbols),
+                    }
+                    for d in abi.dependencies
+                }
+            }
+            if abi.dependencies
+            else {}
+        ),
     }
 
 
@@ -370,6 +413,7 @@ def from_json(text: str) -> AbiFile:
         _require(tc, "zig", str, "toolchain"),
         tuple(_require(tc, "flags", list, "toolchain")),
     )
+    dependencies = _dependencies(data, version)
     return AbiFile(
         _require(data, "name", str, "spy-abi.json"),
         _require(data, "version", str, "spy-abi.json"),
@@ -378,4 +422,33 @@ def from_json(text: str) -> AbiFile:
         tuple(artifacts),
         toolchain,
         version,
+        dependencies,
     )
+
+
+def _dependencies(data: Mapping[str, Any], version: int) -> tuple[Dependency, ...]:
+    if "dependencies" not in data:
+        return ()
+    if version < 5:
+        raise AbiFormatError(f"format {version} has no dependencies")
+    deps = []
+    for name, d in _require(data, "dependencies", dict, "spy-abi.json").items():
+        where = f"dependency {name}"
+        if not isinstance(d, dict):
+            raise AbiFormatError(f"{where}: must be an object")
+        link = _require(d, "link", str, where)
+        if link not in LINK_MODES:
+            raise AbiFormatError(f"{where}: unknown link mode {link!r}")
+        symbols = _require(d, "symbols", dict, where)
+        if not all(isinstance(v, str) for v in symbols.values()):
+            raise AbiFormatError(f"{where}: a symbol's hash must be a string")
+        deps.append(
+            Dependency(
+                name,
+                _require(d, "version", str, where),
+                _require(d, "requirement", str, where),
+                link,
+                symbols,
+            )
+        )
+    return tuple(deps)

@@ -1,0 +1,75 @@
+"""What a package uses of the SPy packages it imports, recorded in its
+spy-abi.json (format 5) so that a change of theirs can be checked against it:
+per distribution, the version built against, the range of versions admitted
+(`spy_abi.default_range`), the link mode, and the signature hash of every
+function it calls and struct it uses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import spy_abi
+from spy_linker import Provider
+
+from .compiler import ir
+from .compiler.effects import stmt_exprs
+from .compiler.types import Kind, SpyType
+from .deps import LINK_MODE
+
+
+def _types_of(func: ir.FuncDecl) -> Iterable[SpyType]:
+    yield from (p.type for p in func.params)
+    yield func.ret
+    yield from func.locals.values()
+
+
+def _structs_in(t: SpyType, seen: set[str]) -> Iterable[SpyType]:
+    if t.fqn in seen:
+        return
+    seen.add(t.fqn)
+    if t.kind is Kind.STRUCT:
+        yield t
+    for sub in (*(f.type for f in t.fields), *t.args, *([t.item] if t.item else [])):
+        yield from _structs_in(sub, seen)
+
+
+def used_symbols(
+    modules: Iterable[ir.ModuleIR], used: Mapping[str, Provider]
+) -> dict[str, dict[str, str]]:
+    """Per distribution name, the symbols of it that `modules` use, each
+    with its hash: functions by `module.name`, with the hash the provider's
+    spy-abi.json gives (its public API: a generic's specializations and
+    private helpers have none), and structs by fqn, with the hash of the
+    layout this build compiled."""
+    out: dict[str, dict[str, str]] = {}
+    seen: set[str] = set()
+    for m in modules:
+        for func in m.funcs.values():
+            for e in stmt_exprs(func.body):
+                if isinstance(e, ir.Call) and e.func.module in used:
+                    provider = used[e.func.module]
+                    mod = provider.abi.module(e.func.module)
+                    fn = None if mod is None else mod.function(e.func.name)
+                    if mod is not None and fn is not None:
+                        hashes = out.setdefault(provider.name, {})
+                        hashes[f"{mod.name}.{fn.name}"] = fn.signature_hash
+            for t in _types_of(func):
+                for s in _structs_in(t, seen):
+                    module = s.fqn.split("::", 1)[0]
+                    if module in used:
+                        out.setdefault(used[module].name, {})[s.fqn] = spy_abi.struct_hash(s)
+    return out
+
+
+def dependencies(
+    modules: Iterable[ir.ModuleIR], used: Mapping[str, Provider]
+) -> list[spy_abi.Dependency]:
+    """The spy-abi.json record of every distribution `modules` import from."""
+    symbols = used_symbols(modules, used)
+    providers = {p.name: p for p in used.values()}
+    return [
+        spy_abi.Dependency(
+            name, p.version, spy_abi.default_range(p.version), LINK_MODE, symbols.get(name, {})
+        )
+        for name, p in sorted(providers.items())
+    ]
