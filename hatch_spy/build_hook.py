@@ -5,6 +5,8 @@ while hatchling builds its wheel.
     targets = ["native", "wasm"]   # HATCH_SPY_TARGETS=wasm
     opt-level = "2"                # HATCH_SPY_OPT_LEVEL
     search-paths = []              # HATCH_SPY_SEARCH_PATHS (os.pathsep-separated)
+    link = "static"                # HATCH_SPY_LINK: how imported SPy packages' code comes in
+    dependency-ranges = {}         # HATCH_SPY_DEPENDENCY_RANGES ("name SPEC; name SPEC")
 """
 
 from __future__ import annotations

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from packaging.specifiers import SpecifierSet
+
 import spy_abi
 from spy_linker import Provider
 
 from .compiler import ir
 from .compiler.effects import stmt_exprs
+from .compiler.errors import SpyError
 from .compiler.types import Kind, SpyType
-from .deps import LINK_MODE
+from .settings import SpySettings
 
 
 def _types_of(func: ir.FuncDecl) -> Iterable[SpyType]:
@@ -62,14 +65,22 @@ def used_symbols(
 
 
 def dependencies(
-    modules: Iterable[ir.ModuleIR], used: Mapping[str, Provider]
+    modules: Iterable[ir.ModuleIR], used: Mapping[str, Provider], settings: SpySettings
 ) -> list[spy_abi.Dependency]:
-    """The spy-abi.json record of every distribution `modules` import from."""
+    """The spy-abi.json record of every distribution `modules` import from,
+    each in the range the settings give it (by default up to its next
+    breaking release), which must admit the version built against."""
     symbols = used_symbols(modules, used)
     providers = {p.name: p for p in used.values()}
-    return [
-        spy_abi.Dependency(
-            name, p.version, spy_abi.default_range(p.version), LINK_MODE, symbols.get(name, {})
+    out = []
+    for name, p in sorted(providers.items()):
+        wanted = settings.dependency_range(name, spy_abi.default_range(p.version))
+        if not SpecifierSet(wanted).contains(p.version, prereleases=True):
+            raise SpyError(
+                f"dependency-ranges: {name}{wanted} excludes {p.version}, the version this "
+                f"build uses ({p.where}): widen the range or install a version inside it"
+            )
+        out.append(
+            spy_abi.Dependency(name, p.version, wanted, settings.link, symbols.get(name, {}))
         )
-        for name, p in sorted(providers.items())
-    ]
+    return out

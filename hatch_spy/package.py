@@ -208,7 +208,7 @@ def build_package(
             check_exportable(m)
         homes = struct_homes(modules, own)
         written = written_params(modules)
-        deps += dependencies([m for m in modules if m.name in own], finder.used)
+        deps += dependencies([m for m in modules if m.name in own], finder.used, settings)
         for m in modules:
             if m.name in own:
                 src = own[m.name]

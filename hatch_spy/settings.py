@@ -7,13 +7,20 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
 
 from .compiler.errors import SpyError
 from .toolchain import OPT_LEVELS
 
 TARGETS = ("native", "wasm")
+# how a package gets the code of the SPy packages it imports; "static" (the
+# default, and the only mode so far): compiled into it, so it runs without
+# their binaries and no change of theirs can break it once built
+LINK_MODES = ("static", "dynamic")
 
 
 class SettingsError(SpyError):
@@ -25,13 +32,17 @@ class SpySettings:
     targets: tuple[str, ...] = TARGETS
     opt_level: str = "2"
     search_paths: tuple[str, ...] = ()
+    link: str = "static"
+    # distribution (canonical name) -> the versions of it the package admits,
+    # instead of spy_abi.default_range
+    dependency_ranges: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def read(
         cls, config: Mapping[str, Any], environ: Mapping[str, str] = os.environ
     ) -> SpySettings:
         """Settings from the hook's table, overridden by HATCH_SPY_* variables."""
-        known = {"targets", "opt-level", "search-paths"}
+        known = {"targets", "opt-level", "search-paths", "link", "dependency-ranges"}
         unknown = sorted(
             k
             for k in config
@@ -57,8 +68,57 @@ class SpySettings:
         paths = _list(config.get("search-paths", []), "search-paths")
         if "HATCH_SPY_SEARCH_PATHS" in environ:
             paths = [p for p in environ["HATCH_SPY_SEARCH_PATHS"].split(os.pathsep) if p]
+        link = str(environ.get("HATCH_SPY_LINK", config.get("link", "static")))
+        if link not in LINK_MODES:
+            raise SettingsError(f"link must be one of {', '.join(LINK_MODES)}, got {link!r}")
+        if link == "dynamic":
+            raise SettingsError(
+                'link = "dynamic" is not available yet: build with link = "static", which '
+                "compiles the code a package uses of its SPy dependencies into it"
+            )
+        ranges = _ranges(config.get("dependency-ranges", {}))
+        if "HATCH_SPY_DEPENDENCY_RANGES" in environ:
+            ranges = _ranges(_parse_ranges(environ["HATCH_SPY_DEPENDENCY_RANGES"]))
         # keep the order of TARGETS, drop repeats
-        return cls(tuple(t for t in TARGETS if t in targets), opt, tuple(paths))
+        return cls(tuple(t for t in TARGETS if t in targets), opt, tuple(paths), link, ranges)
+
+    def dependency_range(self, name: str, default: str) -> str:
+        return self.dependency_ranges.get(canonicalize_name(name), default)
+
+
+def _parse_ranges(text: str) -> dict[str, str]:
+    """HATCH_SPY_DEPENDENCY_RANGES: `name SPECIFIERS` entries separated by `;`
+    ("spyvecmath >=0.1,<2; spygeo ==1.*")."""
+    out: dict[str, str] = {}
+    for entry in text.split(";"):
+        entry = entry.strip()
+        if not entry:
+            continue
+        name, _, spec = entry.partition(" ")
+        out[name] = spec.strip()
+    return out
+
+
+def _ranges(value: Any) -> dict[str, str]:
+    if not isinstance(value, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise SettingsError(
+            f'dependency-ranges must be a table of distribution = "specifiers", got {value!r}'
+        )
+    out: dict[str, str] = {}
+    for name, spec in value.items():
+        try:
+            SpecifierSet(spec)
+        except InvalidSpecifier:
+            raise SettingsError(
+                f"dependency-ranges: {spec!r} for {name} is not a version range (PEP 440 "
+                'specifiers, such as ">=0.1,<2")'
+            ) from None
+        if not spec.strip():
+            raise SettingsError(f"dependency-ranges: the range for {name} is empty")
+        out[canonicalize_name(name)] = spec
+    return out
 
 
 def _list(value: Any, name: str) -> list[str]:

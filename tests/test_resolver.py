@@ -149,14 +149,23 @@ def test_a_package_builds_on_an_installed_spy_package(
         tmp_path_factory, "builder", local_wheels, "hatch-spy", "build", str(vecmath_wheel)
     )
     dist = tmp_path_factory.mktemp("scene-dist")
-    builder.run_script(
-        f"""
+    build = f"""
         import subprocess, sys
-        subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation",
-                        "-o", {str(dist)!r}, {str(SAMPLES / "scene")!r}], check=True,
-                       capture_output=True)
+        proc = subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation",
+                               "-o", {str(dist)!r}, {str(SAMPLES / "scene")!r}],
+                              capture_output=True, text=True)
+        print(proc.stdout + proc.stderr)
+        sys.exit(proc.returncode)
         """
+    # a range that leaves out the version installed is refused, before any wheel
+    refused = builder.run_script(
+        build, env={"HATCH_SPY_DEPENDENCY_RANGES": "spyvecmath >=0.2"}, check=False
     )
+    assert refused.returncode != 0 and not list(dist.glob("*.whl"))
+    assert "dependency-ranges: spyvecmath>=0.2 excludes 0.1.0, the version this build uses" in (
+        refused.stdout
+    )
+    builder.run_script(build)
     (scene_wheel,) = dist.glob("*.whl")
     with zipfile.ZipFile(scene_wheel) as whl:
         data = json.loads(whl.read("spyscene-0.1.0.dist-info/spy-abi.json"))
