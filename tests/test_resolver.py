@@ -231,3 +231,15 @@ def test_hatch_spy_deps_prints_what_a_project_resolves_to(tmp_path: Path) -> Non
     missing = hatch_spy_cli("deps", str(project))
     assert missing.returncode == 1
     assert "no module named 'geo.shapes'" in missing.stderr
+
+
+def test_a_name_the_installed_module_lacks_names_the_distribution(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    install_fake(site)
+    with pytest.raises(SpyCompileError) as info:
+        load(tmp_path, "from geo.shapes import Box, circle\n", site)
+    err = info.value
+    assert (err.loc.line, err.loc.col) == (1, 28)
+    assert err.message == (
+        f"module 'geo.shapes' (of spygeo 1.2.0 in {site}) has no attribute 'circle'"
+    )

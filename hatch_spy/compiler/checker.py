@@ -367,13 +367,15 @@ class ModuleChecker:
             raise self.error(f"module '{module}' has no attribute '{name}'", node)
         other = self.modules[module]
         sym = other.names.get(name)
+        # a module of an installed package: say which one it looked at, and where
+        where = "" if other.loaded.provider is None else f" (of {other.loaded.provider})"
         if sym is None or name in other.builtin_names:
-            raise self.error(f"module '{module}' has no attribute '{name}'", node)
+            raise self.error(f"module '{module}'{where} has no attribute '{name}'", node)
         if isinstance(sym, (ModuleAlias, ir.RuntimeFunc, StdConst, SpecialForm)) or name.startswith(
             "__"
         ):
             # only what a module defines itself is importable from it
-            raise self.error(f"module '{module}' has no attribute '{name}'", node)
+            raise self.error(f"module '{module}'{where} has no attribute '{name}'", node)
         return sym
 
     def resolve_type(self, node: ast.expr | None, what: str) -> SpyType:

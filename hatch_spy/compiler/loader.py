@@ -25,6 +25,8 @@ class LoadedModule:
     # id() of an `ast.alias` of `from pkg import mod` where `mod` is a module
     submodule_imports: set[int] = field(default_factory=set)
     deps: list[str] = field(default_factory=list)
+    # the installed distribution it comes from ("spygeo 1.2.0 in /site"), if any
+    provider: str | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,8 @@ def load_program(entries: Sequence[str], finder: ModuleFinder) -> list[LoadedMod
         path, display = found
         src = read_source(path, display)
         mod = LoadedModule(name, src, parse_module(src))
+        if name in finder.used:
+            mod.provider = finder.used[name].where
         active.append(name)
         for dep, dep_node in resolve_imports(mod, finder):
             if dep not in mod.deps:
