@@ -15,7 +15,16 @@ import jsonschema
 import pytest
 
 import spy_abi
-from wheelkit import SAMPLES, Venv, build_wheel, installed_env, memory_meters, try_build
+from wheelkit import (
+    SAMPLES,
+    Venv,
+    build_wheel,
+    installed_env,
+    memory_meters,
+    other_pythons,
+    run,
+    try_build,
+)
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="native wheels are Linux-only so far"
@@ -513,3 +522,28 @@ def test_structs_inside_containers_cross_both_ways(vecmath: Venv, backend: str) 
         "Vec3(x=2.0, y=2.0, z=2.0)",
         "[]",
     ]
+
+
+@pytest.mark.parametrize("python", other_pythons(), ids=lambda p: p.parent.parent.name)
+def test_arrays_on_other_pythons(
+    python: Path, tmp_path: Path, local_wheels: Path, vecmath_wheel: Path
+) -> None:
+    """The abi3 wheel's array arguments on every CPython here: the buffer
+    protocol found at run time (PyObject_GetBuffer through dlsym, Py_buffer
+    laid out by us) and NumPy arrays read in place."""
+    env = Venv(tmp_path / "venv")
+    run([str(python), "-m", "venv", str(env.path)])
+    env.pip_install(str(vecmath_wheel), "spy-runtime[wasm]", "numpy", find_links=local_wheels)
+    for backend in BACKENDS:
+        out = call(
+            env,
+            backend,
+            """
+            a = array.array("d", [1.0, 2.0, 3.0])
+            A.scale(a, 2.0)
+            x = np.arange(6.0)
+            A.scale(x[::2], 10.0)
+            print(A.dot(a, memoryview(a)), a.tolist(), x.tolist(), A.dot(x[::-1], x))
+            """,
+        )
+        assert out == ["56.0 [2.0, 4.0, 6.0] [0.0, 1.0, 20.0, 3.0, 40.0, 5.0] 200.0"], backend
