@@ -4,20 +4,20 @@ them."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from spy_linker import Provider, Resolver
+from spy_linker import Provider
 
 from .compiler.errors import SpyError
 from .compiler.limits import compiling
-from .compiler.loader import ModuleFinder, load_program, module_name_for
+from .compiler.loader import installed_finder, load_program, module_name_for
+from .settings import SpySettings
 
-# how a dependency's code reaches the package: compiled into it (the only
-# mode so far; see docs/architecture.md "Linking other SPy packages")
-LINK_MODE = "static"
+# how a dependency's code reaches the package (the settings' default, the
+# only mode so far; see docs/architecture.md "Linking other SPy packages")
+LINK_MODE = SpySettings.link
 SKIPPED_DIRS = frozenset({"build", "dist", ".venv", "venv", ".git", "__pycache__"})
 
 
@@ -52,7 +52,7 @@ def entries_of(target: Path) -> tuple[Path, list[str]]:
 def resolve(target: Path, search_paths: Sequence[Path] = ()) -> list[Dependency]:
     """What the imports of `target` resolve to among installed distributions."""
     root, names = entries_of(target)
-    finder = ModuleFinder((root, *search_paths), Resolver([*search_paths, *sys.path]))
+    finder = installed_finder(root, search_paths)
     with compiling():
         load_program(names, finder)
     by_provider: dict[str, list[str]] = {}

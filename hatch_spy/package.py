@@ -18,7 +18,6 @@ from pathlib import Path
 
 import spy_abi
 import spy_runtime
-from spy_linker import Resolver
 
 from . import __version__
 from .compiler import check_modules, compiling, ir
@@ -32,7 +31,7 @@ from .compiler.boundary import (
 from .compiler.cext import EXTENSION_NAME, write_extension
 from .compiler.cgen import symbol_name, write_wasm_library
 from .compiler.errors import SpyError
-from .compiler.loader import ModuleFinder, load_program
+from .compiler.loader import installed_finder, load_program
 from .compiler.marshal import wasm_symbol
 from .compiler.mutation import written_params
 from .compiler.types import Kind, SpyType, structs_reached
@@ -200,7 +199,7 @@ def build_package(
         _check_no_python_twin(srcs)
         # imports of other packages: the SPy distributions installed where this
         # build runs (its build-system.requires) or in the search paths
-        finder = ModuleFinder((srcs[0].root, *search), Resolver([*search, *sys.path]))
+        finder = installed_finder(srcs[0].root, search)
         with compiling():
             own = {s.module: s for s in srcs}
             modules = check_modules(load_program([s.module for s in srcs], finder), own)

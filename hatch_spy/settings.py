@@ -13,14 +13,12 @@ from typing import Any
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
+from spy_abi.model import LINK_MODES
+
 from .compiler.errors import SpyError
 from .toolchain import OPT_LEVELS
 
 TARGETS = ("native", "wasm")
-# how a package gets the code of the SPy packages it imports; "static" (the
-# default, and the only mode so far): compiled into it, so it runs without
-# their binaries and no change of theirs can break it once built
-LINK_MODES = ("static", "dynamic")
 
 
 class SettingsError(SpyError):
@@ -32,6 +30,9 @@ class SpySettings:
     targets: tuple[str, ...] = TARGETS
     opt_level: str = "2"
     search_paths: tuple[str, ...] = ()
+    # how a package gets the code of the SPy packages it imports; "static"
+    # (the default, and the only mode so far): compiled into it, so it runs
+    # without their binaries and no change of theirs can break it once built
     link: str = "static"
     # distribution (canonical name) -> the versions of it the package admits,
     # instead of spy_abi.default_range

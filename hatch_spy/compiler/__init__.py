@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
-
-from spy_linker import Resolver
 
 from . import ir
 from .boundary import container_kind, containers_reached
@@ -14,7 +11,7 @@ from .cgen import write_program
 from .checker import ModuleChecker, specialized
 from .errors import SpyCompileError, SpyError
 from .limits import compiling
-from .loader import LoadedModule, ModuleFinder, load_program
+from .loader import LoadedModule, installed_finder, load_program
 from .source import SourceFile
 from .stdlib import BUILTIN_MODULES
 from .types import I32, NONE, Kind
@@ -101,7 +98,7 @@ def compile_program_to_c(path: Path, search_paths: Sequence[Path] = ()) -> str:
     if "." in path.stem or not path.stem:
         # the module would be named like a submodule (`a.b` is a/b.spy)
         raise SpyError(f"cannot compile {path.name}: rename it so that only '.spy' has a dot")
-    finder = ModuleFinder((path.parent, *search_paths), Resolver([*search_paths, *sys.path]))
+    finder = installed_finder(path.parent, search_paths)
     with compiling():
         loaded = load_program([path.stem], finder)
         modules = check_modules(loaded)

@@ -49,6 +49,10 @@ def container_kind(t: SpyType) -> Kind | None:
     return CONTAINER_MODULES.get(module)
 
 
+def is_array(t: SpyType) -> bool:
+    return container_kind(t) is Kind.ARRAY
+
+
 def array_ndim(t: SpyType) -> int:
     """The dimensions of array struct `t` (`array::array2[f64]` -> 2)."""
     return ARRAY_STRUCTS[t.fqn.partition("::")[2].split("[", 1)[0]]

@@ -17,6 +17,7 @@ from .boundary import (
     container_items,
     container_kind,
     exported_structs,
+    is_array,
 )
 from .cgen import (
     array_walk_c,
@@ -103,10 +104,6 @@ def item_from(t: SpyType, value: str, containers: ContainerTable, structs: Struc
     return convert_result(t, value, structs, containers)
 
 
-def is_array(t: SpyType) -> bool:
-    return container_kind(t) is Kind.ARRAY
-
-
 def container_prototypes(t: SpyType, k: int) -> str:
     # an array's converter holds the argument's buffer for the call
     extra = ", int writable, spy_Py_buffer *views, volatile int *nviews" if is_array(t) else ""
@@ -123,8 +120,8 @@ def array_converters(t: SpyType, containers: ContainerTable) -> str:
     k = containers.index(t)
     (dtype,) = container_items(t)
     ndim = array_ndim(t)
-    make = containers.method(t, "_from_parts")
-    ptr = make.params[0].type
+    ptr = t.field_type("items")
+    assert ptr is not None
     size = dtype.layout("native").size
     kind = (
         "?" if dtype.kind is Kind.BOOL else "f" if dtype.is_float else "i" if dtype.signed else "u"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,6 +79,13 @@ class ModuleFinder:
             n = len(self.resolver.providers)
             looked += f", and the SPy modules of {n} installed distribution{'s' if n != 1 else ''}"
         return looked
+
+
+def installed_finder(root: Path, search_paths: Sequence[Path] = ()) -> ModuleFinder:
+    """The finder of the build hook, `hatch-spy run` and `hatch-spy deps`:
+    `root` and the search paths, then the SPy distributions installed in the
+    search paths or on sys.path."""
+    return ModuleFinder((root, *search_paths), Resolver([*search_paths, *sys.path]))
 
 
 def module_name_for(path: Path, root: Path) -> str:

@@ -13,6 +13,7 @@ from .boundary import (
     array_ndim,
     container_items,
     container_kind,
+    is_array,
     public_functions,
     signature_types,
 )
@@ -192,7 +193,7 @@ class MarshalUnit:
             "    spy_Reader *r = &rd;",
         ]
         written = self.written.get((func.module, func.name), frozenset())
-        back = [i for i, p in enumerate(func.params) if i in written and self.is_array(p.type)]
+        back = [i for i, p in enumerate(func.params) if i in written and is_array(p.type)]
         for i, p in enumerate(func.params):
             lines += [
                 f"    {c_type(p.type)} a{i};",
@@ -219,10 +220,6 @@ class MarshalUnit:
             "}",
         ]
         return "\n".join(lines)
-
-    @staticmethod
-    def is_array(t: SpyType) -> bool:
-        return container_kind(t) is Kind.ARRAY
 
     def render(self) -> list[str]:
         protos = [

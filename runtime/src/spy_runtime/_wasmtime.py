@@ -165,15 +165,14 @@ class WasmtimeInstance:
         return WasmtimeRawCall(self, func, max(len(params), len(results), 1))
 
     def _view(self, address: int, end: int) -> memoryview:
-        """Linear memory as a memoryview: it never moves (see word()) and
+        """Linear memory as a memoryview: it never moves (see _base()) and
         only grows, so the view is made again only when a range passes its
         end."""
         if address < 0 or end > len(self._mem):
             size = self.memory.data_len(self.store)
             if address < 0 or end > size:
                 raise IndexError(f"bytes {address}..{end} are outside the wasm memory")
-            base = ctypes.addressof(self.memory.data_ptr(self.store).contents)
-            self._mem = memoryview((ctypes.c_ubyte * size).from_address(base)).cast("B")
+            self._mem = memoryview((ctypes.c_ubyte * size).from_address(self._base())).cast("B")
         return self._mem
 
     def read(self, address: int, size: int) -> bytes:
@@ -183,11 +182,13 @@ class WasmtimeInstance:
         end = address + len(data)
         self._view(address, end)[address:end] = data
 
-    def word(self, address: int) -> ctypes.c_uint32:
+    def _base(self) -> int:
         # linear memory is reserved once and never moves (wasmtime's static
-        # memories), so the view stays valid
-        base = ctypes.addressof(self.memory.data_ptr(self.store).contents)
-        return ctypes.c_uint32.from_address(base + address)
+        # memories), so an address into it stays valid
+        return ctypes.addressof(self.memory.data_ptr(self.store).contents)
+
+    def word(self, address: int) -> ctypes.c_uint32:
+        return ctypes.c_uint32.from_address(self._base() + address)
 
     def take_interrupt(self) -> bool:
         """Was this instance's Ctrl-C flag set? Clears it."""
