@@ -6,7 +6,7 @@ function it calls and struct it uses."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 
 from packaging.specifiers import SpecifierSet
 
@@ -16,14 +16,16 @@ from spy_linker import Provider
 from .compiler import ir
 from .compiler.effects import stmt_exprs
 from .compiler.errors import SpyError
+from .compiler.linking import exported_by_dependency, reachable
 from .compiler.types import Kind, SpyType
 from .settings import SpySettings
 
 
-def _types_of(func: ir.FuncDecl) -> Iterable[SpyType]:
+def _types_of(func: ir.FuncDecl, body: bool) -> Iterable[SpyType]:
     yield from (p.type for p in func.params)
     yield func.ret
-    yield from func.locals.values()
+    if body:
+        yield from func.locals.values()
 
 
 def _structs_in(t: SpyType, seen: set[str]) -> Iterable[SpyType]:
@@ -37,40 +39,45 @@ def _structs_in(t: SpyType, seen: set[str]) -> Iterable[SpyType]:
 
 
 def used_symbols(
-    modules: Iterable[ir.ModuleIR], used: Mapping[str, Provider]
+    funcs: Iterable[ir.FuncDecl], used: Mapping[str, Provider]
 ) -> dict[str, dict[str, str]]:
-    """Per distribution name, the symbols of it that `modules` use, each
+    """Per distribution name, the symbols of it that `funcs` use, each
     with its hash: functions by `module.name`, with the hash the provider's
     spy-abi.json gives (its public API: a generic's specializations and
     private helpers have none), and structs by fqn, with the hash of the
     layout this build compiled."""
     out: dict[str, dict[str, str]] = {}
     seen: set[str] = set()
-    for m in modules:
-        for func in m.funcs.values():
-            for e in stmt_exprs(func.body):
-                if isinstance(e, ir.Call) and e.func.module in used:
-                    provider = used[e.func.module]
-                    mod = provider.abi.module(e.func.module)
-                    fn = None if mod is None else mod.function(e.func.name)
-                    if mod is not None and fn is not None:
-                        hashes = out.setdefault(provider.name, {})
-                        hashes[f"{mod.name}.{fn.name}"] = fn.signature_hash
-            for t in _types_of(func):
-                for s in _structs_in(t, seen):
-                    module = s.fqn.split("::", 1)[0]
-                    if module in used:
-                        out.setdefault(used[module].name, {})[s.fqn] = spy_abi.struct_hash(s)
+    for func in funcs:
+        # an exported function of a dependency is used by its signature alone
+        outside = exported_by_dependency(func, used)
+        for e in stmt_exprs([] if outside else func.body):
+            if isinstance(e, ir.Call) and e.func.module in used:
+                provider = used[e.func.module]
+                mod = provider.abi.module(e.func.module)
+                fn = None if mod is None else mod.function(e.func.name)
+                if mod is not None and fn is not None:
+                    hashes = out.setdefault(provider.name, {})
+                    hashes[f"{mod.name}.{fn.name}"] = fn.signature_hash
+        for t in _types_of(func, not outside):
+            for s in _structs_in(t, seen):
+                module = s.fqn.split("::", 1)[0]
+                if module in used:
+                    out.setdefault(used[module].name, {})[s.fqn] = spy_abi.struct_hash(s)
     return out
 
 
 def dependencies(
-    modules: Iterable[ir.ModuleIR], used: Mapping[str, Provider], settings: SpySettings
+    modules: list[ir.ModuleIR],
+    own: Collection[str],
+    used: Mapping[str, Provider],
+    settings: SpySettings,
 ) -> list[spy_abi.Dependency]:
-    """The spy-abi.json record of every distribution `modules` import from,
-    each in the range the settings give it (by default up to its next
-    breaking release), which must admit the version built against."""
-    symbols = used_symbols(modules, used)
+    """The spy-abi.json record of every distribution the `own` modules
+    import from, with what the code they run uses of it, each in the range
+    the settings give it (by default up to its next breaking release), which
+    must admit the version built against."""
+    symbols = used_symbols(reachable(modules, own, used), used)
     providers = {p.name: p for p in used.values()}
     out = []
     for name, p in sorted(providers.items()):

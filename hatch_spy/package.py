@@ -18,6 +18,7 @@ from pathlib import Path
 
 import spy_abi
 import spy_runtime
+from spy_linker import LinkError, check_acyclic
 
 from . import __version__
 from .compiler import check_modules, compiling, ir
@@ -28,9 +29,10 @@ from .compiler.boundary import (
     public_functions,
     struct_homes,
 )
-from .compiler.cext import EXTENSION_NAME, write_extension
+from .compiler.cext import Exports, write_extension
 from .compiler.cgen import symbol_name, write_wasm_library
 from .compiler.errors import SpyError
+from .compiler.linking import EXTENSION_NAME, STATIC, check_wasm_copy, dynamic_linking
 from .compiler.loader import installed_finder, load_program
 from .compiler.marshal import wasm_symbol
 from .compiler.mutation import written_params
@@ -205,9 +207,23 @@ def build_package(
             modules = check_modules(load_program([s.module for s in srcs], finder), own)
         for m in modules:
             check_exportable(m)
+        if finder.resolver is not None:
+            try:
+                check_acyclic(dist, finder.used.values(), finder.resolver)
+            except LinkError as exc:
+                raise SpyError(str(exc)) from None
         homes = struct_homes(modules, own)
         written = written_params(modules)
-        deps += dependencies([m for m in modules if m.name in own], finder.used, settings)
+        linking = STATIC
+        if settings.link == "dynamic":
+            ranges = {
+                p.name: settings.dependency_range(p.name, spy_abi.default_range(p.version))
+                for p in finder.used.values()
+            }
+            linking = dynamic_linking(modules, own, finder.used, ranges)
+            if "wasm" in settings.targets:
+                check_wasm_copy(modules, own, finder.used)
+        deps += dependencies(modules, own, finder.used, settings)
         for m in modules:
             if m.name in own:
                 src = own[m.name]
@@ -230,8 +246,14 @@ def build_package(
             result.files[f"{top}/py.typed"] = _write(out_dir / top / "py.typed", "")
         if "native" in settings.targets:
             include = Path(sysconfig.get_paths()["include"])
+            hashes = {
+                (m.name, f.name): f.signature_hash
+                for m in abi_modules
+                if m.name in own
+                for f in m.functions
+            }
             with compiling():
-                c_source = write_extension(modules)
+                c_source = write_extension(modules, Exports(dist, version, hashes), linking)
             built = tc.build_extension(c_source, include)
             wheel_path = f"{top}/{EXTENSION_NAME}{EXTENSION_SUFFIX}"
             result.files[wheel_path] = _copy(built, out_dir / wheel_path)

@@ -72,11 +72,6 @@ class SpySettings:
         link = str(environ.get("HATCH_SPY_LINK", config.get("link", "static")))
         if link not in LINK_MODES:
             raise SettingsError(f"link must be one of {', '.join(LINK_MODES)}, got {link!r}")
-        if link == "dynamic":
-            raise SettingsError(
-                'link = "dynamic" is not available yet: build with link = "static", which '
-                "compiles the code a package uses of its SPy dependencies into it"
-            )
         ranges = _ranges(config.get("dependency-ranges", {}))
         if "HATCH_SPY_DEPENDENCY_RANGES" in environ:
             ranges = _ranges(_parse_ranges(environ["HATCH_SPY_DEPENDENCY_RANGES"]))

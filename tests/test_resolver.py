@@ -8,19 +8,16 @@ from __future__ import annotations
 
 import json
 import textwrap
-import zipfile
 from pathlib import Path
 
-import jsonschema
 import pytest
 
 import spy_abi
 from conftest import hatch_spy_cli
 from hatch_spy.compiler import SpyCompileError, check_modules
 from hatch_spy.compiler.loader import ModuleFinder, load_program
-from spy_linker import Resolver
+from spy_linker import LinkError, Resolver, check_acyclic
 from spy_runtime import ABI_VERSION
-from wheelkit import SAMPLES, build_wheel, installed_env
 
 GEO = """
 @struct
@@ -137,86 +134,6 @@ def test_hatch_spy_run_links_an_installed_distribution(tmp_path: Path, target: s
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, "9.0 10.0\n", "")
 
 
-def test_a_package_builds_on_an_installed_spy_package(
-    tmp_path_factory: pytest.TempPathFactory, local_wheels: Path
-) -> None:
-    """sample-packages/scene imports spyvecmath's `vecmath.vec`: it builds in
-    an environment where spyvecmath is installed (its build-system.requires),
-    and its wheel runs on both backends where spyvecmath is not (the code it
-    uses is linked in)."""
-    vecmath_wheel = build_wheel(SAMPLES / "vecmath", tmp_path_factory.mktemp("vecmath-dist"))
-    builder = installed_env(
-        tmp_path_factory, "builder", local_wheels, "hatch-spy", "build", str(vecmath_wheel)
-    )
-    dist = tmp_path_factory.mktemp("scene-dist")
-    build = f"""
-        import subprocess, sys
-        proc = subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation",
-                               "-o", {str(dist)!r}, {str(SAMPLES / "scene")!r}],
-                              capture_output=True, text=True)
-        print(proc.stdout + proc.stderr)
-        sys.exit(proc.returncode)
-        """
-    # a range that leaves out the version installed is refused, before any wheel
-    refused = builder.run_script(
-        build, env={"HATCH_SPY_DEPENDENCY_RANGES": "spyvecmath >=0.2"}, check=False
-    )
-    assert refused.returncode != 0 and not list(dist.glob("*.whl"))
-    assert "dependency-ranges: spyvecmath>=0.2 excludes 0.1.0, the version this build uses" in (
-        refused.stdout
-    )
-    builder.run_script(build)
-    (scene_wheel,) = dist.glob("*.whl")
-    with zipfile.ZipFile(scene_wheel) as whl:
-        data = json.loads(whl.read("spyscene-0.1.0.dist-info/spy-abi.json"))
-        metadata = whl.read("spyscene-0.1.0.dist-info/METADATA").decode()
-    with zipfile.ZipFile(vecmath_wheel) as whl:
-        text = whl.read("spyvecmath-0.1.0.dist-info/spy-abi.json").decode()
-    vec = spy_abi.from_json(text).module("vecmath.vec")
-    norm = None if vec is None else vec.function("norm")
-    assert norm is not None
-    # what scene was built against and uses of it, recorded (format 5)
-    jsonschema.validate(data, json.loads(spy_abi.schema_path(5).read_text()))
-    assert data["dependencies"] == {
-        "spyvecmath": {
-            "version": "0.1.0",
-            "requirement": ">=0.1.0,<0.2",
-            "link": "static",
-            "symbols": {
-                "vecmath.vec.norm": norm.signature_hash,
-                "vecmath.vec::Vec3": spy_abi.struct_hash(norm.params[0].type),
-            },
-        }
-    }
-    assert "Requires-Dist: spyvecmath<0.2,>=0.1.0" in metadata or (
-        "Requires-Dist: spyvecmath>=0.1.0,<0.2" in metadata
-    )
-    user = installed_env(
-        tmp_path_factory,
-        "scene-user",
-        local_wheels,
-        str(scene_wheel),
-        str(vecmath_wheel),
-        "spy-runtime[wasm]",
-    )
-    # linked statically: scene runs with spyvecmath gone
-    user.run_script(
-        "import subprocess, sys\n"
-        "subprocess.run([sys.executable, '-m', 'pip', 'uninstall', '-q', '-y', 'spyvecmath'], check=True)"
-    )
-    for backend in ("native", "wasm"):
-        out = user.run_script(
-            """
-            import importlib.util
-            import scene.paths as p
-            print(p.path_length([0.0, 3.0, 3.0], [0.0, 4.0, 4.0], [0.0, 0.0, 2.0]),
-                  importlib.util.find_spec("vecmath") is None)
-            """,
-            env={"SPY_BACKEND": backend},
-        ).stdout
-        assert out == "7.0 True\n"
-
-
 def test_hatch_spy_deps_prints_what_a_project_resolves_to(tmp_path: Path) -> None:
     site = tmp_path / "site"
     install_fake(site)
@@ -243,3 +160,38 @@ def test_a_name_the_installed_module_lacks_names_the_distribution(tmp_path: Path
     assert err.message == (
         f"module 'geo.shapes' (of spygeo 1.2.0 in {site}) has no attribute 'circle'"
     )
+
+
+def install_built_against(site: Path, name: str, *deps: str) -> None:
+    """Distribution `name` 1.0 in `site`, recorded as built against `deps`."""
+    info = site / f"{name}-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+    abi = spy_abi.AbiFile(
+        name=name,
+        version="1.0",
+        runtime_abi=ABI_VERSION,
+        modules=(),
+        artifacts=(),
+        toolchain=spy_abi.Toolchain("0.1.0", "0.0", ()),
+        dependencies=tuple(spy_abi.Dependency(d, "0.9", ">=0.9,<0.10", "dynamic") for d in deps),
+    )
+    (info / "spy-abi.json").write_text(spy_abi.to_json(abi))
+
+
+def test_a_cycle_between_packages_is_refused_naming_it(tmp_path: Path) -> None:
+    """spyapp builds on spyb, built against spyc, built against spyapp."""
+    site = tmp_path / "site"
+    install_built_against(site, "spyb", "spyc")
+    install_built_against(site, "spyc", "spy_app")
+    install_built_against(site, "spyd")
+    resolver = Resolver([site])
+    providers = {p.name: p for p in resolver.providers}
+    with pytest.raises(LinkError) as info:
+        check_acyclic("spy-app", [providers["spyd"], providers["spyb"]], resolver)
+    assert str(info.value) == (
+        "the SPy packages spy-app -> spyb -> spyc -> spy-app depend on each other in a cycle "
+        f"(spyc 1.0 in {site} was built against spy_app 0.9): move what they share into a "
+        "package that depends on neither"
+    )
+    check_acyclic("spyother", [providers["spyb"], providers["spyd"]], resolver)

@@ -51,8 +51,6 @@ def test_the_table_and_the_environment() -> None:
         ({"targets": ["arm"]}, {}, "targets must be a non-empty list of native and wasm"),
         ({"opt-level": "9"}, {}, "opt-level must be one of"),
         ({"link": "sideways"}, {}, "link must be one of static, dynamic, got 'sideways'"),
-        ({"link": "dynamic"}, {}, 'link = "dynamic" is not available yet'),
-        ({}, {"HATCH_SPY_LINK": "dynamic"}, 'link = "dynamic" is not available yet'),
         ({"dependency-ranges": ["x"]}, {}, "dependency-ranges must be a table"),
         ({"dependency-ranges": {"a": "about 1"}}, {}, "'about 1' for a is not a version range"),
         ({}, {"HATCH_SPY_DEPENDENCY_RANGES": "a ~~1"}, "'~~1' for a is not a version range"),

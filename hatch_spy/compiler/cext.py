@@ -28,12 +28,12 @@ from .cgen import (
     symbol_name,
     unit_init,
 )
-from .effects import Effects, analyze
+from .effects import Effects, FuncKey, analyze
+from .linking import EXTENSION_NAME, STATIC, Linking
 from .mutation import written_params
 from .types import Kind, SpyType
 
 LIMITED_API = "0x030A0000"
-EXTENSION_NAME = "_spy_native"
 
 
 def text_signature(func: ir.FuncDecl) -> str:
@@ -640,10 +640,66 @@ def struct_names(structs: StructTable) -> str:
     return ", ".join([f'"{fmt}"', *names])
 
 
-def write_extension(modules: list[ir.ModuleIR]) -> str:
-    """One C unit: every function of `modules` plus the extension module."""
-    unit = build_unit(modules, lambda f: "static ")
-    effects = analyze(modules)
+@dataclass(frozen=True)
+class Exports:
+    """What the extension's capsule tells packages that link it dynamically:
+    its distribution, version, and each public function's signature hash."""
+
+    dist: str = ""
+    version: str = ""
+    hashes: dict[FuncKey, str] = field(default_factory=dict)
+
+
+def api_table(modules: list[ir.ModuleIR], exports: Exports) -> list[str]:
+    """`spy_api`: the capsule's data, its entries sorted by name."""
+    entries = sorted(
+        (f"{f.module}.{f.name}", exports.hashes[(f.module, f.name)], symbol_name(f))
+        for m in modules
+        for f in m.funcs.values()
+        if (f.module, f.name) in exports.hashes
+    )
+    rows = [
+        f"    {{{c_string_literal(n.encode())}, {c_string_literal(h.encode())}, (void *){c}}},"
+        for n, h, c in entries
+    ]
+    return [
+        f"static const spy_ApiEntry spy_api_entries[{max(len(rows), 1)}] = {{",
+        *(rows or ["    {NULL, NULL, NULL},"]),
+        "};",
+        "static spy_Api spy_api = {SPY_RUNTIME_ABI_MAJOR, SPY_RUNTIME_ABI_MINOR, NULL, "
+        f"{c_string_literal(exports.dist.encode())}, {c_string_literal(exports.version.encode())}, "
+        f"{len(rows)}, spy_api_entries}};",
+    ]
+
+
+def link_table(modules: list[ir.ModuleIR], linking: Linking) -> list[str]:
+    """`spy_links`: the functions called in other packages' binaries, with
+    the pointers spy_py_link fills."""
+    funcs = {(f.module, f.name): f for m in modules for f in m.funcs.values()}
+    rows = [
+        "    {"
+        + ", ".join(
+            c_string_literal(s.encode())
+            for s in (x.extension, x.dist, x.version, x.requirement, x.symbol, x.signature_hash)
+        )
+        + f", (void **)&{symbol_name(funcs[(x.module, x.name)])}}},"
+        for x in linking.links
+    ]
+    return [
+        f"static const spy_Link spy_links[{max(len(rows), 1)}] = {{",
+        *(rows or ["    {NULL, NULL, NULL, NULL, NULL, NULL, NULL},"]),
+        "};",
+    ]
+
+
+def write_extension(
+    modules: list[ir.ModuleIR], exports: Exports | None = None, linking: Linking = STATIC
+) -> str:
+    """One C unit: every function of `modules` plus the extension module,
+    which publishes the `exports` and links what `linking` names."""
+    exports = exports or Exports()
+    unit = build_unit(modules, lambda f: "static ", linking)
+    effects = analyze(modules, linking.keys)
     written = written_params(modules)
     structs = StructTable(exported_structs(modules))
     containers = ContainerTable.of(modules)
@@ -655,7 +711,9 @@ def write_extension(modules: list[ir.ModuleIR]) -> str:
         # prototypes first: a container's converters may call each other's
         *(container_prototypes(t, k) for k, t in enumerate(containers.types)),
         *(container_converters(t, containers, structs) for t in containers.types),
-        *unit_init(modules),
+        *unit_init(modules, linking),
+        *api_table(modules, exports),
+        *link_table(modules, linking),
         # the run-time `var` globals, at import: a panic is the import's error
         "static int spy_run_unit_init(void) {",
         "    spy_GcRegion region;",
@@ -726,7 +784,10 @@ def write_extension(modules: list[ir.ModuleIR]) -> str:
         "    PyObject *exports = NULL;",
         "    PyObject *m = PyModule_Create(&spy_moduledef);",
         "    if (m == NULL) return NULL;",
-        "    if (spy_py_init() < 0 || spy_run_unit_init() < 0) goto fail;",
+        "    if (spy_py_init() < 0 || spy_py_publish_api(m, &spy_api) < 0) goto fail;",
+        # the packages it links first: their functions may run in its init
+        f"    if (spy_py_link(spy_links, {len(linking.links)}, &spy_api) < 0) goto fail;",
+        "    if (spy_run_unit_init() < 0) goto fail;",
         "    exports = PyDict_New();",
         "    if (exports == NULL) goto fail;",
         *tables,

@@ -24,6 +24,7 @@ from .effects import (
     stmt_exprs,
 )
 from .errors import Loc
+from .linking import STATIC, Linking
 from .types import BOOL, NONE, STR, Kind, SpyType, holds_references, ptr_memkind, structs_reached
 
 _SAFE = re.compile(r"[A-Za-z0-9_]")
@@ -1165,11 +1166,16 @@ def is_huge(func: ir.FuncDecl) -> bool:
     return next(itertools.islice(nodes, HUGE_FUNCTION_NODES, None), None) is not None
 
 
-def build_unit(modules: list[ir.ModuleIR], storage: Callable[[ir.FuncDecl], str]) -> Unit:
+def build_unit(
+    modules: list[ir.ModuleIR],
+    storage: Callable[[ir.FuncDecl], str],
+    linking: Linking = STATIC,
+) -> Unit:
     """Globals, prototypes and bodies of all `modules`; `storage` gives each
-    function's C storage class and attributes."""
+    function's C storage class and attributes. A function `linking` links is
+    a pointer, filled at import from its package's capsule."""
     out = Output()
-    effects = analyze(modules)
+    effects = analyze(modules, linking.keys)
     funcs = [(m, f) for m in modules for f in m.funcs.values()]
     # each struct after the structs it holds by value, whichever module made
     # them (`tuple[str, list[str]]` is _tuple's, `list[str]` _list's)
@@ -1188,6 +1194,9 @@ def build_unit(modules: list[ir.ModuleIR], storage: Callable[[ir.FuncDecl], str]
     protos: list[str] = []
     bodies: list[str] = []
     for m, f in funcs:
+        if (f.module, f.name) in linking.keys:
+            protos.append(linked_pointer(f))
+            continue
         clones = recursion_clone_count(f)
         huge = is_huge(f)
         for level in range(clones + 1):
@@ -1203,11 +1212,23 @@ def build_unit(modules: list[ir.ModuleIR], storage: Callable[[ir.FuncDecl], str]
     return Unit(out, globals_, protos, bodies)
 
 
-def unit_init(modules: list[ir.ModuleIR]) -> list[str]:
+def linked_pointer(f: ir.FuncDecl) -> str:
+    """The declaration of a function called in another package's binary:
+    a pointer of its name, so calls are written as for any function."""
+    params = ", ".join(c_type(p.type) for p in f.params)
+    return f"static {c_type(f.ret)} (*{symbol_name(f)})({params or 'void'});"
+
+
+def unit_init(modules: list[ir.ModuleIR], linking: Linking = STATIC) -> list[str]:
     """`spy_unit_init()`: every module's init function (its run-time `var`
     globals), in the order the modules load, imports first; the caller runs
-    it once, in a region and under a panic guard of its own."""
-    calls = [f"    {symbol_name(m.init)}();" for m in modules if m.init is not None]
+    it once, in a region and under a panic guard of its own. A module of
+    another package's binary (`linking`) was initialized by it."""
+    calls = [
+        f"    {symbol_name(m.init)}();"
+        for m in modules
+        if m.init is not None and m.name not in linking.modules
+    ]
     return ["static void spy_unit_init(void) {", *calls, "}"]
 
 

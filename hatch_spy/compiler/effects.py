@@ -268,21 +268,29 @@ class Effects:
     collects: frozenset[FuncKey] = frozenset()
 
 
-def analyze(modules: list[ir.ModuleIR]) -> Effects:
+def analyze(modules: list[ir.ModuleIR], linked: frozenset[FuncKey] = frozenset()) -> Effects:
+    """What each function of `modules` may do. A `linked` function runs in
+    another package's binary, which may change between its releases without
+    changing its signature: it is taken to do everything but recurse."""
     funcs = {_key(f): f for m in modules for f in m.funcs.values()}
-    callees = {key: _callees(f) for key, f in funcs.items()}
+    callees = {key: set() if key in linked else _callees(f) for key, f in funcs.items()}
     recursive = _recursive(callees)
-    polls = _closure({k for k, f in funcs.items() if has_loop(f.body)} | recursive, callees)
-    panics = _closure({k for k, f in funcs.items() if _panics_directly(f.body)}, callees) | polls
-    direct_allocators = {k for k, f in funcs.items() if _allocates(f)}
+    polls = _closure(
+        {k for k, f in funcs.items() if has_loop(f.body)} | recursive | linked, callees
+    )
+    panics = (
+        _closure({k for k, f in funcs.items() if _panics_directly(f.body)} | linked, callees)
+        | polls
+    )
+    direct_allocators = {k for k, f in funcs.items() if _allocates(f)} | linked
     allocates = frozenset(_closure(direct_allocators, callees))
-    str_globals = _closure({k for k, f in funcs.items() if _str_globals(f.body)}, callees)
+    str_globals = _closure({k for k, f in funcs.items() if _str_globals(f.body)} | linked, callees)
     # a loop needs a safe point when an iteration can make temporaries and
     # go on; a call that only raises (an index error's message) ends it
-    raising = {k for k, f in funcs.items() if never_returns(f)}
+    raising = {k for k, f in funcs.items() if never_returns(f) and k not in linked}
     going_on = {k: called - raising for k, called in callees.items()}
     loop_allocates = frozenset(_closure(direct_allocators - raising, going_on))
-    safe_points = {
+    safe_points = set(linked) | {
         k
         for k, f in funcs.items()
         if (k in recursive and k in allocates)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .resolver import LinkError, Provider, Resolver, describe
+from .resolver import LinkError, Provider, Resolver, check_acyclic, describe
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
-__all__ = ["LinkError", "Provider", "Resolver", "__version__", "describe"]
+__all__ = ["LinkError", "Provider", "Resolver", "__version__", "check_acyclic", "describe"]

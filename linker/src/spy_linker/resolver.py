@@ -103,6 +103,33 @@ class Resolver:
         return any(m.name.startswith(prefix) for p in self.providers for m in p.abi.modules)
 
 
+def _key(name: str) -> str:
+    return name.lower().replace("_", "-").replace(".", "-")
+
+
+def check_acyclic(dist: str, providers: Iterable[Provider], resolver: Resolver) -> None:
+    """Raise LinkError when distribution `dist`, which builds on `providers`,
+    would close a cycle: one of them (or what it was built against, as its
+    spy-abi.json records) was built against `dist` itself."""
+    installed = {_key(p.name): p for p in resolver.providers}
+
+    def walk(p: Provider, path: list[Provider]) -> None:
+        for dep in p.abi.dependencies:
+            if _key(dep.name) == _key(dist):
+                chain = " -> ".join([dist, *(x.name for x in path), dist])
+                raise LinkError(
+                    f"the SPy packages {chain} depend on each other in a cycle ({path[-1].where} "
+                    f"was built against {dep.name} {dep.version}): move what they share into a "
+                    "package that depends on neither"
+                )
+            nxt = installed.get(_key(dep.name))
+            if nxt is not None and nxt not in path:
+                walk(nxt, [*path, nxt])
+
+    for p in {_key(p.name): p for p in providers}.values():
+        walk(p, [p])
+
+
 def describe(providers: Sequence[Provider]) -> list[str]:
     """One line per provider: name, version, folder."""
     return [f"{p.name} {p.version} {p.root}" for p in providers]

@@ -14,11 +14,11 @@ from pathlib import Path
 from ._loader import load_module
 from ._panic import SpyPanic
 
-__version__ = "0.4.0"
+__version__ = "0.5.0"
 
 # The runtime ABI this package provides: compiled code built against X.Y
 # runs on any spy-runtime X.Z with Z >= Y. Kept in step with spy.h.
-ABI_VERSION = (0, 4)
+ABI_VERSION = (0, 5)
 
 __all__ = ["ABI_VERSION", "SpyPanic", "__version__", "libspy_dir", "load_module", "stdlib_dir"]
 

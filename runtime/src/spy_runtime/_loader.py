@@ -14,8 +14,9 @@ from typing import Any
 
 import spy_abi
 
+from ._linking import check_dynamic_dependencies
 from ._panic import register_root
-from ._structs import make_classes
+from ._structs import SpyStruct, make_classes
 
 BACKENDS = ("auto", "native", "wasm")
 
@@ -35,9 +36,9 @@ class CompiledPackage:
     def struct_classes(self) -> dict[str, type]:
         """The Python class of every exported struct, by fully qualified name."""
         if self._classes is None:
-            self._classes = dict(
-                make_classes([(t, m.name) for m in self.abi.modules for t in m.structs])
-            )
+            wanted = [(t, m.name) for m in self.abi.modules for t in m.structs]
+            given = {t.fqn: c for t, _ in wanted if (c := _dependency_class(t, self.top))}
+            self._classes = dict(make_classes(wanted, given))
         return self._classes
 
     def artifact_path(self, target: str) -> Path | None:
@@ -65,6 +66,28 @@ class CompiledPackage:
 
 
 _packages: dict[str, CompiledPackage] = {}
+
+
+def _dependency_class(t: spy_abi.types.SpyType, top: str) -> type[SpyStruct] | None:
+    """The class another installed SPy package has for struct `t` (one of
+    its modules' structs that this package's functions take or return), if
+    it describes the same layout: then a Vec3 of spyvecmath passes to the
+    functions of a package built on it, and comes back as one."""
+    module = t.fqn.split("::", 1)[0]
+    if module.split(".")[0] == top:
+        return None
+    try:
+        home = importlib.import_module(module)
+    except ImportError:
+        return None  # not installed (linked statically): the package's own class
+    cls = getattr(home, t.python, None)
+    if (
+        isinstance(cls, type)
+        and issubclass(cls, SpyStruct)
+        and cls._spy_type.describe() == t.describe()
+    ):
+        return cls
+    return None
 
 
 def _read_package(name: str, module_file: str, dist: str) -> CompiledPackage:
@@ -100,6 +123,7 @@ def _read_package(name: str, module_file: str, dist: str) -> CompiledPackage:
             f"spy-runtime {__version__} provides ABI {provided}: "
             f"install '{spy_abi.runtime_requirement(abi.runtime_abi)}'"
         )
+    check_dynamic_dependencies(f"{dist} {abi.version}", abi)
     register_root(top, root)
     return CompiledPackage(dist, top, root, abi)
 

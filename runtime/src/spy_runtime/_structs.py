@@ -174,11 +174,14 @@ def _field_getter(i: int) -> Callable[[SpyStruct], Any]:
     return get
 
 
-def make_classes(structs: list[tuple[SpyType, str]]) -> dict[str, type[SpyStruct]]:
+def make_classes(
+    structs: list[tuple[SpyType, str]], given: Mapping[str, type[SpyStruct]] | None = None
+) -> dict[str, type[SpyStruct]]:
     """The classes of `structs` (type, home module), by fully qualified name;
-    the classes of the structs a field holds are made first."""
+    the classes of the structs a field holds are made first. A struct that
+    `given` has a class for (another package's) keeps that class."""
     wanted = {t.fqn: (t, module) for t, module in structs}
-    classes: dict[str, type[SpyStruct]] = {}
+    classes: dict[str, type[SpyStruct]] = dict(given or {})
 
     def make(fqn: str) -> None:
         if fqn in classes:

@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #define SPY_RUNTIME_ABI_MAJOR 0
-#define SPY_RUNTIME_ABI_MINOR 4
+#define SPY_RUNTIME_ABI_MINOR 5
 
 #if defined(__GNUC__) || defined(__clang__)
 #define SPY_NORETURN __attribute__((noreturn))
@@ -92,7 +92,54 @@ typedef struct spy_Thread {
     char message_buf[256]; /* panic messages libspy formats */
 } spy_Thread;
 
-extern SPY_TLS spy_Thread spy_thread;
+/* ---- one runtime per process ----------------------------------------------
+ * Packages linked dynamically pass strings, blocks and panics to each other,
+ * so every SPy extension in a process must use one collector, one set of
+ * arenas per thread and one list of pinned blocks. The first extension to
+ * load provides its state (a capsule on spy_runtime._panic, named with the
+ * runtime ABI); the others join it (spy_cpython.h, spy_py_init), and their
+ * libspy code works on it: the layouts below are the runtime ABI. Code reaches
+ * its thread's state through a pointer in its own TLS, set on first use from
+ * the provider (one more load than the provider's own TLS; an executable or
+ * a wasm module is its own provider). */
+#define SPY_MAX_FILES 256
+
+typedef struct spy_Process {
+    uint32_t abi_major, abi_minor; /* the provider's SPY_RUNTIME_ABI_* */
+    uint32_t size, thread_size;    /* sizeof(spy_Process), sizeof(spy_Thread) */
+    spy_Thread *(*thread)(void);   /* the calling thread's state, in the provider's TLS */
+    /* gc.c: every pinned block, and the units whose globals are its roots */
+    void **pinned;
+    size_t pinned_len, pinned_cap;
+    int pinned_lock, pinned_dirty;
+    void *const *(**units)(size_t *n);
+    size_t units_len, units_cap;
+    /* str.c: retired values of str globals, and the calls that can see them */
+    void *retired;
+    int retired_lock;
+    int32_t globals_users;
+    /* file.c: open() */
+    void *files[SPY_MAX_FILES];
+    uint32_t generations[SPY_MAX_FILES];
+} spy_Process;
+
+extern spy_Process *spy_process __attribute__((visibility("hidden")));
+/* a unit (its spy_unit_global_roots) joins the marking of pinned blocks */
+bool spy_process_add_unit(void *const *(*roots)(size_t *n));
+
+#if defined(__wasm__)
+extern spy_Thread spy_thread_own;
+#define spy_thread spy_thread_own
+#else
+extern SPY_TLS spy_Thread *spy_thread_ptr __attribute__((visibility("hidden")));
+SPY_COLD spy_Thread *spy_thread_attach(void);
+static inline spy_Thread *spy_thread_get(void) {
+    spy_Thread *t = spy_thread_ptr;
+    if (SPY_UNLIKELY(t == NULL)) t = spy_thread_attach();
+    return t;
+}
+#define spy_thread (*spy_thread_get())
+#endif
 
 /* ---- polls -------------------------------------------------------------------
  * Generated code polls in every loop and before every real recursive call,

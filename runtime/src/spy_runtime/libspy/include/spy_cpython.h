@@ -146,6 +146,162 @@ static void spy_py_write(const char *s, size_t n) {
     spy_py_unhold(saved);
 }
 
+/* ---- the process's one SPy runtime (spy.h, "one runtime per process") ----
+ * The first extension of a runtime ABI publishes its state as a capsule on
+ * spy_runtime._panic; the next ones use it, so packages linked dynamically
+ * share strings, blocks, globals' pinning and panics. An extension of another
+ * runtime ABI keeps its own (it can call no other package's code directly:
+ * the linking of a dependency checks that both use one runtime). */
+#define SPY_PY_XSTR(x) #x
+#define SPY_PY_STR(x) SPY_PY_XSTR(x)
+#define SPY_PY_RUNTIME_ATTR \
+    "_runtime_" SPY_PY_STR(SPY_RUNTIME_ABI_MAJOR) "_" SPY_PY_STR(SPY_RUNTIME_ABI_MINOR)
+#define SPY_PY_RUNTIME_CAPSULE \
+    "spy_runtime.runtime." SPY_PY_STR(SPY_RUNTIME_ABI_MAJOR) "." SPY_PY_STR(SPY_RUNTIME_ABI_MINOR)
+
+static int spy_py_join_runtime(PyObject *mod) {
+    PyObject *cap = PyObject_GetAttrString(mod, SPY_PY_RUNTIME_ATTR);
+    if (cap != NULL) {
+        spy_Process *p = (spy_Process *)PyCapsule_GetPointer(cap, SPY_PY_RUNTIME_CAPSULE);
+        Py_DECREF(cap);
+        if (p == NULL) return -1;
+        /* the same ABI number must mean the same layouts; if a build disagrees, stay apart */
+        if (p->abi_major == SPY_RUNTIME_ABI_MAJOR && p->abi_minor == SPY_RUNTIME_ABI_MINOR &&
+            p->size == sizeof(spy_Process) && p->thread_size == sizeof(spy_Thread))
+            spy_process = p;
+    } else {
+        PyErr_Clear();
+        cap = PyCapsule_New(spy_process, SPY_PY_RUNTIME_CAPSULE, NULL);
+        if (cap == NULL || PyObject_SetAttrString(mod, SPY_PY_RUNTIME_ATTR, cap) < 0) {
+            Py_XDECREF(cap);
+            return -1;
+        }
+        Py_DECREF(cap);
+    }
+    if (!spy_process_add_unit(spy_unit_global_roots)) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- dynamic linking between packages ----------------------------------------
+ * Every extension publishes its public functions as `_spy_api`: a capsule
+ * holding its distribution and version, the runtime it joined, and per
+ * function ("module.name") its signature hash and address. A package built
+ * with link = "dynamic" calls the functions it uses of another package
+ * through pointers that spy_py_link fills at import, each after comparing
+ * the hash recorded at build time with the one the installed binary has; a
+ * difference is an ImportError (spy_runtime._linking words it). */
+typedef struct spy_ApiEntry {
+    const char *name;
+    const char *hash;
+    void *fn;
+} spy_ApiEntry;
+
+typedef struct spy_Api {
+    uint32_t abi_major, abi_minor;
+    spy_Process *process; /* the runtime its code uses, set at import */
+    const char *dist;
+    const char *version;
+    size_t n;
+    const spy_ApiEntry *entries; /* sorted by name */
+} spy_Api;
+
+typedef struct spy_Link {
+    const char *extension;   /* "vecmath._spy_native" */
+    const char *dist;        /* the dependency's distribution */
+    const char *version;     /* the version built against */
+    const char *requirement; /* the versions admitted */
+    const char *name;        /* "vecmath.vec.dot" */
+    const char *hash;
+    void **slot;
+} spy_Link;
+
+#define SPY_PY_API_CAPSULE "spy_runtime.api"
+
+static int spy_py_publish_api(PyObject *m, spy_Api *api) {
+    api->process = spy_process;
+    PyObject *cap = PyCapsule_New(api, SPY_PY_API_CAPSULE, NULL);
+    if (cap == NULL || PyModule_AddObject(m, "_spy_api", cap) < 0) {
+        Py_XDECREF(cap);
+        return -1;
+    }
+    return 0;
+}
+
+/* ImportError(spy_runtime._linking.link_error_c(...)) */
+static int spy_py_link_error(const spy_Api *self, const spy_Link *l, const char *installed,
+                             int missing) {
+    PyObject *mod = PyImport_ImportModule("spy_runtime._linking");
+    if (mod == NULL) return -1;
+    PyObject *package = PyUnicode_FromFormat("%s %s", self->dist, self->version);
+    PyObject *msg = package == NULL ? NULL
+                                    : PyObject_CallMethod(mod, "link_error_c", "Osssssi", package,
+                                                          l->dist, l->version, l->requirement,
+                                                          l->name, installed, missing);
+    Py_XDECREF(package);
+    Py_DECREF(mod);
+    if (msg == NULL) return -1;
+    PyErr_SetObject(PyExc_ImportError, msg);
+    Py_DECREF(msg);
+    return -1;
+}
+
+static int spy_py_link(const spy_Link *links, size_t n, const spy_Api *self) {
+    for (size_t i = 0; i < n; i++) {
+        const spy_Link *l = &links[i];
+        PyObject *ext = PyImport_ImportModule(l->extension);
+        if (ext == NULL) {
+            PyObject *type, *value, *tb;
+            PyErr_Fetch(&type, &value, &tb);
+            PyErr_NormalizeException(&type, &value, &tb);
+            PyObject *cause = value != NULL ? value : type;
+            PyErr_Format(PyExc_ImportError,
+                         "%s %s links %s dynamically, but its native extension %s does not "
+                         "load (%S): install '%s%s' built for this platform",
+                         self->dist, self->version, l->dist, l->extension,
+                         cause != NULL ? cause : Py_None, l->dist, l->requirement);
+            Py_XDECREF(type);
+            Py_XDECREF(value);
+            Py_XDECREF(tb);
+            return -1;
+        }
+        PyObject *cap = PyObject_GetAttrString(ext, "_spy_api");
+        Py_DECREF(ext);
+        const spy_Api *api =
+            cap == NULL ? NULL : (const spy_Api *)PyCapsule_GetPointer(cap, SPY_PY_API_CAPSULE);
+        Py_XDECREF(cap); /* the module stays in sys.modules: its data stays */
+        if (api == NULL) {
+            PyErr_Clear();
+            PyErr_Format(PyExc_ImportError,
+                         "%s %s links %s dynamically, but %s publishes no SPy functions (built "
+                         "by an older hatch-spy?): install '%s%s' built by this one",
+                         self->dist, self->version, l->dist, l->extension, l->dist, l->requirement);
+            return -1;
+        }
+        if (api->process != spy_process) {
+            PyErr_Format(PyExc_ImportError,
+                         "%s %s links %s %s dynamically, but they run on different SPy runtimes "
+                         "(runtime ABI %u.%u and %u.%u): rebuild %s against the installed %s, "
+                         "or install '%s%s' built for runtime ABI %u.%u",
+                         self->dist, self->version, api->dist, api->version,
+                         (unsigned)SPY_RUNTIME_ABI_MAJOR, (unsigned)SPY_RUNTIME_ABI_MINOR,
+                         (unsigned)api->abi_major, (unsigned)api->abi_minor, self->dist,
+                         api->dist, l->dist, l->requirement, (unsigned)SPY_RUNTIME_ABI_MAJOR,
+                         (unsigned)SPY_RUNTIME_ABI_MINOR);
+            return -1;
+        }
+        const spy_ApiEntry *found = NULL;
+        for (size_t k = 0; k < api->n && found == NULL; k++)
+            if (strcmp(api->entries[k].name, l->name) == 0) found = &api->entries[k];
+        if (found == NULL || strcmp(found->hash, l->hash) != 0)
+            return spy_py_link_error(self, l, api->version, found == NULL);
+        *l->slot = found->fn;
+    }
+    return 0;
+}
+
 static int spy_py_init(void) {
     spy_out_hook = spy_py_write;
     spy_poll_hook = spy_py_poll;
@@ -154,6 +310,7 @@ static int spy_py_init(void) {
     PyObject *mod = PyImport_ImportModule("spy_runtime._panic");
     if (mod == NULL) return -1;
     spy_py_raise_panic_fn = PyObject_GetAttrString(mod, "raise_panic");
+    if (spy_py_raise_panic_fn == NULL || spy_py_join_runtime(mod) < 0) goto fail;
     /* the process's one Ctrl-C handler: the first SPy extension's */
     PyObject *cap = PyObject_GetAttrString(mod, "_sigint_capsule");
     if (cap != NULL) {

@@ -13,8 +13,6 @@
 #include "spy.h"
 #include "unicode.h"
 
-#define SPY_MAX_FILES 256
-
 static int posix_errno(int err);
 
 /* A handle is a slot and the slot's generation (handle = gen << 8 | slot):
@@ -22,8 +20,8 @@ static int posix_errno(int err);
  * file opened later in the same slot. Threads claim slots with atomics (an
  * extension's calls run in several threads at once). */
 #define RESERVED ((FILE *)1) /* a slot being opened or closed */
-static FILE *files[SPY_MAX_FILES];
-static uint32_t generations[SPY_MAX_FILES];
+#define files ((FILE **)spy_process->files)
+#define generations (spy_process->generations)
 
 static FILE *file_of(int32_t h, const char *file, int32_t line) {
     int32_t slot = h & 0xFF;

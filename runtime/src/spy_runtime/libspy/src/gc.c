@@ -210,22 +210,20 @@ void spy_gc_collect(void) {
  * own (strings are values: nothing can tell). The regions drop pinned blocks
  * without freeing them. */
 /* Every pinned block, process-wide (threads pin concurrently: a spin lock). */
-static void **pinned;
-static size_t pinned_len, pinned_cap;
-static int pinned_lock;
-static int pinned_dirty;
-
 static void lock_pinned(void) {
-    while (__atomic_exchange_n(&pinned_lock, 1, __ATOMIC_ACQUIRE)) {
+    while (__atomic_exchange_n(&spy_process->pinned_lock, 1, __ATOMIC_ACQUIRE)) {
     }
 }
 
-static void unlock_pinned(void) { __atomic_store_n(&pinned_lock, 0, __ATOMIC_RELEASE); }
+static void unlock_pinned(void) {
+    __atomic_store_n(&spy_process->pinned_lock, 0, __ATOMIC_RELEASE);
+}
 
 static void pin_one(void *items) {
     spy_block_of(items)->flags |= SPY_BLOCK_PINNED;
     lock_pinned();
-    bool ok = spy_push(&pinned, &pinned_len, &pinned_cap, items);
+    spy_Process *p = spy_process;
+    bool ok = spy_push(&p->pinned, &p->pinned_len, &p->pinned_cap, items);
     unlock_pinned();
     if (!ok) spy_panic("MemoryError", "out of memory", __FILE__, __LINE__);
 }
@@ -237,9 +235,13 @@ __attribute__((weak)) void *const *spy_unit_global_roots(size_t *n) {
     return NULL;
 }
 
-void spy_gc_pinned_dropped(void) { __atomic_store_n(&pinned_dirty, 1, __ATOMIC_RELEASE); }
+void spy_gc_pinned_dropped(void) {
+    __atomic_store_n(&spy_process->pinned_dirty, 1, __ATOMIC_RELEASE);
+}
 
-bool spy_gc_pinned_dirty(void) { return __atomic_load_n(&pinned_dirty, __ATOMIC_ACQUIRE) != 0; }
+bool spy_gc_pinned_dirty(void) {
+    return __atomic_load_n(&spy_process->pinned_dirty, __ATOMIC_ACQUIRE) != 0;
+}
 
 static void mark_pinned(Work *w, void *items) {
     if (items == NULL) return;
@@ -249,13 +251,22 @@ static void mark_pinned(Work *w, void *items) {
     if (b->map != NULL) work_push(w, items);
 }
 
-void spy_gc_collect_pinned(void) {
-    __atomic_store_n(&pinned_dirty, 0, __ATOMIC_RELEASE);
-    lock_pinned();
-    Work w = {NULL, 0, 0};
+static void mark_unit(Work *w, void *const *(*unit_roots)(size_t *n)) {
     size_t n = 0;
-    void *const *roots = spy_unit_global_roots(&n);
-    for (size_t i = 0; i < n; i++) mark_pinned(&w, *(void *const *)roots[i]);
+    void *const *roots = unit_roots(&n);
+    for (size_t i = 0; i < n; i++) mark_pinned(w, *(void *const *)roots[i]);
+}
+
+void spy_gc_collect_pinned(void) {
+    spy_Process *p = spy_process;
+    __atomic_store_n(&p->pinned_dirty, 0, __ATOMIC_RELEASE);
+    lock_pinned();
+    void **pinned = p->pinned;
+    size_t pinned_len = p->pinned_len;
+    Work w = {NULL, 0, 0};
+    /* the globals of this unit and of every unit sharing the process's runtime */
+    mark_unit(&w, spy_unit_global_roots);
+    for (size_t i = 0; i < p->units_len; i++) mark_unit(&w, p->units[i]);
     for (size_t i = 0; i < pinned_len; i++)
         if (spy_block_of(pinned[i])->flags & SPY_BLOCK_RAW) mark_pinned(&w, pinned[i]);
     while (w.len > 0) scan_block(&w, w.items[--w.len], mark_pinned);
@@ -275,7 +286,7 @@ void spy_gc_collect_pinned(void) {
                     spy_str_retire(*(const spy_Str **)(item_at(items, b, j) + b->map->offsets[k]));
         free(b);
     }
-    pinned_len = kept;
+    p->pinned_len = kept;
     unlock_pinned();
 }
 

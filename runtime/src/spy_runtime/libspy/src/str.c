@@ -49,16 +49,17 @@ typedef struct Retired {
     struct Retired *next;
 } Retired;
 
-static Retired *retired;
-static int retired_lock;
-static int32_t globals_users;
+#define retired (*(Retired **)&spy_process->retired)
+#define globals_users (spy_process->globals_users)
 
 static void lock_retired(void) {
-    while (__atomic_exchange_n(&retired_lock, 1, __ATOMIC_ACQUIRE)) {
+    while (__atomic_exchange_n(&spy_process->retired_lock, 1, __ATOMIC_ACQUIRE)) {
     }
 }
 
-static void unlock_retired(void) { __atomic_store_n(&retired_lock, 0, __ATOMIC_RELEASE); }
+static void unlock_retired(void) {
+    __atomic_store_n(&spy_process->retired_lock, 0, __ATOMIC_RELEASE);
+}
 
 /* -1 while spy_gc_collect_pinned runs: calls that can see globals wait */
 void spy_globals_enter(void) {

@@ -1,0 +1,102 @@
+"""Checks at import of a package that links SPy packages dynamically.
+
+A package built with link = "dynamic" recorded, per dependency, the version
+it was built against and the signature hash of every function and struct it
+uses (its spy-abi.json, format 5). Before its functions load, on either
+backend, each hash is compared with what the installed dependency exports:
+compatible when every symbol used exists with the same hash, so the
+dependency may add functions and fields the package does not use. The
+native extension checks the same hashes again against the dependency's
+binary (its capsule), with the message made here.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+
+import spy_abi
+
+
+def link_error(
+    package: str,
+    dependency: spy_abi.Dependency,
+    symbol: str,
+    installed: str,
+    missing: bool,
+) -> str:
+    """The ImportError message for a symbol `package` ("name version") uses
+    of `dependency` that the installed version `installed` lacks or changed."""
+    what = "no longer has it" if missing else "changed it"
+    return (
+        f"{package} cannot use the installed {dependency.name} {installed}: it was built against "
+        f"{dependency.name} {dependency.version} and uses its {symbol}, and {installed} {what}. "
+        f"Rebuild {package.split(' ')[0]} against {dependency.name} {installed}, or install "
+        f"'{dependency.name}=={dependency.version}' (the version it was built against)"
+    )
+
+
+def link_error_c(
+    package: str,
+    dep_name: str,
+    built: str,
+    requirement: str,
+    symbol: str,
+    installed: str,
+    missing: bool,
+) -> str:
+    """`link_error` with its arguments as the extension's link table has them."""
+    return link_error(
+        package,
+        spy_abi.Dependency(dep_name, built, requirement, "dynamic"),
+        symbol,
+        installed,
+        missing,
+    )
+
+
+def _exported_hashes(abi: spy_abi.AbiFile) -> dict[str, str]:
+    """Every function ("module.name") and struct ("module::Name") the
+    package exports, with its hash."""
+    out: dict[str, str] = {}
+    for m in abi.modules:
+        for f in m.functions:
+            out[f"{m.name}.{f.name}"] = f.signature_hash
+            for t in f.structs:
+                out[t.fqn] = spy_abi.struct_hash(t)
+        for t in m.structs:
+            out[t.fqn] = spy_abi.struct_hash(t)
+    return out
+
+
+def check_dynamic_dependencies(package: str, abi: spy_abi.AbiFile) -> None:
+    """Raise ImportError when an installed dependency that `abi`'s package
+    ("name version") links dynamically lacks or changed a symbol it uses."""
+    for dep in abi.dependencies:
+        if dep.link != "dynamic":
+            continue
+        try:
+            dist = importlib.metadata.distribution(dep.name)
+        except importlib.metadata.PackageNotFoundError:
+            raise ImportError(
+                f"{package} links {dep.name} dynamically (built against {dep.version}), which "
+                f"is not installed: pip install '{dep.name}{dep.requirement}'"
+            ) from None
+        text = dist.read_text(spy_abi.FILENAME)
+        try:
+            installed = spy_abi.from_json(text or "")
+        except spy_abi.AbiFormatError as exc:
+            raise ImportError(
+                f"{package} links {dep.name} dynamically, whose installed {spy_abi.FILENAME} "
+                f"({dist.version}) is unusable: {exc}; reinstall {dep.name}"
+            ) from None
+        exported = _exported_hashes(installed)
+        for symbol, wanted in sorted(dep.symbols.items()):
+            found = exported.get(symbol)
+            if "::" in symbol and found is None:
+                # a struct the dependency does not export crosses no binary
+                # boundary: the functions that take it are checked themselves
+                continue
+            if found != wanted:
+                raise ImportError(
+                    link_error(package, dep, symbol, installed.version, found is None)
+                )

@@ -1,0 +1,1 @@
+"""geometry: polylines and named places in 3-D, on spyvecmath."""
