@@ -28,6 +28,7 @@ from pathlib import Path
 import spy_runtime
 
 from .compiler.errors import SpyError
+from .compiler.linking import EXTENSION_NAME
 
 # Identical results on both targets: no FMA contraction, wrapping integers.
 COMMON_CFLAGS = (
@@ -311,7 +312,7 @@ class Toolchain:
             str(python_include),
         ]
         return self._build(
-            "extensions", c_source, target, "mode_cpython", flags, "_spy_native" + EXTENSION_SUFFIX
+            "extensions", c_source, target, "mode_cpython", flags, EXTENSION_NAME + EXTENSION_SUFFIX
         )
 
     def build_wasm_library(self, c_source: str) -> Path:

@@ -55,7 +55,7 @@ def vecmath_release(tmp: Path, version: str, edit: dict[str, tuple[str, str]]) -
     return project
 
 
-RELEASES = {
+RELEASES: dict[str, dict[str, tuple[str, str]]] = {
     # adds a function: compatible
     "0.1.1": {
         "vec.spy": (
@@ -69,6 +69,8 @@ RELEASES = {
     },
     # a breaking release: Vec3's fields in another order
     "0.2.0": {"vec.spy": ("    x: f64\n    y: f64\n", "    y: f64\n    x: f64\n")},
+    # compatible, and portable only (built for wasm)
+    "0.1.3": {},
 }
 
 GEOMETRY_CHECK = """
@@ -128,7 +130,7 @@ class Built:
                 self.builder,
                 vecmath_release(tmp, version, edit),
                 tmp / f"vecmath-{version}-dist",
-                {"HATCH_SPY_TARGETS": "native"},
+                {"HATCH_SPY_TARGETS": "wasm" if version == "0.1.3" else "native"},
             )
 
     def user_env(self, name: str, link: str) -> Venv:
@@ -471,4 +473,29 @@ def test_a_diamond_shares_one_copy_of_the_lowest_package(built: Built, tmp_path:
         "marks.spy:8:12: error: places.marks.mark calls vecmath.registry.remember of spyvecmath, "
         "which uses its `var` global vecmath.registry._places, and on the wasm target "
         'link = "dynamic" still compiles' in refused.stdout
+    )
+
+
+def test_a_dependency_without_native_build_runs_on_wasm(built: Built) -> None:
+    """With spyvecmath installed from its portable wheel, geometry's native
+    extension could not load spyvecmath's: the loader picks the wasm backend
+    for geometry too, and asking for native says why it fails."""
+    user = built.user_env("portable-user", "dynamic")
+    user.pip_install(
+        "--no-deps", "--force-reinstall", str(built.vecmath["0.1.3"]), find_links=built.local_wheels
+    )
+    auto = user.run_script(
+        "import geometry.shapes as g\nprint(g.__spy_backend__)\n" + GEOMETRY_CHECK
+    )
+    assert (auto.stdout, auto.stderr) == ("wasm\n" + GEOMETRY_OUT, "")
+    rc, _, err = run_on(user, GEOMETRY_CHECK, "native", check=False)
+    assert rc == 1
+    assert (
+        err.strip()
+        .splitlines()[-1]
+        .startswith(
+            "ImportError: spygeometry 0.1.0 links spyvecmath dynamically, but its native extension "
+            "vecmath._spy_native does not load (No module named 'vecmath._spy_native'): install "
+            "'spyvecmath>=0.1.0,<0.2' built for this platform"
+        )
     )

@@ -16,13 +16,14 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
+import spy_abi
 from spy_linker import Provider
 
 from . import ir
 from .effects import FuncKey, all_stmts, stmt_exprs
 from .errors import SpyCompileError
 
-EXTENSION_NAME = "_spy_native"
+EXTENSION_NAME = spy_abi.EXTENSION_MODULE
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .model import (
+    EXTENSION_MODULE,
     FILENAME,
     FORMAT_VERSION,
     READABLE_VERSIONS,
@@ -22,9 +23,10 @@ from .model import (
     to_json,
 )
 
-__version__ = "0.5.0"
+__version__ = "0.6.0"
 
 __all__ = [
+    "EXTENSION_MODULE",
     "FILENAME",
     "FORMAT_VERSION",
     "READABLE_VERSIONS",

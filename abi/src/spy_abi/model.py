@@ -27,6 +27,9 @@ from . import types
 FORMAT_VERSION = 2  # written unless a signature needs format 3's container types
 READABLE_VERSIONS = (1, 2, 3, 4, 5)
 FILENAME = "spy-abi.json"
+# the native extension of each top-level package: `<pkg>._spy_native`, which the
+# compiler builds and names, and the loader (and other packages' extensions) import
+EXTENSION_MODULE = "_spy_native"
 TARGETS = frozenset({"native", "wasm"})
 
 

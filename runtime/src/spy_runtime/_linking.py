@@ -13,6 +13,7 @@ binary (its capsule), with the message made here.
 from __future__ import annotations
 
 import importlib.metadata
+from pathlib import Path
 
 import spy_abi
 
@@ -52,6 +53,24 @@ def link_error_c(
         installed,
         missing,
     )
+
+
+def without_native(abi: spy_abi.AbiFile) -> str | None:
+    """A dependency that `abi`'s package links dynamically and whose
+    installation has no native extension (a portable wheel), if any: the
+    package's native extension could not load it."""
+    for dep in abi.dependencies:
+        if dep.link != "dynamic":
+            continue
+        try:
+            dist = importlib.metadata.distribution(dep.name)
+            installed = spy_abi.from_json(dist.read_text(spy_abi.FILENAME) or "")
+        except (importlib.metadata.PackageNotFoundError, spy_abi.AbiFormatError):
+            continue  # check_dynamic_dependencies says what is wrong
+        art = installed.artifact("native")
+        if art is None or not Path(str(dist.locate_file(art.path))).is_file():
+            return dep.name
+    return None
 
 
 def _exported_hashes(abi: spy_abi.AbiFile) -> dict[str, str]:

@@ -14,7 +14,7 @@ from typing import Any
 
 import spy_abi
 
-from ._linking import check_dynamic_dependencies
+from ._linking import check_dynamic_dependencies, without_native
 from ._panic import register_root
 from ._structs import SpyStruct, make_classes
 
@@ -134,6 +134,9 @@ def choose_backend(pkg: CompiledPackage, name: str) -> str:
         raise ImportError(f"SPY_BACKEND must be one of {', '.join(BACKENDS)}, not {wanted!r}")
     native = pkg.artifact_path("native")
     has_native = native is not None and native.is_file()
+    if wanted == "auto" and has_native and without_native(pkg.abi) is not None:
+        # its native extension calls a dependency's, which this installation lacks
+        has_native = False
     if wanted == "native" or (wanted == "auto" and has_native):
         if not has_native:
             raise ImportError(
@@ -156,7 +159,7 @@ def choose_backend(pkg: CompiledPackage, name: str) -> str:
 def _native_functions(pkg: CompiledPackage, name: str) -> dict[str, Any]:
     if pkg.native_exports is None:
         pkg.verify("native")
-        ext = importlib.import_module(f"{pkg.top}._spy_native")
+        ext = importlib.import_module(f"{pkg.top}.{spy_abi.EXTENSION_MODULE}")
         names = getattr(ext, "_spy_structs", ())
         try:
             classes = tuple(pkg.struct_classes[fqn] for fqn in names)
