@@ -41,6 +41,10 @@ COMMON_CFLAGS = (
     "-Wno-unused-function",
     "-Wno-unused-but-set-variable",
 )
+# libspy's symbols stay inside each binary: packages reach each other's code
+# through capsules (spy_cpython.h), never through exported symbols, and a
+# wheel's extension exports its PyInit_ alone
+LIBSPY_CFLAGS = ("-fvisibility=hidden",)
 OPT_LEVELS = ("0", "1", "2", "3", "s")
 # Link modes (libspy/src/mode_*.c), by target: each defines where output
 # goes and what a panic does. Executables exit on a panic; the CPython
@@ -214,7 +218,11 @@ class Toolchain:
             return cached
         include = self.libspy / "include"
         key = digest(
-            "libspy", tree_digest(self.libspy, (".c", ".h")), self.cflags(target), self.zig_version
+            "libspy",
+            tree_digest(self.libspy, (".c", ".h")),
+            self.cflags(target),
+            LIBSPY_CFLAGS,
+            self.zig_version,
         )
         final = self.cache_dir / "libspy" / f"{target.name}-{key[:24]}"
         if not final.exists():
@@ -245,6 +253,7 @@ class Toolchain:
                     [
                         "cc",
                         *self.cflags(target),
+                        *LIBSPY_CFLAGS,
                         "-I",
                         str(include),
                         "-c",

@@ -27,6 +27,8 @@ from spy_linker import Resolver
 from spy_runtime import ABI_VERSION
 
 GEO = """
+from __spy__ import force_inline
+
 @struct
 class Box:
     w: f64
@@ -54,6 +56,10 @@ def count() -> i32:
 
 def _helper(x: f64) -> f64:
     return x + 1.0
+
+@force_inline
+def half(x: f64) -> f64:
+    return x * 0.5
 
 def unused(x: f64) -> f64:
     return x
@@ -115,18 +121,19 @@ def provider_hash(tmp_path: Path, name: str) -> str:
 
 
 USER = """
-from geo.shapes import Box, area, twice_area, scaled
+from geo.shapes import Box, area, twice_area, scaled, half
 
 def user(w: f64) -> f64:
     b = Box(w, 2.0).grow(2.0)
-    return area(b) + twice_area(b) + scaled[f64](w)
+    return area(b) + twice_area(b) + scaled[f64](w) + half(w)
 """
 
 
 def test_the_exported_functions_the_code_reaches_are_linked(tmp_path: Path) -> None:
     """area and twice_area are called in spygeo's binary, with the hashes its
-    spy-abi.json has; the method grow and the generic's specialization (and
-    the private helper it calls) are compiled in; unused is not linked."""
+    spy-abi.json has; the method grow, the generic's specialization (and the
+    private helper it calls) and the @force_inline half are compiled in;
+    unused is not linked."""
     _, linking = link(tmp_path, USER)
     assert [(x.symbol, x.dist, x.version, x.requirement) for x in linking.links] == [
         ("geo.shapes.area", "spygeo", "1.2.0", ">=1.2.0,<2"),
@@ -152,6 +159,8 @@ def test_the_extension_calls_linked_functions_through_pointers(tmp_path: Path) -
     assert "if (spy_py_link(spy_links, 2, &spy_api) < 0) goto fail;" in c
     # the provider's init (its `var` globals) is its binary's, never run again here
     assert "spy_geo$shapes$__spy_init__();" not in c.split("static void spy_unit_init(void)")[1]
+    # @force_inline: compiled in, to be inlined
+    assert "static inline __attribute__((always_inline)) double spy_geo$shapes$half(" in c
     # compiled with static links, the function is compiled in
     static = write_extension(modules, Exports("spyuser", "0.3.0", {}))
     assert "double spy_geo$shapes$area(spy_geo$shapes$Box$$struct v_b)" in static
@@ -209,7 +218,7 @@ def test_compiled_in_code_may_not_use_the_dependencys_globals(tmp_path: Path) ->
         "geo.shapes.Box.noted uses `var` global geo.shapes._log of spygeo, and with "
         'link = "dynamic" this package compiles it'
     )
-    assert (Path(err.loc.filename).name, err.loc.line) == ("shapes.spy", 11)
+    assert (Path(err.loc.filename).name, err.loc.line) == ("shapes.spy", 13)
 
 
 def test_the_wasm_copy_may_not_use_the_dependencys_globals(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 import textwrap
 import zipfile
 from pathlib import Path
@@ -226,6 +227,21 @@ def refusal(symbol: str, installed: str, what: str) -> str:
         f"spygeometry against spyvecmath {installed}, or install 'spyvecmath==0.1.0' (the "
         "version it was built against)"
     )
+
+
+def test_extensions_export_nothing_but_their_init(built: Built) -> None:
+    """Packages reach each other through capsules: no extension exports a
+    symbol of libspy or of the package's code, which another extension
+    loaded with it could bind to by name."""
+    for wheel in (built.geometry["static"], built.geometry["dynamic"], built.vecmath["0.1.0"]):
+        with zipfile.ZipFile(wheel) as whl:
+            (name,) = [n for n in whl.namelist() if n.endswith(".abi3.so")]
+            path = built.factory.mktemp("so") / "ext.so"
+            path.write_bytes(whl.read(name))
+        table = subprocess.run(
+            ["nm", "-D", "--defined-only", str(path)], capture_output=True, text=True, check=True
+        ).stdout
+        assert [line.split()[-1] for line in table.splitlines()] == ["PyInit__spy_native"]
 
 
 def test_dynamic_links_call_the_installed_dependency(built: Built) -> None:

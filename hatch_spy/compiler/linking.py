@@ -99,12 +99,16 @@ def dynamic_linking(
 
 def exported_by_dependency(f: ir.FuncDecl, used: Mapping[str, Provider]) -> bool:
     """Is `f` a public function that the installed dependency providing its
-    module exports (it has a signature hash, and a binary to call)?"""
+    module exports (it has a signature hash, and a binary to call), and that
+    its author did not mark `@force_inline`? Such a function is compiled into
+    every caller, as C++ compiles a header's inline functions: its author
+    asked for that, and a call through a pointer would defeat it."""
     provider = used.get(f.module)
     abi_module = None if provider is None else provider.abi.module(f.module)
     # (`f.exported` is False here: a dependency's functions are not this package's API)
     return (
         not f.name.startswith("_")
+        and not f.force_inline
         and abi_module is not None
         and abi_module.function(f.name) is not None
     )
