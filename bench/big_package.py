@@ -2,9 +2,9 @@
 using the one before it. Times a full build (libspy already compiled, the
 package's units not), then the rebuild after changing one line of one
 module, each split into its stages: the front end (load and check every
-module), writing the C, and zig compiling the native extension and the
-wasm module. Issue 9 asks for separate compilation per module, so that the
-rebuild takes at most 2 s warm; these are the figures it starts from.
+module), writing the C units (one per module, cgen.build_units), and zig
+compiling the changed units (all at once, on every core) and linking the
+native extension and the wasm module.
 
     python bench/big_package.py [--modules N]
 """

@@ -149,6 +149,10 @@ class RuntimeLib:
     modes: dict[str, Path]
     include_dir: Path
 
+    def link_inputs(self, mode: str) -> list[str]:
+        """What a binary in link mode `mode` links besides its own objects."""
+        return [str(self.modes[mode]), str(self.archive), "-lm"]
+
 
 class Toolchain:
     def __init__(self, cache_dir: Path | None = None, opt_level: str = "2") -> None:
@@ -279,23 +283,25 @@ class Toolchain:
         """Compile and link `c_source` with libspy in link mode `mode`, cached."""
         rt = self.runtime(target)
         key = digest(kind, c_source, flags, rt.key, mode)
-        final = self.cache_dir / kind / key[:32]
+        args = [*flags, "-I", str(rt.include_dir), "unit.c", *rt.link_inputs(mode), "-o", name]
+        return self._cached(
+            self.cache_dir / kind / key[:32],
+            name,
+            {"unit.c": c_source},
+            args,
+            f"compiling the generated C ({kind})",
+        )
+
+    def _cached(
+        self, final: Path, name: str, files: dict[str, str], args: list[str], what: str
+    ) -> Path:
+        """`final/name`, made unless the cache has it by `zig cc ARGS` in a
+        private folder holding `files`, then renamed into place."""
         if not (final / name).exists():
             with self._scratch() as tmp:
-                (tmp / "unit.c").write_text(c_source, encoding="utf-8")
-                args = [
-                    "cc",
-                    *flags,
-                    "-I",
-                    str(rt.include_dir),
-                    "unit.c",
-                    str(rt.modes[mode]),
-                    str(rt.archive),
-                    "-lm",
-                    "-o",
-                    name,
-                ]
-                self._zig(args, tmp, f"compiling the generated C ({kind})")
+                for file, text in files.items():
+                    (tmp / file).write_text(text, encoding="utf-8")
+                self._zig(["cc", *args], tmp, what)
                 final.parent.mkdir(parents=True, exist_ok=True)
                 publish_dir(tmp, final)
         return final / name
@@ -307,33 +313,80 @@ class Toolchain:
             "programs", c_source, target, "mode_exe", flags, "program" + target.exe_suffix
         )
 
-    def build_extension(self, c_source: str, python_include: Path) -> Path:
-        """A CPython extension module (Limited API) for the native target."""
+    def build_extension(self, c_sources: Sequence[str], python_include: Path) -> Path:
+        """A CPython extension module (Limited API) for the native target,
+        from its C units (cext.write_extension)."""
         target = get_target("native")
-        # stripped: wheels ship no debug info, which would also embed build paths
-        flags = [
+        compile_flags = [
             *self.cflags(target),
-            "-shared",
             "-fPIC",
             "-fvisibility=hidden",
-            "-s",
             "-I",
             str(python_include),
         ]
-        return self._build(
-            "extensions", c_source, target, "mode_cpython", flags, EXTENSION_NAME + EXTENSION_SUFFIX
+        # stripped: wheels ship no debug info, which would also embed build paths
+        link_flags = [*self.cflags(target), "-shared", "-fPIC", "-s"]
+        return self._build_units(
+            "extensions",
+            c_sources,
+            target,
+            "mode_cpython",
+            (compile_flags, link_flags),
+            EXTENSION_NAME + EXTENSION_SUFFIX,
         )
 
-    def build_wasm_library(self, c_source: str) -> Path:
-        """A wasm32-wasi reactor module exporting the package's functions."""
+    def build_wasm_library(self, c_sources: Sequence[str]) -> Path:
+        """A wasm32-wasi reactor module exporting the package's functions,
+        from its C units (cgen.write_wasm_library)."""
         target = get_target("wasm")
         # __stack_pointer is exported so that the host can put it back after a
         # panic traps, and keep the instance (spy_runtime/_wasm.py)
-        flags = [
+        link_flags = [
             *self.cflags(target),
             *target.ldflags,
             "-mexec-model=reactor",
             "-Wl,--export=__stack_pointer",
             "-s",
         ]
-        return self._build("wasm-libraries", c_source, target, "mode_wasm", flags, "_spy.wasm")
+        return self._build_units(
+            "wasm-libraries",
+            c_sources,
+            target,
+            "mode_wasm",
+            (self.cflags(target), link_flags),
+            "_spy.wasm",
+        )
+
+    def _build_units(
+        self,
+        kind: str,
+        c_sources: Sequence[str],
+        target: Target,
+        mode: str,
+        flags: tuple[list[str], list[str]],
+        name: str,
+    ) -> Path:
+        """Compile each C unit into an object (cached by its text, so a
+        change to one module recompiles one unit), at once on every core,
+        then link them with libspy in link mode `mode` (cached too)."""
+        compile_flags, link_flags = flags
+        rt = self.runtime(target)
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+            objects = list(pool.map(lambda src: self._object(src, compile_flags, rt), c_sources))
+        key = digest(kind, [o.parent.name for o in objects], link_flags, rt.key, mode)
+        args = [*link_flags, *map(str, objects), *rt.link_inputs(mode), "-o", name]
+        return self._cached(
+            self.cache_dir / kind / key[:32], name, {}, args, f"linking the generated C ({kind})"
+        )
+
+    def _object(self, c_source: str, compile_flags: list[str], rt: RuntimeLib) -> Path:
+        """One C unit compiled, served from the cache when its text is."""
+        key = digest("object", c_source, compile_flags, rt.key)
+        args = [*compile_flags, "-I", str(rt.include_dir), "-c", "unit.c", "-o", "unit.o"]
+        return self._cached(
+            self.cache_dir / "objects" / key[:32],
+            "unit.o",
+            {"unit.c": c_source},
+            args,
+            "compiling the generated C (a unit)",
+        )

@@ -21,7 +21,7 @@ from .boundary import (
 )
 from .cgen import (
     array_walk_c,
-    build_unit,
+    build_units,
     c_field_name,
     c_string_literal,
     c_type,
@@ -694,12 +694,13 @@ def link_table(modules: list[ir.ModuleIR], linking: Linking) -> list[str]:
 
 def write_extension(
     modules: list[ir.ModuleIR], exports: Exports | None = None, linking: Linking = STATIC
-) -> str:
-    """One C unit: every function of `modules` plus the extension module,
-    which publishes the `exports` and links what `linking` names."""
+) -> list[str]:
+    """The C units of the extension (cgen.build_units): the main one, with
+    the extension module, which publishes the `exports` and links what
+    `linking` names, then one per module."""
     exports = exports or Exports()
-    unit = build_unit(modules, lambda f: "static ", linking)
     effects = analyze(modules, linking.keys)
+    units = build_units(modules, linking, effects)
     written = written_params(modules)
     structs = StructTable(exported_structs(modules))
     containers = ContainerTable.of(modules)
@@ -805,7 +806,8 @@ def write_extension(
         "    return NULL;",
         "}",
     ]
-    text = unit.render(tail)
+    text = units.main.render(tail)
     # Python.h first, as CPython requires, with the Limited API of 3.10
     head = f"#define Py_LIMITED_API {LIMITED_API}\n#define PY_SSIZE_T_CLEAN\n#include <Python.h>\n"
-    return text.replace('#include "spy.h"', head + '#include "spy.h"\n#include "spy_cpython.h"', 1)
+    main = text.replace('#include "spy.h"', head + '#include "spy.h"\n#include "spy_cpython.h"', 1)
+    return [main, *units.modules]

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from . import ir
 from .effects import (
     Effects,
+    FuncKey,
     all_stmts,
     allocates_in,
     analyze,
@@ -1212,11 +1213,192 @@ def build_unit(
     return Unit(out, globals_, protos, bodies)
 
 
-def linked_pointer(f: ir.FuncDecl) -> str:
+def linked_pointer(f: ir.FuncDecl, storage: str = "static ") -> str:
     """The declaration of a function called in another package's binary:
     a pointer of its name, so calls are written as for any function."""
     params = ", ".join(c_type(p.type) for p in f.params)
-    return f"static {c_type(f.ret)} (*{symbol_name(f)})({params or 'void'});"
+    return f"{storage}{c_type(f.ret)} (*{symbol_name(f)})({params or 'void'});"
+
+
+# ---- one C unit per module -----------------------------------------------------
+# A package's library (native extension, wasm module) is compiled as one unit
+# per module plus a main unit (the Python or host boundary), each cached on
+# its own, so that a change to one module recompiles one unit. The C
+# compiler inlines only within a unit, so a unit gets a static copy of every
+# small function of another module that it calls (the standard library's
+# container methods, accessors, `@force_inline` functions), as C++ code gets
+# a header's inline functions; the others are called through a hidden extern.
+
+# a function of at most this many IR nodes is copied into each unit calling it
+COPY_MAX_NODES = 60
+SHARED = '__attribute__((visibility("hidden"))) '
+
+
+def entry_name(f: ir.FuncDecl) -> str:
+    return clone_name(f, 0) + "$$u"
+
+
+def entry_definition(f: ir.FuncDecl) -> str:
+    """`name$$u`, through which other units call `f`."""
+    args = ", ".join(c_local_name(p.name) for p in f.params)
+    call = f"{clone_name(f, 0)}({args});"
+    body = call if f.ret == NONE else "return " + call
+    return f"{signature(f, entry_name(f), SHARED)} {{\n    {body}\n}}"
+
+
+def copied(f: ir.FuncDecl) -> bool:
+    """Is `f` compiled into every unit that calls it (static) rather than
+    once, in its own module's unit?"""
+    if f.force_inline:
+        return True
+    nodes = itertools.chain(stmt_exprs(f.body), all_stmts(f.body))
+    return next(itertools.islice(nodes, COPY_MAX_NODES, None), None) is None
+
+
+def type_definitions(modules: list[ir.ModuleIR]) -> list[str]:
+    """Every unit's typedefs, struct definitions and pointer maps."""
+    # each struct after the structs it holds by value, whichever module made
+    # them (`tuple[str, list[str]]` is _tuple's, `list[str]` _list's)
+    structs = structs_reached(t for m in modules for t in m.structs)
+    ptrs = list({t.fqn: t for m in modules for t in m.ptr_types}.values())
+    out = [f"typedef struct {t.c_name} {t.c_name};" for t in structs]
+    # a gc_ptr holds only its item's address, so its definition needs only
+    # the item's typedef; a struct may hold a gc_ptr, so they come first
+    out += [ptr_definition(t) for t in ptrs]
+    out += [struct_definition(t) for t in structs]
+    out += [x for t in ptrs if t.item and holds_references(t.item) for x in ptr_map_definition(t)]
+    return out
+
+
+def shared_global(var: ir.GlobalVar, out: Output, owner: bool) -> str:
+    """A `var` global: defined in its module's unit, extern in the others
+    (a const one is a static constant in every unit that has it)."""
+    if not var.mutable:
+        return global_definition(var, out)
+    definition = global_definition(var, out).removeprefix("static ")
+    if owner:
+        return SHARED + definition
+    return "extern " + SHARED + definition.split(" = ")[0] + ";"
+
+
+@dataclass
+class SplitUnits:
+    """A library's C units: one per module, and the main unit's beginning
+    (types, every global and function declared), which the caller finishes
+    with the boundary (`Unit.render(tail)`)."""
+
+    modules: list[str]
+    main: Unit
+
+
+def build_units(
+    modules: list[ir.ModuleIR], linking: Linking = STATIC, effects: Effects | None = None
+) -> SplitUnits:
+    """The units of a library (see above); `effects` is analyze's answer
+    for `modules` and `linking`, if the caller has it."""
+    effects = effects or analyze(modules, linking.keys)
+    owner = {(f.module, f.name): m for m in modules for f in m.funcs.values()}
+    types = type_definitions(modules)
+    # asked once per function, not once per unit
+    small = {key: copied(owner[key].funcs[key[1]]) for key in owner}
+    # another unit calls a function through its entry `name$$u` (a macro
+    # keeps the name its callers are written with): in its own unit the
+    # function stays static, so the C compiler treats it as before (its own
+    # calling convention, recursion clones), and the entry calls it
+    declared = {
+        key: f"{signature(f, entry_name(f), SHARED)};\n#define {clone_name(f, 0)} {entry_name(f)}"
+        for key, m in owner.items()
+        if not (f := m.funcs[key[1]]).force_inline and key not in linking.keys
+    }
+
+    def declarations(out: Output, own: str | None, bodies_here: set[FuncKey]) -> list[str]:
+        """The globals, and the entries of the functions of other units
+        (a module's unit copies the small ones it calls; the main unit's
+        boundary code calls the public ones, inits and boundary methods)."""
+        decls = [shared_global(v, out, m.name == own) for m in modules for v in m.globals.values()]
+        for m in modules:
+            for f in m.funcs.values():
+                key = (f.module, f.name)
+                if key in linking.keys:
+                    # one pointer, in the main unit, filled at import
+                    decls.append(linked_pointer(f, SHARED if own is None else "extern " + SHARED))
+                elif key in declared and key in external and key not in bodies_here:
+                    decls.append(declared[key])
+        return decls
+
+    def write(
+        out: Output, funcs: list[ir.FuncDecl], own: str | None
+    ) -> tuple[list[str], list[str]]:
+        protos: list[str] = []
+        bodies: list[str] = []
+        for f in funcs:
+            clones = recursion_clone_count(f)
+            huge = is_huge(f)
+            key = (f.module, f.name)
+            for level in range(clones + 1):
+                store = "static " if level == 0 else CLONE_STORAGE
+                if f.force_inline and (f.module, f.name) not in effects.recursive:
+                    store = CLONE_STORAGE  # @force_inline: always inlined
+                if huge:
+                    store = HUGE_STORAGE + store
+                protos.append(signature(f, clone_name(f, level), store) + ";")
+                writer = FunctionWriter(out, owner[key], f, effects, level, clones)
+                writer.huge = huge
+                bodies.append(writer.write(store))
+            if f.module == own and key in external and key in declared:
+                bodies.append(entry_definition(f))  # the one the other units call
+        return protos, bodies
+
+    def closure(start: list[ir.FuncDecl]) -> list[ir.FuncDecl]:
+        """`start` and the small functions they call, transitively."""
+        seen = {(f.module, f.name): f for f in start}
+        work = list(start)
+        while work:
+            f = work.pop()
+            for e in stmt_exprs(f.body):
+                if isinstance(e, ir.Call):
+                    key = (e.func.module, e.func.name)
+                    if key not in seen and key not in linking.keys and small[key]:
+                        seen[key] = e.func
+                        work.append(e.func)
+        return list(seen.values())
+
+    # each module's unit: its functions, and copies of the small ones they call
+    placed = {
+        m.name: closure([f for f in m.funcs.values() if (f.module, f.name) not in linking.keys])
+        for m in modules
+    }
+    # what another unit calls gets a shared definition; the rest stays static,
+    # which lets the C compiler inline a function called once and drop it
+    external = {
+        (f.module, f.name) for m in modules for f in m.funcs.values() if f.is_public or f is m.init
+    } | {(f.module, f.name) for m in modules for f in m.boundary_methods.values()}
+    for unit_module, funcs in placed.items():
+        for f in funcs:
+            for e in stmt_exprs(f.body):
+                if isinstance(e, ir.Call) and e.func.module != unit_module:
+                    key = (e.func.module, e.func.name)
+                    if key in small and not small[key]:
+                        external.add(key)
+    texts = []
+    for m in modules:
+        funcs = placed[m.name]
+        if not funcs and not any(v.mutable for v in m.globals.values()):
+            continue
+        out = Output()
+        here = {(f.module, f.name) for f in funcs}
+        protos, bodies = write(out, funcs, m.name)
+        unit = Unit(out, [*types, *declarations(out, m.name, here)], protos, bodies)
+        texts.append(unit.render([]))
+    # the main unit: the force-inline and small functions the boundary may call
+    out = Output()
+    funcs = closure([f for m in modules for f in m.funcs.values() if f.force_inline])
+    here = {(f.module, f.name) for f in funcs}
+    protos, bodies = write(out, funcs, None)
+    main = Unit(
+        out, [*types, *declarations(out, None, here), *global_roots(modules)], protos, bodies
+    )
+    return SplitUnits(texts, main)
 
 
 def unit_init(modules: list[ir.ModuleIR], linking: Linking = STATIC) -> list[str]:
@@ -1321,12 +1503,13 @@ def export_entry(func: ir.FuncDecl) -> str:
     )
 
 
-def write_wasm_library(modules: list[ir.ModuleIR]) -> str:
-    """One C unit for a wasm reactor exporting every public function; those
-    whose values hold containers are marshalled (marshal.py)."""
+def write_wasm_library(modules: list[ir.ModuleIR]) -> list[str]:
+    """The C units (the main one first, then one per module) of a wasm
+    reactor exporting every public function; those whose values hold
+    containers are marshalled (marshal.py)."""
     from .marshal import MarshalUnit, needs_marshal  # marshal.py builds on this module
 
-    unit = build_unit(modules, lambda f: "static ")
+    units = build_units(modules)
     plain = [
         export_entry(f)
         for m in modules
@@ -1345,4 +1528,4 @@ def write_wasm_library(modules: list[ir.ModuleIR]) -> str:
         "    spy_wasm_leave();",
         "}",
     ]
-    return unit.render([*MarshalUnit(modules).render(), *plain, *init])
+    return [units.main.render([*MarshalUnit(modules).render(), *plain, *init]), *units.modules]
