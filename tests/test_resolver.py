@@ -148,6 +148,14 @@ def test_hatch_spy_deps_prints_what_a_project_resolves_to(tmp_path: Path) -> Non
     missing = hatch_spy_cli("deps", str(project))
     assert missing.returncode == 1
     assert "no module named 'geo.shapes'" in missing.stderr
+    # the project's link mode, from its hook table, and HATCH_SPY_LINK over it
+    (project / "pyproject.toml").write_text('[tool.hatch.build.hooks.spy]\nlink = "dynamic"\n')
+    proc = hatch_spy_cli("deps", str(project), env={"PYTHONPATH": str(site)})
+    assert proc.stdout == f"spygeo 1.2.0 {site} dynamic (geo.shapes)\n"
+    proc = hatch_spy_cli(
+        "deps", str(project), env={"PYTHONPATH": str(site), "HATCH_SPY_LINK": "static"}
+    )
+    assert proc.stdout == f"spygeo 1.2.0 {site} static (geo.shapes)\n"
 
 
 def test_a_name_the_installed_module_lacks_names_the_distribution(tmp_path: Path) -> None:
