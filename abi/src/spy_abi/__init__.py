@@ -23,7 +23,7 @@ from .model import (
     to_json,
 )
 
-__version__ = "0.6.0"
+__version__ = "0.7.0"
 
 __all__ = [
     "EXTENSION_MODULE",
