@@ -1,5 +1,6 @@
-"""The `spy-abi` command. Exit status: 0 done, 2 the command could not run
-(bad input: one line on stderr naming the target and what is wrong)."""
+"""The `spy-abi` command. Exit status: 0 done (for `check`: compatible), 1
+`check` found changes the new version does not admit, 2 the command could
+not run (bad input: one line on stderr naming the target and what is wrong)."""
 
 from __future__ import annotations
 
@@ -7,29 +8,23 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import show
+from . import check, show
 from .diff import diff, required_bump
+from .model import AbiFile
 from .sources import AbiSourceError, load
 
 EXIT_OK = 0
+EXIT_VIOLATIONS = 1
 EXIT_CANNOT_RUN = 2
+FORMATS = ("text", "json", "markdown", "github")
+TARGET_HELP = (
+    "a wheel, a spy-abi.json, an installed distribution's name, or name==version "
+    "(fetched with pip download)"
+)
 
 
-def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="spy-abi", description="Inspect the ABI of compiled SPy packages."
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-    cmd = sub.add_parser(
-        "show",
-        help="print a package's ABI: exports with signatures, structs with layouts, runtime "
-        "ABI, artifacts, dependencies",
-    )
-    cmd.add_argument(
-        "target",
-        help="a wheel, a spy-abi.json, an installed distribution's name, or name==version "
-        "(fetched with pip download)",
-    )
+def add_pip_options(cmd: argparse.ArgumentParser) -> None:
+    """How a name==version target is fetched."""
     cmd.add_argument("--index-url", help="for name==version: the index pip downloads from")
     cmd.add_argument(
         "--find-links", action="append", default=[], help="for name==version: a folder of wheels"
@@ -37,23 +32,47 @@ def make_parser() -> argparse.ArgumentParser:
     cmd.add_argument(
         "--no-index", action="store_true", help="for name==version: only the --find-links folders"
     )
-    cmd = sub.add_parser(
-        "diff",
-        help="list every change from OLD to NEW with its rule, the version bump it requires "
-        "and its level",
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="spy-abi", description="Inspect and compare the ABI of compiled SPy packages."
     )
-    cmd.add_argument("old", help="the baseline: a target as for show")
-    cmd.add_argument("new", help="the release to compare: a target as for show")
-    for option in ("--index-url",):
-        cmd.add_argument(option, help="for name==version: the index pip downloads from")
-    cmd.add_argument("--find-links", action="append", default=[], help="a folder of wheels")
-    cmd.add_argument("--no-index", action="store_true", help="only the --find-links folders")
+    sub = parser.add_subparsers(dest="command", required=True)
+    cmd = sub.add_parser(
+        "show",
+        help="print a package's ABI: exports with signatures, structs with layouts, runtime "
+        "ABI, artifacts, dependencies",
+    )
+    cmd.add_argument("target", help=TARGET_HELP)
+    add_pip_options(cmd)
+    for name, text in (
+        ("diff", "list every change from OLD to NEW with its rule, bump and level"),
+        ("check", "fail (exit 1) when NEW's version does not admit the changes from OLD"),
+    ):
+        cmd = sub.add_parser(name, help=text)
+        cmd.add_argument("old", help="the baseline (the last release): " + TARGET_HELP)
+        cmd.add_argument("new", help="the release to compare: " + TARGET_HELP)
+        add_pip_options(cmd)
+        if name == "check":
+            cmd.add_argument("--format", choices=FORMATS, default="text")
     return parser
 
 
+def pip_args(args: argparse.Namespace) -> list[str]:
+    out = ["--index-url", args.index_url] if args.index_url else []
+    out += ["--no-index"] if args.no_index else []
+    for link in args.find_links:
+        out += ["--find-links", link]
+    return out
+
+
+def load_pair(args: argparse.Namespace) -> tuple[AbiFile, AbiFile]:
+    return load(args.old, pip_args(args)), load(args.new, pip_args(args))
+
+
 def run_diff(args: argparse.Namespace) -> int:
-    old = load(args.old, pip_args(args))
-    new = load(args.new, pip_args(args))
+    old, new = load_pair(args)
     changes = diff(old, new)
     for change in changes:
         print(change.line())
@@ -66,12 +85,18 @@ def run_diff(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def pip_args(args: argparse.Namespace) -> list[str]:
-    out = ["--index-url", args.index_url] if args.index_url else []
-    out += ["--no-index"] if args.no_index else []
-    for link in args.find_links:
-        out += ["--find-links", link]
-    return out
+def run_check(args: argparse.Namespace) -> int:
+    old, new = load_pair(args)
+    if old.name != new.name:
+        raise AbiSourceError(
+            f"{args.new}: is {new.name}, not {old.name}: compare two releases of one package"
+        )
+    try:
+        v = check.verdict(new.name, old.version, new.version, diff(old, new))
+    except check.VersionError as exc:
+        raise AbiSourceError(f"{args.new}: {exc}") from None
+    sys.stdout.write(check.render(v, args.format))
+    return EXIT_OK if v.ok else EXIT_VIOLATIONS
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -79,6 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "diff":
             return run_diff(args)
+        if args.command == "check":
+            return run_check(args)
         abi = load(args.target, pip_args(args))
     except AbiSourceError as exc:
         print(f"spy-abi: error: {exc}", file=sys.stderr)
