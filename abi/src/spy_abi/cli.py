@@ -1,6 +1,7 @@
 """The `spy-abi` command. Exit status: 0 done (for `check`: compatible), 1
-`check` found changes the new version does not admit, 2 the command could
-not run (bad input: one line on stderr naming the target and what is wrong)."""
+`check` found changes the new version does not admit or `env` found broken
+pairs, 2 the command could not run (bad input: one line on stderr naming
+the target and what is wrong)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import check, show
+from . import check, env, show
 from .diff import diff, required_bump
 from .model import AbiFile
 from .sources import AbiSourceError, load
@@ -56,7 +57,23 @@ def make_parser() -> argparse.ArgumentParser:
         add_pip_options(cmd)
         if name == "check":
             cmd.add_argument("--format", choices=FORMATS, default="text")
+    sub.add_parser(
+        "env",
+        help="check the installed SPy packages against each other, as pip check does: runtime "
+        "ABI served, and every symbol a package links dynamically still there",
+    )
     return parser
+
+
+def run_env() -> int:
+    packages, runtime = env.installed()
+    found = env.problems(packages, runtime)
+    for line in found:
+        print(line)
+    if found:
+        return EXIT_VIOLATIONS
+    print(f"{len(packages)} SPy package{'s' if len(packages) != 1 else ''}: no ABI problem found")
+    return EXIT_OK
 
 
 def pip_args(args: argparse.Namespace) -> list[str]:
@@ -106,6 +123,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_diff(args)
         if args.command == "check":
             return run_check(args)
+        if args.command == "env":
+            return run_env()
         abi = load(args.target, pip_args(args))
     except AbiSourceError as exc:
         print(f"spy-abi: error: {exc}", file=sys.stderr)

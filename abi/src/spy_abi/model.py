@@ -173,6 +173,20 @@ class AbiFile:
     def artifact(self, target: str) -> Artifact | None:
         return next((a for a in self.artifacts if a.target == target), None)
 
+    def exported_hashes(self) -> dict[str, str]:
+        """Every function (`module.name`) and struct (`module::Name`) the
+        package exports, with its hash: what a dependent's recorded
+        `dependencies.*.symbols` are compared with."""
+        out: dict[str, str] = {}
+        for m in self.modules:
+            for f in m.functions:
+                out[f"{m.name}.{f.name}"] = f.signature_hash
+                for t in f.structs:
+                    out[t.fqn] = struct_hash(t)
+            for t in m.structs:
+                out[t.fqn] = struct_hash(t)
+        return out
+
     def struct_home(self, fqn: str) -> Module | None:
         """The module holding the Python class of struct `fqn`."""
         return next((m for m in self.modules if any(t.fqn == fqn for t in m.structs)), None)

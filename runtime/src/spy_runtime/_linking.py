@@ -16,6 +16,7 @@ import importlib.metadata
 from pathlib import Path
 
 import spy_abi
+from spy_abi.compat import mismatch_message, mismatches
 
 
 def link_error(
@@ -27,13 +28,7 @@ def link_error(
 ) -> str:
     """The ImportError message for a symbol `package` ("name version") uses
     of `dependency` that the installed version `installed` lacks or changed."""
-    what = "no longer has it" if missing else "changed it"
-    return (
-        f"{package} cannot use the installed {dependency.name} {installed}: it was built against "
-        f"{dependency.name} {dependency.version} and uses its {symbol}, and {installed} {what}. "
-        f"Rebuild {package.split(' ')[0]} against {dependency.name} {installed}, or install "
-        f"'{dependency.name}=={dependency.version}' (the version it was built against)"
-    )
+    return mismatch_message(package, dependency, symbol, installed, missing)
 
 
 def link_error_c(
@@ -73,20 +68,6 @@ def without_native(abi: spy_abi.AbiFile) -> str | None:
     return None
 
 
-def _exported_hashes(abi: spy_abi.AbiFile) -> dict[str, str]:
-    """Every function ("module.name") and struct ("module::Name") the
-    package exports, with its hash."""
-    out: dict[str, str] = {}
-    for m in abi.modules:
-        for f in m.functions:
-            out[f"{m.name}.{f.name}"] = f.signature_hash
-            for t in f.structs:
-                out[t.fqn] = spy_abi.struct_hash(t)
-        for t in m.structs:
-            out[t.fqn] = spy_abi.struct_hash(t)
-    return out
-
-
 def check_dynamic_dependencies(package: str, abi: spy_abi.AbiFile) -> None:
     """Raise ImportError when an installed dependency that `abi`'s package
     ("name version") links dynamically lacks or changed a symbol it uses."""
@@ -108,14 +89,5 @@ def check_dynamic_dependencies(package: str, abi: spy_abi.AbiFile) -> None:
                 f"{package} links {dep.name} dynamically, whose installed {spy_abi.FILENAME} "
                 f"({dist.version}) is unusable: {exc}; reinstall {dep.name}"
             ) from None
-        exported = _exported_hashes(installed)
-        for symbol, wanted in sorted(dep.symbols.items()):
-            found = exported.get(symbol)
-            if "::" in symbol and found is None:
-                # a struct the dependency does not export crosses no binary
-                # boundary: the functions that take it are checked themselves
-                continue
-            if found != wanted:
-                raise ImportError(
-                    link_error(package, dep, symbol, installed.version, found is None)
-                )
+        for symbol, missing in mismatches(dep, installed):
+            raise ImportError(link_error(package, dep, symbol, installed.version, missing))
