@@ -120,3 +120,32 @@ def test_check_cannot_run_on_bad_input(tmp_path: Path) -> None:
     other = write(tmp_path, "other.json", dataclasses.replace(BASE, name="spyw"), "1.3.0")
     proc = spy_abi_check(str(old), str(other))
     assert proc.returncode == 2 and "is spyw, not spyv" in proc.stderr
+
+
+def test_the_package_sets_rule_levels_in_its_pyproject(tmp_path: Path) -> None:
+    """[tool.spy-abi.rules] in the current folder's pyproject.toml (or
+    --config): a removal the maintainers accept as a warning passes."""
+    old = write(tmp_path, "old.json", BASE, "1.2.0")
+    new = write(tmp_path, "new.json", REMOVED, "1.3.0")
+    (tmp_path / "pyproject.toml").write_text('[tool.spy-abi.rules]\nfunction-removed = "warn"\n')
+    cmd = [sys.executable, "-m", "spy_abi", "check", "old.json", "new.json"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, check=False)
+    assert (proc.returncode, proc.stdout.splitlines()[0]) == (
+        0,
+        "major warn  function-removed: v.core.scale was removed",
+    )
+    (tmp_path / "strict.toml").write_text('[tool.spy-abi.rules]\nfunction-removed = "allow"\n')
+    quiet = spy_abi_check(str(old), str(new), "--config", str(tmp_path / "strict.toml"))
+    assert (quiet.returncode, quiet.stdout.splitlines()[0]) == (
+        0,
+        "spyv 1.2.0 -> 1.3.0 is a minor release and the changes need no bump: compatible",
+    )
+    (tmp_path / "bad.toml").write_text('[tool.spy-abi.rules]\nfunction-gone = "warn"\n')
+    bad = spy_abi_check(str(old), str(new), "--config", str(tmp_path / "bad.toml"))
+    assert bad.returncode == 2
+    assert bad.stderr.startswith(
+        f"spy-abi: error: {tmp_path / 'bad.toml'}: [tool.spy-abi.rules] names no rule 'function-gone'"
+    )
+    (tmp_path / "level.toml").write_text('[tool.spy-abi.rules]\nfunction-removed = "ignore"\n')
+    bad = spy_abi_check(str(old), str(new), "--config", str(tmp_path / "level.toml"))
+    assert bad.returncode == 2 and "a level is one of deny, warn, allow" in bad.stderr

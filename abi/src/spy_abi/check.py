@@ -69,10 +69,8 @@ def verdict(name: str, old: str, new: str, changes: list[Change]) -> Verdict:
 
 def summary(v: Verdict) -> str:
     if v.ok:
-        return (
-            f"{v.name} {v.old} -> {v.new} is a {v.admitted} release and the changes need "
-            f"{v.required}: compatible"
-        )
+        need = "no bump" if v.required == "none" else f"a {v.required} one"
+        return f"{v.name} {v.old} -> {v.new} is a {v.admitted} release and the changes need {need}: compatible"
     return (
         f"{v.name} {v.old} -> {v.new} is a {v.admitted} release, but the changes need a "
         f"{v.required} one: release it as {suggested(v)} or undo the changes listed"

@@ -8,8 +8,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from . import check, env, show
+from .config import read_levels
 from .diff import diff, required_bump
 from .model import AbiFile
 from .sources import AbiSourceError, load
@@ -55,6 +57,12 @@ def make_parser() -> argparse.ArgumentParser:
         cmd.add_argument("old", help="the baseline (the last release): " + TARGET_HELP)
         cmd.add_argument("new", help="the release to compare: " + TARGET_HELP)
         add_pip_options(cmd)
+        cmd.add_argument(
+            "--config",
+            type=Path,
+            help="the pyproject.toml whose [tool.spy-abi.rules] sets rule levels "
+            "(default: ./pyproject.toml, if there is one)",
+        )
         if name == "check":
             cmd.add_argument("--format", choices=FORMATS, default="text")
     sub.add_parser(
@@ -84,13 +92,20 @@ def pip_args(args: argparse.Namespace) -> list[str]:
     return out
 
 
+def levels(args: argparse.Namespace) -> dict[str, str]:
+    config = args.config or Path("pyproject.toml")
+    if args.config is None and not config.is_file():
+        return {}
+    return read_levels(config)
+
+
 def load_pair(args: argparse.Namespace) -> tuple[AbiFile, AbiFile]:
     return load(args.old, pip_args(args)), load(args.new, pip_args(args))
 
 
 def run_diff(args: argparse.Namespace) -> int:
     old, new = load_pair(args)
-    changes = diff(old, new)
+    changes = diff(old, new, levels(args))
     for change in changes:
         print(change.line())
     print(
@@ -109,7 +124,7 @@ def run_check(args: argparse.Namespace) -> int:
             f"{args.new}: is {new.name}, not {old.name}: compare two releases of one package"
         )
     try:
-        v = check.verdict(new.name, old.version, new.version, diff(old, new))
+        v = check.verdict(new.name, old.version, new.version, diff(old, new, levels(args)))
     except check.VersionError as exc:
         raise AbiSourceError(f"{args.new}: {exc}") from None
     sys.stdout.write(check.render(v, args.format))
