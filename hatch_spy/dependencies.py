@@ -16,7 +16,7 @@ from spy_linker import Provider
 from .compiler import ir
 from .compiler.effects import stmt_exprs
 from .compiler.errors import SpyError
-from .compiler.linking import exported_by_dependency, reachable
+from .compiler.linking import abi_record, linked_record, reachable
 from .compiler.types import Kind, SpyType
 from .settings import SpySettings
 
@@ -50,15 +50,12 @@ def used_symbols(
     seen: set[str] = set()
     for func in funcs:
         # an exported function of a dependency is used by its signature alone
-        outside = exported_by_dependency(func, used)
+        outside = linked_record(func, used) is not None
         for e in stmt_exprs([] if outside else func.body):
-            if isinstance(e, ir.Call) and e.func.module in used:
-                provider = used[e.func.module]
-                mod = provider.abi.module(e.func.module)
-                fn = None if mod is None else mod.function(e.func.name)
-                if mod is not None and fn is not None:
-                    hashes = out.setdefault(provider.name, {})
-                    hashes[f"{mod.name}.{fn.name}"] = fn.signature_hash
+            record = abi_record(e.func, used) if isinstance(e, ir.Call) else None
+            if isinstance(e, ir.Call) and record is not None:
+                hashes = out.setdefault(used[e.func.module].name, {})
+                hashes[f"{e.func.module}.{record.name}"] = record.signature_hash
         for t in _types_of(func, not outside):
             for s in _structs_in(t, seen):
                 module = s.fqn.split("::", 1)[0]

@@ -214,16 +214,14 @@ def build_package(
                 raise SpyError(str(exc)) from None
         homes = struct_homes(modules, own)
         written = written_params(modules)
+        top_deps = dependencies(modules, own, finder.used, settings)
+        deps += top_deps
         linking = STATIC
         if settings.link == "dynamic":
-            ranges = {
-                p.name: settings.dependency_range(p.name, spy_abi.default_range(p.version))
-                for p in finder.used.values()
-            }
+            ranges = {d.name: d.requirement for d in top_deps}
             linking = dynamic_linking(modules, own, finder.used, ranges)
             if "wasm" in settings.targets:
                 check_wasm_copy(modules, own, finder.used)
-        deps += dependencies(modules, own, finder.used, settings)
         for m in modules:
             if m.name in own:
                 src = own[m.name]

@@ -172,29 +172,15 @@ def test_run_wasm_sandbox_limits_files_to_named_folders(tmp_path: Path) -> None:
     (inside / "h.txt").write_text("hello\n")
     (outside / "s.txt").write_text("secret\n")
     (inside / "prog.spy").write_text(READER)
-    opened = hatch_spy(
-        "run",
-        "prog.spy",
-        "--target",
-        "wasm",
-        "--sandbox",
-        str(inside),
-        "--",
-        "h.txt",
-        cwd=inside,
-    )
+
+    def sandboxed(path: str) -> subprocess.CompletedProcess[str]:
+        """prog.spy reading `path` on wasm, with only `inside` visible."""
+        cmd = ["run", "prog.spy", "--target", "wasm", "--sandbox", str(inside), "--", path]
+        return hatch_spy(*cmd, cwd=inside)
+
+    opened = sandboxed("h.txt")
     assert (opened.returncode, opened.stdout) == (0, "h.txt hello\n")
-    refused = hatch_spy(
-        "run",
-        "prog.spy",
-        "--target",
-        "wasm",
-        "--sandbox",
-        str(inside),
-        "--",
-        str(outside / "s.txt"),
-        cwd=inside,
-    )
+    refused = sandboxed(str(outside / "s.txt"))
     assert refused.returncode == 1
     assert refused.stderr.splitlines()[-1].startswith("FileNotFoundError: [Errno 2]")
     # without --sandbox the program sees what a native one does

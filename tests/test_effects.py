@@ -77,7 +77,7 @@ def divides(a: i32, b: i32) -> i32:
 def analyzed(tmp_path: Path, source: str = SOURCE) -> tuple[Effects, str]:
     (tmp_path / "m.spy").write_text(textwrap.dedent(source))
     modules = check_modules(load_program(["m"], ModuleFinder((tmp_path,))))
-    unit = build_unit(modules, lambda f: "static ")
+    unit = build_unit(modules)
     return analyze(modules), "\n\n".join(unit.bodies)
 
 

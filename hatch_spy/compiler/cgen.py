@@ -1162,58 +1162,60 @@ CHUNK_MIN_NODES = 500  # below this a call costs more than it saves
 CHUNK_STORAGE = "static __attribute__((noinline)) "
 
 
-def is_huge(func: ir.FuncDecl) -> bool:
+def more_nodes_than(func: ir.FuncDecl, n: int) -> bool:
+    """Has `func` more than `n` IR nodes (counted no further than that)?"""
     nodes = itertools.chain(stmt_exprs(func.body), all_stmts(func.body))
-    return next(itertools.islice(nodes, HUGE_FUNCTION_NODES, None), None) is not None
+    return next(itertools.islice(nodes, n, None), None) is not None
 
 
-def build_unit(
-    modules: list[ir.ModuleIR],
-    storage: Callable[[ir.FuncDecl], str],
-    linking: Linking = STATIC,
-) -> Unit:
-    """Globals, prototypes and bodies of all `modules`; `storage` gives each
-    function's C storage class and attributes. A function `linking` links is
-    a pointer, filled at import from its package's capsule."""
-    out = Output()
-    effects = analyze(modules, linking.keys)
-    funcs = [(m, f) for m in modules for f in m.funcs.values()]
-    # each struct after the structs it holds by value, whichever module made
-    # them (`tuple[str, list[str]]` is _tuple's, `list[str]` _list's)
-    structs = structs_reached(t for m in modules for t in m.structs)
-    ptrs = list({t.fqn: t for m in modules for t in m.ptr_types}.values())
-    globals_ = [f"typedef struct {t.c_name} {t.c_name};" for t in structs]
-    # a gc_ptr holds only its item's address, so its definition needs only
-    # the item's typedef; a struct may hold a gc_ptr, so they come first
-    globals_ += [ptr_definition(t) for t in ptrs]
-    globals_ += [struct_definition(t) for t in structs]
-    globals_ += [
-        x for t in ptrs if t.item and holds_references(t.item) for x in ptr_map_definition(t)
-    ]
-    globals_ += [global_definition(v, out) for m in modules for v in m.globals.values()]
-    globals_ += global_roots(modules)
+def is_huge(func: ir.FuncDecl) -> bool:
+    return more_nodes_than(func, HUGE_FUNCTION_NODES)
+
+
+def function_code(
+    out: Output, module: ir.ModuleIR, f: ir.FuncDecl, effects: Effects
+) -> tuple[list[str], list[str]]:
+    """The prototypes and bodies of `f` (of `module`), static, with its
+    recursion clones: `@force_inline` always inlined, a huge one
+    unoptimized."""
     protos: list[str] = []
     bodies: list[str] = []
-    for m, f in funcs:
-        if (f.module, f.name) in linking.keys:
-            protos.append(linked_pointer(f))
-            continue
-        clones = recursion_clone_count(f)
-        huge = is_huge(f)
-        for level in range(clones + 1):
-            store = storage(f) if level == 0 else CLONE_STORAGE
-            if f.force_inline and (f.module, f.name) not in effects.recursive:
-                store = CLONE_STORAGE  # @force_inline: always inlined
-            if huge:
-                store = HUGE_STORAGE + store
-            protos.append(signature(f, clone_name(f, level), store) + ";")
-            writer = FunctionWriter(out, m, f, effects, level, clones)
-            writer.huge = huge
-            bodies.append(writer.write(store))
+    clones = recursion_clone_count(f)
+    huge = is_huge(f)
+    for level in range(clones + 1):
+        store = "static " if level == 0 else CLONE_STORAGE
+        if f.force_inline and (f.module, f.name) not in effects.recursive:
+            store = CLONE_STORAGE  # @force_inline: always inlined
+        if huge:
+            store = HUGE_STORAGE + store
+        protos.append(signature(f, clone_name(f, level), store) + ";")
+        writer = FunctionWriter(out, module, f, effects, level, clones)
+        writer.huge = huge
+        bodies.append(writer.write(store))
+    return protos, bodies
+
+
+def build_unit(modules: list[ir.ModuleIR]) -> Unit:
+    """Globals, prototypes and bodies of all `modules` in one unit (an
+    executable's)."""
+    out = Output()
+    effects = analyze(modules)
+    globals_ = [
+        *type_definitions(modules),
+        *(global_definition(v, out) for m in modules for v in m.globals.values()),
+        *global_roots(modules),
+    ]
+    protos: list[str] = []
+    bodies: list[str] = []
+    for m in modules:
+        for f in m.funcs.values():
+            p, b = function_code(out, m, f, effects)
+            protos += p
+            bodies += b
     return Unit(out, globals_, protos, bodies)
 
 
-def linked_pointer(f: ir.FuncDecl, storage: str = "static ") -> str:
+def linked_pointer(f: ir.FuncDecl, storage: str) -> str:
     """The declaration of a function called in another package's binary:
     a pointer of its name, so calls are written as for any function."""
     params = ", ".join(c_type(p.type) for p in f.params)
@@ -1249,10 +1251,7 @@ def entry_definition(f: ir.FuncDecl) -> str:
 def copied(f: ir.FuncDecl) -> bool:
     """Is `f` compiled into every unit that calls it (static) rather than
     once, in its own module's unit?"""
-    if f.force_inline:
-        return True
-    nodes = itertools.chain(stmt_exprs(f.body), all_stmts(f.body))
-    return next(itertools.islice(nodes, COPY_MAX_NODES, None), None) is None
+    return f.force_inline or not more_nodes_than(f, COPY_MAX_NODES)
 
 
 def type_definitions(modules: list[ir.ModuleIR]) -> list[str]:
@@ -1332,19 +1331,10 @@ def build_units(
         protos: list[str] = []
         bodies: list[str] = []
         for f in funcs:
-            clones = recursion_clone_count(f)
-            huge = is_huge(f)
             key = (f.module, f.name)
-            for level in range(clones + 1):
-                store = "static " if level == 0 else CLONE_STORAGE
-                if f.force_inline and (f.module, f.name) not in effects.recursive:
-                    store = CLONE_STORAGE  # @force_inline: always inlined
-                if huge:
-                    store = HUGE_STORAGE + store
-                protos.append(signature(f, clone_name(f, level), store) + ";")
-                writer = FunctionWriter(out, owner[key], f, effects, level, clones)
-                writer.huge = huge
-                bodies.append(writer.write(store))
+            p, b = function_code(out, owner[key], f, effects)
+            protos += p
+            bodies += b
             if f.module == own and key in external and key in declared:
                 bodies.append(entry_definition(f))  # the one the other units call
         return protos, bodies
@@ -1416,7 +1406,7 @@ def unit_init(modules: list[ir.ModuleIR], linking: Linking = STATIC) -> list[str
 
 def write_program(modules: list[ir.ModuleIR], entry: ir.FuncDecl) -> str:
     """One C unit for an executable whose `main` calls `entry`."""
-    unit = build_unit(modules, lambda f: "static ")
+    unit = build_unit(modules)
     start = [
         *unit_init(modules),
         "int main(int argc, char **argv) {",

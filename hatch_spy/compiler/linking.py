@@ -77,17 +77,16 @@ def dynamic_linking(
     mods = list(modules)
     links: dict[FuncKey, Link] = {}
     for f in reachable(mods, own, used):
-        provider = used.get(f.module)
-        abi_module = None if provider is None else provider.abi.module(f.module)
-        exported = None if abi_module is None else abi_module.function(f.name)
-        if provider is not None and exported is not None and exported_by_dependency(f, used):
+        record = linked_record(f, used)
+        if record is not None:
+            provider = used[f.module]
             links[(f.module, f.name)] = Link(
                 provider.name,
                 provider.version,
                 requirements.get(provider.name, ""),
                 f.module,
                 f.name,
-                exported.signature_hash,
+                record.signature_hash,
             )
         else:
             _check_no_foreign_globals(f, used)
@@ -97,21 +96,24 @@ def dynamic_linking(
     )
 
 
-def exported_by_dependency(f: ir.FuncDecl, used: Mapping[str, Provider]) -> bool:
-    """Is `f` a public function that the installed dependency providing its
-    module exports (it has a signature hash, and a binary to call), and that
-    its author did not mark `@force_inline`? Such a function is compiled into
-    every caller, as C++ compiles a header's inline functions: its author
-    asked for that, and a call through a pointer would defeat it."""
+def abi_record(f: ir.FuncDecl, used: Mapping[str, Provider]) -> spy_abi.Function | None:
+    """The installed dependency's spy-abi.json record of `f` (its signature
+    hash), if the dependency providing its module exports it."""
     provider = used.get(f.module)
     abi_module = None if provider is None else provider.abi.module(f.module)
+    return None if abi_module is None else abi_module.function(f.name)
+
+
+def linked_record(f: ir.FuncDecl, used: Mapping[str, Provider]) -> spy_abi.Function | None:
+    """The record of `f` if it is called in the dependency's binary: a public
+    function the dependency exports, which its author did not mark
+    `@force_inline`. Such a function is compiled into every caller, as C++
+    compiles a header's inline functions: its author asked for that, and a
+    call through a pointer would defeat it."""
     # (`f.exported` is False here: a dependency's functions are not this package's API)
-    return (
-        not f.name.startswith("_")
-        and not f.force_inline
-        and abi_module is not None
-        and abi_module.function(f.name) is not None
-    )
+    if f.name.startswith("_") or f.force_inline:
+        return None
+    return abi_record(f, used)
 
 
 def check_wasm_copy(
@@ -179,7 +181,7 @@ def reachable(
         if key in seen:
             continue
         seen[key] = f
-        if exported_by_dependency(f, used):
+        if linked_record(f, used) is not None:
             continue  # its callees are the dependency's business
         work += [e.func for e in stmt_exprs(f.body) if isinstance(e, ir.Call)]
     return list(seen.values())

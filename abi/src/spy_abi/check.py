@@ -116,10 +116,12 @@ def render(v: Verdict, fmt: str) -> str:
             ]
         return "\n".join(lines) + "\n"
     if fmt == "github":
-        lines = []
-        for c in v.changes:
-            kind = "error" if c in v.violations else "warning" if c.level != "allow" else "notice"
-            lines.append(f"::{kind} title=spy-abi {c.rule.id}::{c.message} (needs {c.rule.bump})")
+        violations = v.violations
+        lines = [
+            f"::{'error' if c in violations else 'warning'} title=spy-abi {c.rule.id}::"
+            f"{c.message} (needs {c.rule.bump})"
+            for c in v.changes  # an `allow` rule's changes are not in the list
+        ]
         lines.append(("::notice::" if v.ok else "::error::") + summary(v))
         return "\n".join(lines) + "\n"
     return "".join(c.line() + "\n" for c in v.changes) + summary(v) + "\n"

@@ -19,18 +19,6 @@ import spy_abi
 from spy_abi.compat import mismatch_message, mismatches
 
 
-def link_error(
-    package: str,
-    dependency: spy_abi.Dependency,
-    symbol: str,
-    installed: str,
-    missing: bool,
-) -> str:
-    """The ImportError message for a symbol `package` ("name version") uses
-    of `dependency` that the installed version `installed` lacks or changed."""
-    return mismatch_message(package, dependency, symbol, installed, missing)
-
-
 def link_error_c(
     package: str,
     dep_name: str,
@@ -40,14 +28,20 @@ def link_error_c(
     installed: str,
     missing: bool,
 ) -> str:
-    """`link_error` with its arguments as the extension's link table has them."""
-    return link_error(
+    """The ImportError message (`spy_abi.compat.mismatch_message`) with its
+    arguments as the extension's link table has them."""
+    return mismatch_message(
         package,
         spy_abi.Dependency(dep_name, built, requirement, "dynamic"),
         symbol,
         installed,
         missing,
     )
+
+
+def _abi_of(dist: importlib.metadata.Distribution) -> spy_abi.AbiFile:
+    """An installed distribution's spy-abi.json (AbiFormatError: none usable)."""
+    return spy_abi.from_json(dist.read_text(spy_abi.FILENAME) or "")
 
 
 def without_native(abi: spy_abi.AbiFile) -> str | None:
@@ -59,7 +53,7 @@ def without_native(abi: spy_abi.AbiFile) -> str | None:
             continue
         try:
             dist = importlib.metadata.distribution(dep.name)
-            installed = spy_abi.from_json(dist.read_text(spy_abi.FILENAME) or "")
+            installed = _abi_of(dist)
         except (importlib.metadata.PackageNotFoundError, spy_abi.AbiFormatError):
             continue  # check_dynamic_dependencies says what is wrong
         art = installed.artifact("native")
@@ -81,13 +75,12 @@ def check_dynamic_dependencies(package: str, abi: spy_abi.AbiFile) -> None:
                 f"{package} links {dep.name} dynamically (built against {dep.version}), which "
                 f"is not installed: pip install '{dep.name}{dep.requirement}'"
             ) from None
-        text = dist.read_text(spy_abi.FILENAME)
         try:
-            installed = spy_abi.from_json(text or "")
+            installed = _abi_of(dist)
         except spy_abi.AbiFormatError as exc:
             raise ImportError(
                 f"{package} links {dep.name} dynamically, whose installed {spy_abi.FILENAME} "
                 f"({dist.version}) is unusable: {exc}; reinstall {dep.name}"
             ) from None
         for symbol, missing in mismatches(dep, installed):
-            raise ImportError(link_error(package, dep, symbol, installed.version, missing))
+            raise ImportError(mismatch_message(package, dep, symbol, installed.version, missing))

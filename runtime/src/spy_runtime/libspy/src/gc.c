@@ -228,6 +228,15 @@ static void pin_one(void *items) {
     if (!ok) spy_panic("MemoryError", "out of memory", __FILE__, __LINE__);
 }
 
+/* the units sharing the process's runtime: their globals are roots too */
+bool spy_process_add_unit(void *const *(*roots)(size_t *n)) {
+    spy_Process *p = spy_process;
+    lock_pinned();
+    bool ok = spy_push((void ***)&p->units, &p->units_len, &p->units_cap, (void *)roots);
+    unlock_pinned();
+    return ok;
+}
+
 /* a unit without gc_ptr globals (cgen emits no list), or C that links libspy
    without a generated unit (tests of libspy) */
 __attribute__((weak)) void *const *spy_unit_global_roots(size_t *n) {

@@ -28,15 +28,6 @@ static spy_Process process_own = {
     own_thread,
 };
 spy_Process *spy_process = &process_own;
-
-bool spy_process_add_unit(void *const *(*roots)(size_t *n)) {
-    spy_Process *p = spy_process;
-    while (__atomic_exchange_n(&p->pinned_lock, 1, __ATOMIC_ACQUIRE)) {
-    }
-    bool ok = spy_push((void ***)&p->units, &p->units_len, &p->units_cap, (void *)roots);
-    __atomic_store_n(&p->pinned_lock, 0, __ATOMIC_RELEASE);
-    return ok;
-}
 volatile int32_t spy_poll_request; /* wasm: see mode_wasm.c */
 
 /* Stack kept free below the recursion limit: room for the panic path and for
